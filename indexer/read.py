@@ -1,0 +1,173 @@
+"""Read a folder of articles (`.txt` one per file, `.jsonl` one per line) into raw documents.
+
+Bad files are skipped with a warning naming the file; they never stop the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.types import RawDocument
+
+log = logging.getLogger(__name__)
+
+# A doc_id ends up in URLs and file names: keep it to a safe, readable alphabet.
+DOC_ID_PATTERN = re.compile(r"^[\w][\w.\-]{0,199}$")
+_ENCODINGS = ("utf-8-sig", "utf-16", "cp1256")
+_MAX_CONTROL_RATIO = 0.01
+
+
+class ReadError(ValueError):
+    """The input folder itself is unusable (missing, empty)."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    documents: tuple[RawDocument, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def is_valid_doc_id(doc_id: str) -> bool:
+    return bool(DOC_ID_PATTERN.match(doc_id)) and ".." not in doc_id
+
+
+def decode_text(data: bytes) -> tuple[str | None, str]:
+    """Decode article bytes; returns (text, encoding) or (None, reason)."""
+    if not data.strip():
+        return None, "empty file"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in data and _looks_utf16(data):
+        candidates = ("utf-16-le",) if data[1::2].count(0) > data[::2].count(0) else ("utf-16-be",)
+    else:
+        candidates = ("utf-8-sig", "cp1256")
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding == "cp1256" and not _mostly_arabic(text):
+            # cp1256 decodes almost any byte string; only trust it for Arabic-looking text.
+            continue
+        text = text.replace("\x00", "")
+        if _control_ratio(text) > _MAX_CONTROL_RATIO:
+            return None, "binary content"
+        if not text.strip():
+            return None, "empty file"
+        return text, encoding
+    return None, "not UTF-8, UTF-16 or Windows-1256 text"
+
+
+def _looks_utf16(data: bytes) -> bool:
+    zeros = data.count(0)
+    return zeros > len(data) // 4
+
+
+def _mostly_arabic(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return False
+    arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff")
+    return arabic / len(letters) > 0.5
+
+
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    bad = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
+    return bad / len(text)
+
+
+class FolderReader:
+    """Reads `.txt` and `.jsonl` files under a folder (recursively, sorted for determinism)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        if not self.folder.exists():
+            raise ReadError(f"corpus folder not found: {self.folder}")
+        if not self.folder.is_dir():
+            raise ReadError(f"corpus path is not a folder: {self.folder}")
+
+    def run(self) -> ReadResult:
+        documents: list[RawDocument] = []
+        skipped: list[Skipped] = []
+        seen: set[str] = set()
+        paths = sorted(p for p in self.folder.rglob("*") if p.is_file() and p.suffix in (".txt", ".jsonl"))
+        for path in paths:
+            reader = self._read_txt if path.suffix == ".txt" else self._read_jsonl
+            for item in reader(path):
+                if isinstance(item, Skipped):
+                    log.warning("skipped %s: %s", item.path, item.reason)
+                    skipped.append(item)
+                elif item.doc_id in seen:
+                    reason = f"duplicate doc_id {item.doc_id!r}"
+                    log.warning("skipped %s: %s", path, reason)
+                    skipped.append(Skipped(str(path), reason))
+                else:
+                    seen.add(item.doc_id)
+                    documents.append(item)
+        if not documents:
+            detail = f" ({len(skipped)} files skipped)" if skipped else ""
+            raise ReadError(f"no readable .txt or .jsonl articles in {self.folder}{detail}")
+        return ReadResult(tuple(documents), tuple(skipped))
+
+    def _read_txt(self, path: Path) -> list[RawDocument | Skipped]:
+        doc_id = path.stem
+        if not is_valid_doc_id(doc_id):
+            return [Skipped(str(path), f"file name {doc_id!r} is not a valid doc_id (letters, digits, _ . -)")]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return [Skipped(str(path), f"unreadable: {exc.strerror}")]
+        text, info = decode_text(data)
+        if text is None:
+            return [Skipped(str(path), info)]
+        return [RawDocument(doc_id=doc_id, text=text, path=str(path))]
+
+    def _read_jsonl(self, path: Path) -> list[RawDocument | Skipped]:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return [Skipped(str(path), f"unreadable: {exc.strerror}")]
+        text, info = decode_text(data)
+        if text is None:
+            return [Skipped(str(path), info)]
+        out: list[RawDocument | Skipped] = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                out.append(Skipped(where, f"invalid JSON: {exc.msg}"))
+                continue
+            out.append(_record_to_document(record, where))
+        return out
+
+
+def _record_to_document(record: object, where: str) -> RawDocument | Skipped:
+    if not isinstance(record, dict):
+        return Skipped(where, "line is not a JSON object")
+    doc_id, text = record.get("id"), record.get("text")
+    if not isinstance(doc_id, str | int) or not is_valid_doc_id(str(doc_id)):
+        return Skipped(where, "missing or invalid 'id' (letters, digits, _ . -)")
+    if not isinstance(text, str) or not text.strip():
+        return Skipped(where, "missing or empty 'text'")
+    meta = {key: record.get(key) for key in ("title", "published", "source")}
+    return RawDocument(
+        doc_id=str(doc_id),
+        text=text,
+        path=where,
+        **{key: value if isinstance(value, str) and value.strip() else None for key, value in meta.items()},
+    )

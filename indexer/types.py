@@ -1,0 +1,99 @@
+"""Dataclasses that travel through every pipeline stage.
+
+`Chunk.doc_id/chunk_id/start/end` are the citation: `document.text[start:end] == chunk.text`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """A document as read from disk, before cleaning."""
+
+    doc_id: str
+    text: str
+    path: str
+    title: str | None = None
+    published: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document. `text` is the canonical text every offset points into."""
+
+    doc_id: str
+    text: str
+    title: str | None = None
+    published: str | None = None  # ISO date YYYY-MM-DD
+    source: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for part in (self.text, self.title or "", self.published or "", self.source or ""):
+            h.update(part.encode("utf-8"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document's canonical text; the unit that is embedded and cited."""
+
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    title: str | None = None
+    published: str | None = None
+    rounds: tuple[int, ...] = field(default=())
+
+    @property
+    def key(self) -> int:
+        """Stable 63-bit integer id, used where a store needs integer keys (FAISS)."""
+        return chunk_key(self.chunk_id)
+
+
+def chunk_key(chunk_id: str) -> int:
+    digest = hashlib.blake2b(chunk_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Optional restrictions on a search. All set fields must hold."""
+
+    round: int | None = None
+    doc_id: str | None = None
+    published_from: str | None = None  # inclusive, YYYY-MM-DD
+    published_to: str | None = None  # inclusive, YYYY-MM-DD
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.round, self.doc_id, self.published_from, self.published_to))
+
+    def accepts(self, chunk: Chunk) -> bool:
+        if self.doc_id is not None and chunk.doc_id != self.doc_id:
+            return False
+        if self.round is not None and self.round not in chunk.rounds:
+            return False
+        if self.published_from is not None or self.published_to is not None:
+            if chunk.published is None:
+                return False
+            if self.published_from is not None and chunk.published < self.published_from:
+                return False
+            if self.published_to is not None and chunk.published > self.published_to:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One vector-store result: a chunk key and its similarity (higher is better)."""
+
+    key: int
+    score: float

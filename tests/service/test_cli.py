@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from service.cli import cli
+from tests.conftest import ROUND_FOUR_AGREEMENT
+
+
+def test_search_json_has_exact_offsets(sample_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["search", "what did round four agree", "--index", str(sample_index), "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert any(ROUND_FOUR_AGREEMENT in r["text"] for r in body["results"][:3])
+
+
+def test_ask_plain_text_unshaped_when_piped(sample_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["ask", "متى عقدت الجولة الثامنة؟", "--index", str(sample_index)])
+    assert result.exit_code == 0, result.output
+    assert "[1]" in result.output and "الجولة" in result.output  # logical order, not reshaped
+
+
+def test_shape_flag_reshapes_arabic(sample_index: Path) -> None:
+    result = CliRunner().invoke(cli, ["search", "أستانا", "--index", str(sample_index), "-k", "1", "--shape"])
+    assert result.exit_code == 0
+    assert any("\ufe70" <= ch <= "\ufeff" for ch in result.output)  # presentation forms from the reshaper
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    runs = [
+        ["search", "x", "--index", str(tmp_path / "none")],
+        ["index", str(tmp_path / "missing-corpus"), "--index", str(tmp_path / "i")],
+        ["index", str(tmp_path), "--index", str(tmp_path / "i")],
+        ["search", "   ", "--index", str(tmp_path)],
+    ]
+    for args in runs:
+        proc = subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode != 0
+        assert "Traceback" not in proc.stderr
+        assert proc.stderr.strip().startswith("Error:") and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
