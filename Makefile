@@ -51,5 +51,9 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/isnad bench
 
+# 32 clients for 30 s against a real server on the sample index (loopback); fails on any error.
+load: $(INDEX)/manifest.json
+	$(BIN)/python -m tests.load.loadtest --index $(INDEX) --clients 32 --seconds 30 --out test-artifacts/load.json
+
 clean:
 	rm -rf $(INDEX) .pytest_cache

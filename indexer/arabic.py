@@ -25,7 +25,13 @@ from functools import lru_cache
 import Stemmer
 
 __all__ = [
-    "TOKENIZER_VERSION", "NormalizedText", "Token", "normalize", "normalize_str", "tokenize", "tokenize_with_spans",
+    "TOKENIZER_VERSION",
+    "NormalizedText",
+    "Token",
+    "normalize",
+    "normalize_str",
+    "tokenize",
+    "tokenize_with_spans",
 ]
 
 # Bump when `tokenize` output changes: lexical indexes record it and refuse to load on a mismatch.
@@ -104,7 +110,11 @@ class NormalizedText:
     ends: tuple[int, ...]
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
-        """Map the normalized span [start, end) to the original span that produced it."""
+        """Map the normalized span [start, end) to the original span that produced it.
+
+        A span that cuts through one character's multi-character expansion (ﷲ → الله) widens to that whole
+        character; an empty span maps to an empty span at the matching position.
+        """
         n = len(self.text)
         if not 0 <= start <= end <= n:
             raise ValueError(f"span ({start}, {end}) outside normalized text of length {n}")
@@ -181,7 +191,7 @@ _AR_STOP = _n(
     و ف ب ك ل ال أو او ثم أم بل لكن لكنه لكن ولكن إن ان أن إنه انه أنه أنها انها إنها لأن كأن ليس لم لن لا ما
     ماذا هل قد لقد سوف كل بعض أي اي أية أيضا ايضا كما كذلك حيث إذ اذ إذا اذا لو لولا أما اما إما إلا الا
     هو هي هم هن هما أنا نحن أنت انت أنتم هذا هذه هذان هاتان هؤلاء ذلك تلك أولئك هنا هناك الذي التي الذين
-    اللذان اللتان اللاتي اللواتي الذى التى التي من فيه فيها منه منها عليه عليها إليه اليه إليها اليها به بها له لها
+    اللذان اللتان اللاتي اللواتي الذى التى فيه فيها منه منها عليه عليها إليه اليه إليها اليها به بها له لها
     لهم لهما عنه عنها بينما فيما كان كانت يكون تكون كانوا وكان وكانت قال قالت يذكر يشار وقد فقد مما عما
     ومن وفي وعلى والى وإلى وعن ومع وهو وهي وهذا وهذه وذلك وأن وان وإن ولا ولم ولن وما وقد
     """
@@ -200,8 +210,11 @@ _EN_STOP = _n(
 _ALEF, _WAW, _NOON, _HEH, _ALEF_LAM = "\u0627", "\u0648", "\u0646", "\u0647", "\u0627\u0644"
 # Definite-article clusters, longest first: conjunction? + preposition? + ال (لل = ل + ال).
 _ARTICLE_PREFIXES = tuple(
-    sorted({c + p + "ال" for c in ("", "و", "ف") for p in ("", "ب", "ك")} | {c + "لل" for c in ("", "و", "ف")},
-           key=len, reverse=True)
+    sorted(
+        {c + p + "ال" for c in ("", "و", "ف") for p in ("", "ب", "ك")} | {c + "لل" for c in ("", "و", "ف")},
+        key=len,
+        reverse=True,
+    )
 )
 _CONJ = frozenset("وف")
 _CLITICS = frozenset("وفبكل")
@@ -215,6 +228,7 @@ _GLUE_NAMES = _n(
     حلب إدلب حمص حماة درعا القنيطرة اللاذقية الرقة دير الزور
     """
 )
+_GLUE_NAMES_ORDERED = tuple(sorted(_GLUE_NAMES, key=lambda w: (-len(w), w)))  # deterministic, longest first
 # Spelling variants of names that the stemmer would not bring together: surface form → canonical form.
 _VARIANTS: dict[str, str] = {
     _translate(k, _TOK_TABLE): _translate(v, _TOK_TABLE)
@@ -249,22 +263,24 @@ def _split_glued(word: str) -> list[tuple[int, int]]:
     for p in _GLUED_PREPS:
         if word.startswith(p + _ALEF_LAM) and len(word) - len(p) - 2 >= 3:
             return [(0, len(p)), *[(s + len(p), e + len(p)) for s, e in _split_glued(word[len(p) :])]]
-    for name in _GLUE_NAMES:
+    for name in _GLUE_NAMES_ORDERED:
         if word.startswith(name + _WAW) and len(word) > len(name) + 1:
             rest = word[len(name) + 1 :]
             pieces = _split_glued(rest)
             if rest in _GLUE_NAMES or len(pieces) > 1:
                 off = len(name)  # keep the و on the second name: clitic stripping removes it
-                return [(0, len(name))] + [(s + off + (1 if k == 0 else 0), e + off + 1) for k, (s, e) in
-                                           enumerate(pieces)]
+                return [(0, len(name))] + [
+                    (s + off + (0 if k == 0 else 1), e + off + 1) for k, (s, e) in enumerate(pieces)
+                ]
     return [(0, len(word))]
 
 
 def _fold_ta(word: str) -> str:
     """Unify word-final ة/ه/ا of long words as ة, the form the Snowball stemmer strips.
 
-    ة→ه spelling (`استانه`), and ا/ة alternation in names vs. their adjectives (سوريا/السورية, تركيا/التركية) are
-    the commonest variants in news text. ا is kept after و (verb plurals) and ن (pronoun نا, left to Snowball).
+    ة→ه spelling (`استانه`) and the ا/ة alternation of names vs. their adjectives (سوريا/السورية,
+    تركيا/التركية) are the commonest variants in news text. ا stays after و (verb plurals) and ن (pronoun نا,
+    left to Snowball).
     """
     word = word.replace(_ALEF_MAQSURA, "\u064a")
     if len(word) >= 4:
@@ -280,8 +296,8 @@ def _strip_clitics(word: str) -> str:
 
     Running to a fixed point makes X, وX, الX, والX, بX all end on the same string, even when X itself starts
     with one of those letters (وزير / الوزير): consistency between query and passage matters more for BM25
-    than linguistic correctness. Three-letter words (وفد) and four-letter ones under a preposition (لجنة, بلاد)
-    are left whole.
+    than linguistic correctness. Three-letter words (وفد) and four-letter ones under a preposition
+    (لجنة, بلاد) are left whole.
     """
     while True:
         for p in _ARTICLE_PREFIXES:
@@ -306,6 +322,7 @@ def _snowball(word: str) -> str:
     return out
 
 
+@lru_cache(maxsize=1 << 18)  # word frequencies are Zipfian: most calls hit the cache
 def _term(word: str) -> str | None:
     """BM25 term for one normalized (ة-keeping) word, or None for a stopword / noise."""
     if word.isdigit():

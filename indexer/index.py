@@ -20,9 +20,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.chunk import Chunker
+from indexer.chunk import Chunker, sentence_spans
 from indexer.clean import Cleaner
 from indexer.embed import Embedder
+from indexer.lexical import LexicalIndex
 from indexer.read import FolderReader, Skipped
 from indexer.store import FaissStore, VectorStore
 from indexer.types import Chunk, Document, RawDocument
@@ -38,6 +39,17 @@ EMBED_BATCH = 32
 
 class IndexLoadError(RuntimeError):
     """The index folder is missing, incompatible or corrupt. The message says what to do."""
+
+
+def store_class(name: str) -> type[VectorStore]:
+    """The `VectorStore` a manifest's `store` names; Milvus is imported only when used."""
+    if name == "faiss":
+        return FaissStore
+    if name == "milvus":
+        from indexer.store_milvus import MilvusStore
+
+        return MilvusStore
+    raise IndexLoadError(f"unknown vector store {name!r} in the manifest; rebuild the index with isnad index")
 
 
 
@@ -90,6 +102,7 @@ class Index:
     document_hashes: dict[str, str]
     chunks: list[Chunk]
     store: VectorStore
+    lexical: LexicalIndex | None = None  # BM25 rows are positions in `chunks`
     chunk_by_key: dict[int, Chunk] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,13 +120,13 @@ class Index:
             raise IndexLoadError(f"index at {folder} is incomplete: data folder {manifest.data} is missing")
         documents, hashes = _read_documents(data / DOCUMENTS_FILE)
         chunks = _read_chunks(data / CHUNKS_FILE)
-        store = FaissStore.load(data)
+        store = store_class(manifest.store).load(data)
         if store.dim != manifest.dim:
             raise IndexLoadError(f"index at {folder}: vectors have dimension {store.dim}, manifest says {manifest.dim}")
         if not (len(chunks) == store.count() == manifest.chunks and len(documents) == manifest.documents):
             raise IndexLoadError(f"index at {folder} is inconsistent (chunks {len(chunks)}, vectors {store.count()}, "
                               f"manifest {manifest.chunks}); rebuild it with isnad index")
-        return cls(folder, manifest, documents, hashes, chunks, store)
+        return cls(folder, manifest, documents, hashes, chunks, store, _load_lexical(data, chunks))
 
 
 @dataclass(frozen=True)
@@ -133,12 +146,18 @@ class IndexBuilder:
     """Reads, cleans, chunks and embeds a corpus into an index folder, reusing unchanged documents."""
 
     def __init__(self, embedder: Embedder, chunker: Chunker | None = None, cleaner: Cleaner | None = None,
-                 progress: bool = True, enrich: Callable[[Chunk], Chunk] | None = None) -> None:
+                 progress: bool = True, enrich: Callable[[Sequence[Chunk]], Sequence[Chunk]] | None = None,
+                 enrich_version: str = "", store_factory: Callable[[int], VectorStore] | None = None) -> None:
         self.embedder = embedder
         self.chunker = chunker or Chunker()
         self.cleaner = cleaner or Cleaner()
         self.progress = progress
         self.enrich = enrich
+        # A fresh store of a given dim for from-scratch builds; its `name` goes into the manifest
+        self.store_factory: Callable[[int], VectorStore] = store_factory or FaissStore
+        self.store_name = str(getattr(self.store_factory, "name", "faiss"))
+        # Recorded in the manifest: changing chunking or enrichment forces a full rebuild.
+        self.params: dict[str, int | str] = {**self.chunker.params, "enrich": enrich_version}
 
     def run(self, source: str | Path | Iterable[RawDocument], index_folder: str | Path) -> BuildReport:
         started = time.perf_counter()
@@ -149,8 +168,17 @@ class IndexBuilder:
         else:
             raws, skipped = tuple(source), ()
         documents = [self.cleaner.run(raw) for raw in raws]
+        return self.build(documents, folder, skipped, started)
+
+    def build(self, documents: Sequence[Document], index_folder: str | Path, skipped: Sequence[Skipped] = (),
+              started: float | None = None) -> BuildReport:
+        """Make the index hold exactly these cleaned documents (see indexer/changes.py for partial updates)."""
+        started = time.perf_counter() if started is None else started
+        folder = Path(index_folder)
         previous = self._compatible_previous(folder)
-        store: VectorStore = previous.store if previous else FaissStore(self.embedder.dim)
+        # Incremental builds mutate the previous store in place; for Milvus that is the live collection (see
+        # docs/scaling.md: a crash before the manifest switch leaves it ahead, a rerun repairs it)
+        store: VectorStore = previous.store if previous else self.store_factory(self.embedder.dim)
 
         hashes = {d.doc_id: d.content_hash for d in documents}
         old_hashes = previous.document_hashes if previous else {}
@@ -167,7 +195,7 @@ class IndexBuilder:
             if document.doc_id in unchanged:
                 chunks.extend(old_chunks[document.doc_id])
                 continue
-            new = [self.enrich(c) if self.enrich else c for c in self.chunker.run(document)]
+            new = list(self.enrich(self.chunker.run(document)) if self.enrich else self.chunker.run(document))
             chunks.extend(new)
             fresh.extend(new)
 
@@ -175,9 +203,10 @@ class IndexBuilder:
         self._embed_into(store, fresh)
         embed_seconds = time.perf_counter() - embed_started
 
-        manifest = Manifest(FORMAT_VERSION, self.embedder.model_id, self.embedder.dim, self.chunker.params,
-                            len(documents), len(chunks), data="", created=time.time())
-        write_index(folder, manifest, documents, hashes, chunks, store)
+        manifest = Manifest(FORMAT_VERSION, self.embedder.model_id, self.embedder.dim, self.params,
+                            len(documents), len(chunks), data="", store=self.store_name, created=time.time())
+        lexical = LexicalIndex.build([passage_text(c) for c in chunks])
+        write_index(folder, manifest, documents, hashes, chunks, store, lexical)
         removed = len(set(old_hashes) - set(hashes))
         return BuildReport(len(documents), len(chunks), len(fresh), len(unchanged), len(documents) - len(unchanged),
                            removed, tuple(skipped), time.perf_counter() - started, embed_seconds)
@@ -190,7 +219,11 @@ class IndexBuilder:
         except IndexLoadError as exc:
             log.warning("rebuilding from scratch: %s", exc)
             return None
-        same = previous.manifest.model == self.embedder.model_id and previous.manifest.chunking == self.chunker.params
+        same = previous.manifest.model == self.embedder.model_id and previous.manifest.chunking == self.params
+        reusable = getattr(self.store_factory, "same_target", lambda _store: True)(previous.store)
+        if same and not (previous.manifest.store == self.store_name and reusable):
+            log.warning("rebuilding %s from scratch: the vector store changed", folder)
+            return None
         if not same:
             log.warning("rebuilding %s from scratch: model or chunking changed", folder)
             return None
@@ -199,11 +232,12 @@ class IndexBuilder:
     def _embed_into(self, store: VectorStore, chunks: Sequence[Chunk]) -> None:
         if not chunks:
             return
+        texts = [passage_text(c) for c in chunks]
         bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not self.progress)
         try:
             for i in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[i : i + EMBED_BATCH]
-                vectors = self.embedder.embed_batch([passage_text(c) for c in batch], role="passage")
+                vectors = self.embedder.embed_batch(texts[i : i + EMBED_BATCH], role="passage")
                 store.add(batch, vectors)
                 bar.update(len(batch))
         finally:
@@ -211,18 +245,37 @@ class IndexBuilder:
 
 
 def passage_text(chunk: Chunk) -> str:
-    """What gets embedded: the headline gives a chunk the context its paragraph may lack."""
+    """What gets embedded and BM25-indexed for a chunk: its headline gives a paragraph the context it lacks."""
     return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
 
 
+def chunk_contexts(chunks: Sequence[Chunk]) -> list[str]:
+    """Each chunk's text after the last sentence of its predecessor in the same document.
+
+    Used to tag rounds ("ووقع الوثيقة…" names no round; the sentence before it does), not for ranking: a
+    chunk that carried its neighbour's sentence would outrank the neighbour for what that sentence says.
+    """
+    texts = []
+    for i, chunk in enumerate(chunks):
+        before = chunks[i - 1] if i else None
+        context = ""
+        if before is not None and before.doc_id == chunk.doc_id:
+            spans = sentence_spans(before.text)
+            context = before.text[spans[-1][0] : spans[-1][1]] if spans else ""
+        texts.append("\n".join(part for part in (chunk.title, context, chunk.text) if part))
+    return texts
+
+
 def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document], hashes: dict[str, str],
-                chunks: Sequence[Chunk], store: VectorStore) -> Manifest:
+                chunks: Sequence[Chunk], store: VectorStore, lexical: LexicalIndex | None = None) -> Manifest:
     """Write a complete data folder, then switch the manifest to it, then remove older data folders."""
     folder.mkdir(parents=True, exist_ok=True)
     generation = f"data-{time.time_ns():x}"
     tmp = folder / f".tmp-{generation}"
     tmp.mkdir()
     store.save(tmp)
+    if lexical is not None:
+        lexical.save(tmp)
     with (tmp / DOCUMENTS_FILE).open("w", encoding="utf-8") as fh:
         for d in documents:
             record = {"doc_id": d.doc_id, "title": d.title, "published": d.published, "source": d.source,
@@ -231,7 +284,7 @@ def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document],
     with (tmp / CHUNKS_FILE).open("w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps(_chunk_record(c), ensure_ascii=False) + "\n")
-    for path in tmp.iterdir():
+    for path in tmp.rglob("*"):
         if path.is_file():
             with path.open("rb") as fh:
                 os.fsync(fh.fileno())
@@ -243,6 +296,18 @@ def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document],
         if old.is_dir() and old.name != generation and (old.name.startswith("data-") or old.name.startswith(".tmp-")):
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def _load_lexical(data: Path, chunks: Sequence[Chunk]) -> LexicalIndex | None:
+    try:
+        lexical = LexicalIndex.load(data)
+    except (FileNotFoundError, ValueError) as exc:
+        log.warning("lexical index unusable (%s); searching with dense retrieval only", exc)
+        return None
+    if len(lexical) != len(chunks):
+        log.warning("lexical index has %d rows for %d chunks; ignoring it", len(lexical), len(chunks))
+        return None
+    return lexical
 
 
 def _chunk_record(c: Chunk) -> dict[str, object]:

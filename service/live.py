@@ -1,0 +1,76 @@
+"""The running service's index, swapped atomically on reload or write.
+
+Requests take `app.state.isnad` once (service/api/deps.py) and finish on that object, so replacing the
+attribute never disturbs a request in flight. Reloads and writes are serialized by one lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from indexer.changes import apply_changes
+from indexer.index import BuildReport, IndexLoadError, Manifest
+from indexer.types import RawDocument
+from service.pipeline import make_builder
+from service.state import ServiceState
+
+log = logging.getLogger(__name__)
+_LOAD_ATTEMPTS = 3  # a concurrent `isnad index` may delete the data folder we just read the manifest for
+
+
+class LiveIndex:
+    def __init__(self, holder: Any) -> None:
+        self._holder = holder  # has an `isnad` attribute: the FastAPI app.state
+        self.lock = threading.Lock()
+
+    @property
+    def current(self) -> ServiceState:
+        state: ServiceState = self._holder.isnad
+        return state
+
+    @property
+    def folder(self) -> Path:
+        return self.current.index.folder
+
+    def reload(self) -> ServiceState:
+        with self.lock:
+            return self._swap()
+
+    def write(self, add: Sequence[RawDocument] = (), delete: Sequence[str] = ()) -> BuildReport:
+        with self.lock:
+            report = apply_changes(self.folder, make_builder(self.current.embedder, progress=False), add, delete)
+            self._swap()
+            return report
+
+    def _swap(self) -> ServiceState:
+        old, folder = self.current, self.folder
+        for attempt in range(1, _LOAD_ATTEMPTS + 1):
+            try:
+                same_model = Manifest.read(folder).model == old.embedder.model_id
+                new = ServiceState.open(folder, old.embedder if same_model else None)
+                break
+            except IndexLoadError:
+                if attempt == _LOAD_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt)
+        self._holder.isnad = new  # one attribute store: atomic for every other thread
+        return new
+
+
+def install_sighup(live: LiveIndex) -> None:
+    """`kill -HUP <pid>` reloads the index in a background thread (the handler itself must return fast)."""
+
+    def reload_logged() -> None:
+        try:
+            state = live.reload()
+            log.warning("reloaded %s: %d documents", state.index.folder, len(state.index.documents))
+        except Exception:  # keep serving the old index; the log says why
+            log.exception("reload on SIGHUP failed; still serving the previous index")
+
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload_logged, daemon=True).start())

@@ -1,0 +1,53 @@
+"""Prometheus metrics for the service: one registry per process, filled by a middleware and the searcher.
+
+A private `CollectorRegistry` (not prometheus_client's global one) so tests that build many apps and
+libraries that register their own metrics never collide with ours.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from indexer.embed import Embedder, Role
+
+REGISTRY = CollectorRegistry()
+_LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+REQUESTS = Counter("isnad_http_requests_total", "HTTP requests by route template, method and status",
+                   ("method", "route", "status"), registry=REGISTRY)
+LATENCY = Histogram("isnad_http_request_duration_seconds", "HTTP request latency by route template",
+                    ("method", "route"), buckets=_LATENCY_BUCKETS, registry=REGISTRY)
+EMBEDDING = Histogram("isnad_embedding_seconds", "Time to embed one batch, by role (query or passage)",
+                      ("role",), buckets=(0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1.0, 5.0),
+                      registry=REGISTRY)
+INDEX_DOCUMENTS = Gauge("isnad_index_documents", "Documents in the loaded index", registry=REGISTRY)
+INDEX_CHUNKS = Gauge("isnad_index_chunks", "Chunks in the loaded index", registry=REGISTRY)
+INDEX_BYTES = Gauge("isnad_index_bytes", "Bytes of the loaded index's data folder on disk", registry=REGISTRY)
+
+
+class TimedEmbedder:
+    """An embedder that records each call's duration in `isnad_embedding_seconds`."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        started = time.perf_counter()
+        try:
+            return self.inner.embed_batch(texts, role)
+        finally:
+            EMBEDDING.labels(role).observe(time.perf_counter() - started)
+
+    def __getattr__(self, name: str) -> Any:  # token_count and the like
+        return getattr(self.inner, name)
+
+
+def timed(embedder: Embedder) -> Embedder:
+    return embedder if isinstance(embedder, TimedEmbedder) else TimedEmbedder(embedder)

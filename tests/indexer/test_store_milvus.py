@@ -1,0 +1,134 @@
+"""The store contract on Milvus (embedded milvus-lite, a local `.db` file), plus what is Milvus-specific."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer import store_milvus
+from indexer.lexical import LexicalIndex
+from indexer.store import StoreError, VectorStore
+from indexer.store_milvus import MilvusStore, MilvusStoreFactory, filter_expression
+from indexer.types import Chunk, SearchFilters
+from tests.indexer.store_contract import DIM, StoreContract, make_chunks, unit_vectors
+
+
+@pytest.fixture
+def milvus_uri(tmp_path: Path) -> Iterator[str]:
+    uri = str(tmp_path / "milvus.db")
+    yield uri
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(uri)  # one in-process server per test, stopped after it
+
+
+class TestMilvusStore(StoreContract):
+    @pytest.fixture
+    def new_store(self, milvus_uri: str) -> Callable[[int], VectorStore]:
+        return MilvusStoreFactory(milvus_uri, "contract")
+
+    @pytest.fixture
+    def reopen(self) -> Callable[[VectorStore, Path], VectorStore]:
+        def _reopen(store: VectorStore, folder: Path) -> VectorStore:
+            store.save(folder)
+            return MilvusStore.load(folder)
+
+        return _reopen
+
+
+def test_filter_expressions_escape_strings_and_exclude_undated() -> None:
+    assert filter_expression(None) == "" and filter_expression(SearchFilters()) == ""
+    expr = filter_expression(SearchFilters(round=4, doc_id='a"b\\c', published_to="2018-12-31"))
+    assert expr == ('doc_id == "a\\"b\\\\c" and ARRAY_CONTAINS(rounds, 4) and published != "" '
+                    'and published <= "2018-12-31"')
+
+
+def test_awkward_doc_ids_and_undated_chunks_filter_like_faiss(milvus_uri: str) -> None:
+    store = MilvusStore(DIM, milvus_uri, "awkward")
+    ids = ['q"uote', "back\\slash", "عربي' or 1==1", "line\nbreak"]
+    chunks = [Chunk(d, f"{d}#0", 0, 1, "x", None, None if i == 0 else "2018-01-01", (i,)) for i, d in enumerate(ids)]
+    store.add(chunks, unit_vectors(4))
+    query = unit_vectors(1, seed=4)
+    for chunk in chunks:
+        assert [h.key for h in store.search(query, 5, SearchFilters(doc_id=chunk.doc_id))[0]] == [chunk.key]
+    dated = store.search(query, 5, SearchFilters(published_to="2030-01-01"))[0]
+    assert {h.key for h in dated} == {c.key for c in chunks[1:]}  # the undated chunk never matches a date range
+
+
+def test_pointer_is_relative_inside_the_index_folder_and_index_switches_by_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = tmp_path / "index"
+    uri = str(index / "milvus.db")
+    try:
+        store = MilvusStore(DIM, uri, "sized")
+        chunks, vectors = make_chunks(40), unit_vectors(40)
+        store.add(chunks, vectors)
+        monkeypatch.setattr(store_milvus, "HNSW_MIN_ROWS", 30)
+        store.save(index / "data-1")
+        pointer = json.loads((index / "data-1" / "milvus.json").read_text())
+        assert pointer == {"uri": "./milvus.db", "collection": "sized", "dim": DIM, "count": 40,
+                           "index_type": "HNSW", "lexical": True}
+        loaded = MilvusStore.load(index / "data-1")
+        assert loaded.index_type == "HNSW" and loaded.uri == str(Path(uri).resolve())
+        assert [h[0].key for h in loaded.search(vectors[[0, 33]], 3)] == [chunks[0].key, chunks[33].key]
+    finally:
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
+
+
+def test_missing_pointer_or_collection_is_a_store_error(tmp_path: Path, milvus_uri: str) -> None:
+    with pytest.raises(StoreError, match="missing"):
+        MilvusStore.load(tmp_path)
+    (tmp_path / "milvus.json").write_text(json.dumps({"uri": milvus_uri, "collection": "gone", "dim": DIM}))
+    with pytest.raises(StoreError, match="not found"):
+        MilvusStore.load(tmp_path)
+
+
+def test_factory_reuses_only_its_own_target(milvus_uri: str) -> None:
+    factory = MilvusStoreFactory(milvus_uri, "mine")
+    store = factory(DIM)
+    assert factory.same_target(store)
+    assert not MilvusStoreFactory(milvus_uri, "other").same_target(store)
+
+
+def test_bm25_in_milvus_matches_bm25s(milvus_uri: str) -> None:
+    # Same tokens, same k1/b, Lucene IDF on both sides: the ranking and the scores agree.
+    texts = ["انعقدت الجولة الرابعة من محادثات أستانا في مايو", "اتفقت الدول الضامنة على أربع مناطق لخفض التصعيد",
+             "الجولة الثامنة عقدت في ديسمبر", "وفد المعارضة السورية وصل إلى أستانا", "مناطق خفض التصعيد الأربع",
+             "the fourth round agreed on de-escalation zones"]
+    chunks = [Chunk(f"d{i}", f"d{i}#0", 0, len(t), t) for i, t in enumerate(texts)]
+    store = MilvusStore(DIM, milvus_uri, "bm25")
+    store.add(chunks, unit_vectors(len(chunks)))
+    from indexer.arabic import tokenize
+
+    reference = LexicalIndex.build(texts)
+    for query in ["مناطق خفض التصعيد", "الجولة الرابعة أستانا", "de-escalation zones"]:
+        expected = reference.search(query, 3)
+        got = store.lexical_search(tokenize(query), 3)
+        assert [h.key for h in got] == [chunks[row].key for row, _ in expected], query
+        assert [h.score for h in got] == pytest.approx([s for _, s in expected], rel=1e-3)
+    rounds4 = store.lexical_search(tokenize("مناطق"), 5, SearchFilters(doc_id="d4"))
+    assert [h.key for h in rounds4] == [chunks[4].key]
+
+
+def test_second_process_on_a_local_file_gets_a_clear_error(tmp_path: Path, milvus_uri: str) -> None:
+    import subprocess
+    import sys
+
+    MilvusStore(DIM, milvus_uri, "locked").add(make_chunks(1), unit_vectors(1))
+    script = f"from indexer.store_milvus import MilvusStore; MilvusStore({DIM}, {milvus_uri!r}, 'other')"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "one process" in run.stderr
+
+
+def test_vectors_round_trip_as_float32(milvus_uri: str) -> None:
+    store = MilvusStore(DIM, milvus_uri, "f32")
+    vectors = unit_vectors(3).astype(np.float64)  # accepted and stored as float32, like FaissStore
+    store.add(make_chunks(3), vectors)
+    hit = store.search(vectors[1], 1)[0][0]
+    assert hit.key == make_chunks(3)[1].key and hit.score == pytest.approx(1.0, abs=1e-5)

@@ -1,0 +1,86 @@
+"""The bundled English → Arabic lexicon: loading, greedy phrase matching, and reaching Arabic passages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.arabic import tokenize
+from indexer.lexical import LexicalIndex
+from service.lexicon import Lexicon
+
+CORPUS = Path(__file__).resolve().parents[2] / "data" / "astana"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.default()
+
+
+def test_round_four(lexicon: Lexicon) -> None:
+    for q in ("What did round four agree?", "the fourth round", "Astana-4", "round 4", "the 4th round"):
+        assert "الجولة الرابعة" in lexicon.translate(q), q
+    assert "أستانا 4" in lexicon.translate("round four")
+
+
+def test_de_escalation_zones_is_one_phrase(lexicon: Lexicon) -> None:
+    out = lexicon.translate("Which de-escalation zones were agreed?")
+    assert out[0] == "مناطق خفض التصعيد"
+    assert "مناطق خفض التوتر" in out
+    assert [e.english for e in lexicon.matches("de-escalation zones")] == ["de-escalation zone"]
+
+
+def test_names_plurals_possessives(lexicon: Lexicon) -> None:
+    assert "تركيا" in lexicon.translate("Turkey")
+    assert "روسيا" in lexicon.translate("Russia's withdrawal")
+    assert "محادثات" in lexicon.translate("the TALKS")
+    assert "جولة" in lexicon.translate("all the rounds")
+    assert "المعتقلين" in lexicon.translate("detainees")
+    assert "الغوطة الشرقية" in lexicon.translate("Eastern Ghouta")
+    assert "دي ميستورا" in lexicon.translate("What does Staffan de Mistura hope?")
+    assert "كانون الأول" in lexicon.translate("in December")
+
+
+def test_capitalized_keys_are_case_sensitive(lexicon: Lexicon) -> None:
+    assert "الولايات المتحدة" in lexicon.translate("the US and Jordan")
+    assert "الولايات المتحدة" in lexicon.translate("U.S. officials")
+    assert "الولايات المتحدة" not in lexicon.translate("tell us more")
+    assert "أيار" in lexicon.translate("on 4 May")
+    assert "أيار" not in lexicon.translate("what may happen")
+
+
+def test_unknown_words_give_nothing(lexicon: Lexicon) -> None:
+    assert lexicon.translate("") == []
+    assert lexicon.translate("quantum chromodynamics") == []
+
+
+def test_load_custom_file_and_errors(tmp_path: Path) -> None:
+    path = tmp_path / "lex.tsv"
+    path.write_text("# comment\n\nfoo bar|baz\tفو|بار\nfoo\tف\nfoo bar\tجديد\n", encoding="utf-8")
+    lex = Lexicon.load(path)
+    assert lex.translate("Foo bars and foo") == ["فو", "بار", "جديد", "ف"]
+    assert lex.translate("baz") == ["فو", "بار"]
+    path.write_text("no tab here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":1:"):
+        Lexicon.load(path)
+
+
+def test_every_default_entry_tokenizes_to_arabic_terms(lexicon: Lexicon) -> None:
+    for entry in lexicon.entries.values():
+        for variant in entry.arabic:
+            assert tokenize(variant), (entry.english, variant)
+
+
+def test_english_question_reaches_arabic_paragraph(lexicon: Lexicon) -> None:
+    paragraphs = [
+        p.strip()
+        for f in sorted(CORPUS.glob("*.txt"))
+        for p in f.read_text(encoding="utf-8").splitlines()
+        if len(p.strip()) > 40
+    ]
+    index = LexicalIndex.build(paragraphs)
+    phrases = lexicon.translate("Where did Russia deploy its military police?")
+    terms = [t for phrase in phrases for t in tokenize(phrase)]
+    best = index.search_terms(terms, k=1)[0][0]
+    assert "الشرطة العسكرية" in paragraphs[best] or "شرطتها العسكرية" in paragraphs[best]
