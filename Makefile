@@ -46,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 eval: $(STAMP)
-	$(BIN)/isnad eval
+	$(BIN)/isnad eval --heldout
 
 bench: $(STAMP)
 	$(BIN)/isnad bench

@@ -71,6 +71,7 @@ def _timed_posts(url: str, path: str, bodies: Sequence[dict[str, Any]]) -> list[
 def latency(url: str, queries: Sequence[str], requests: int = 100, clients: int = 8) -> dict[str, Any]:
     """p50/p95/p99 of POST /search and /ask, one client in sequence, then `clients` at once."""
     search = [{"query": queries[i % len(queries)], "k": 5} for i in range(requests)]
+    filtered = [{**b, "filters": {"round": 4}} for b in search[: max(5, requests // 2)]]
     ask = [{"question": queries[i % len(queries)], "k": 5} for i in range(requests)]
     # Warm-up: the first requests of each endpoint pay for lazy imports and first-touch page faults.
     _timed_posts(url, "/search", search[: min(20, requests)])
@@ -78,6 +79,8 @@ def latency(url: str, queries: Sequence[str], requests: int = 100, clients: int 
     out: dict[str, Any] = {
         "search_sequential": percentiles(_timed_posts(url, "/search", search)),
         "ask_sequential": percentiles(_timed_posts(url, "/ask", ask)),
+        # A round filter: BM25's allowed-rows mask and faiss's ID selector over the whole index
+        "search_filtered_sequential": percentiles(_timed_posts(url, "/search", filtered)),
     }
     for path, bodies in (("/search", search), ("/ask", ask)):
         shares = [bodies[i::clients] for i in range(clients)]

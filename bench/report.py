@@ -122,6 +122,11 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append(f"| {name} | {_f(sv['cold_start_s'])} | {_f(sv['rss_after_load_mb'])} | "
                      f"{p('search_sequential')} | {p('ask_sequential')} | {c('search_concurrent_')} | "
                      f"{c('ask_concurrent_')} |")
+    filtered = [(name, sv["search_filtered_sequential"]) for name, sv in services
+                if sv and "search_filtered_sequential" in sv]
+    if filtered:
+        lines += ["", "/search with a round filter (sequential) p50 / p95 ms: " + "; ".join(
+            f"{name}: {_f(x['p50_ms'])} / {_f(x['p95_ms'])}" for name, x in filtered)]
     reidx = [(n, s["reindex_unchanged"]) for n, s in r["scale"].items() if "reindex_unchanged" in s]
     if reidx:
         lines += ["", "Unchanged re-index at scale: " + "; ".join(

@@ -62,7 +62,7 @@ def build_scale_index(n: int, sample: Sample, words: Sequence[str], folder: Path
         raw = gen.document(f"syn{i:07d}")
         doc = Document(raw.doc_id, raw.text, raw.title, raw.published, raw.source)  # generated text is clean
         documents.append(doc)
-        chunks.extend(tag_rounds(c) for c in chunker.run(doc))
+        chunks.extend(tag_rounds(chunker.run(doc)))  # rounds tagged per document, as the builder does
         i += 1
     t["generate_and_chunk_s"] = time.perf_counter() - started
 

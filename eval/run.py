@@ -17,7 +17,7 @@ import numpy as np
 from eval.datasets import Benchmark, load_beir, load_seed, load_squad
 from eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
 from eval.report import write_report
-from indexer.embed import Embedder, Role, make_embedder
+from indexer.embed import E5Embedder, Embedder, Role, make_embedder
 from service.answer import Answerer
 from service.pipeline import make_builder
 from service.search import ABLATIONS, Searcher
@@ -87,16 +87,21 @@ def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers:
         searcher = state.searcher.with_config(ABLATIONS[config_name])
         retrieve = _retriever(searcher)
         for bench in suite.benchmarks:
-            key = f"{bench.name} | {config_name}"
+            key = f"{bench.name} | {config_name}{_model_tag(embedder)}"
             results[key] = evaluate_retrieval(bench, retrieve)
             print(f"  {key}: " + _summary(results[key]))
     if answers and any(q.answers or q.unanswerable for b in suite.benchmarks for q in b.queries):
         ask = _asker(Answerer(state.searcher))
         for bench in suite.benchmarks:
-            key = f"{bench.name} | answers"
+            key = f"{bench.name} | answers{_model_tag(embedder)}"
             results[key] = evaluate_answers(bench, ask)
             print(f"  {key}: " + _summary(results[key]))
     return results
+
+
+def _model_tag(embedder: Embedder) -> str:
+    """Configurations of a non-default model are named apart, so the history compares like with like."""
+    return "" if embedder.model_id == E5Embedder.model_id else f" @{embedder.model_id}"
 
 
 def _retriever(searcher: Searcher) -> Callable[[str], list[RetrievedPassage]]:
@@ -120,14 +125,17 @@ def _summary(result: EvalResult) -> str:
 
 
 def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bool = True,
-        out_dir: Path = RESULTS / "latest") -> dict[str, EvalResult]:
+        out_dir: Path = RESULTS / "latest", suites: Sequence[str] | None = None) -> dict[str, EvalResult]:
     embedder = MemoQueryEmbedder(make_embedder())
     configs = list(configs or ABLATIONS)
     unknown = [c for c in configs if c not in ABLATIONS]
     if unknown:
         raise ValueError(f"unknown configuration(s) {unknown}; choose from {sorted(ABLATIONS)}")
     results: dict[str, EvalResult] = {}
-    for suite in default_suites(heldout):
+    chosen = [s for s in default_suites(heldout) if not suites or s.name in suites]
+    if not chosen:
+        raise ValueError(f"no benchmark named {list(suites or [])}; choose from seed_qa.dev, xquad_en2ar, heldout sets")
+    for suite in chosen:
         results.update(run_suite(suite, embedder, configs, answers))
     summary = write_report(out_dir, results, history_path=RESULTS / "history.jsonl")
     # results.json holds every query's details (megabytes, not committed); summary.json is the figures.

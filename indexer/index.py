@@ -1,7 +1,10 @@
 """The index on disk: a folder of plain files, written atomically, checked on load.
 
     INDEX/manifest.json          model, dimension, chunking, counts, format version, current data folder
-    INDEX/data-<generation>/     index.faiss, filter_meta.json, chunks.jsonl, documents.jsonl
+    INDEX/data-<generation>/     index.faiss, filter_meta.npz, chunks.jsonl, documents.jsonl, chunks.npz, bm25/
+
+chunks.npz holds the chunk and document columns a load needs (indexer/tables.py); the JSONL files stay
+the readable record and the fallback when it is absent.
 
 A build writes a new data folder, then replaces manifest.json in one rename: a crash at any point leaves
 the previous manifest pointing at the previous, complete data folder.
@@ -16,8 +19,10 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from indexer.chunk import Chunker, sentence_spans
@@ -26,6 +31,15 @@ from indexer.embed import Embedder
 from indexer.lexical import LexicalIndex
 from indexer.read import FolderReader, Skipped
 from indexer.store import FaissStore, VectorStore
+from indexer.tables import (
+    ChunksByKey,
+    ChunkTable,
+    DocumentTable,
+    TableError,
+    load_tables,
+    save_columns,
+    write_documents,
+)
 from indexer.types import Chunk, Document, RawDocument
 
 log = logging.getLogger(__name__)
@@ -94,19 +108,27 @@ class Manifest:
 
 @dataclass
 class Index:
-    """A loaded index: documents, chunks in store order, and the vector store."""
+    """A loaded index: documents, chunks in store order, and the vector store.
+
+    `documents` and `chunks` are column tables (indexer/tables.py) that build `Document`/`Chunk` objects on
+    access: a Mapping and a Sequence, so callers read them as the dict and list they used to be.
+    """
 
     folder: Path
     manifest: Manifest
-    documents: dict[str, Document]
-    document_hashes: dict[str, str]
-    chunks: list[Chunk]
+    documents: DocumentTable
+    chunks: ChunkTable
     store: VectorStore
     lexical: LexicalIndex | None = None  # BM25 rows are positions in `chunks`
-    chunk_by_key: dict[int, Chunk] = field(init=False)
+    chunk_by_key: ChunksByKey = field(init=False)
 
     def __post_init__(self) -> None:
-        self.chunk_by_key = {c.key: c for c in self.chunks}
+        self.chunk_by_key = ChunksByKey(self.chunks)
+
+    @cached_property
+    def document_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash (only builds need it, so it is made on first use)."""
+        return self.documents.hashes()
 
     @classmethod
     def load(cls, folder: str | Path, expected_model: str | None = None) -> Index:
@@ -118,15 +140,22 @@ class Index:
         data = folder / manifest.data
         if not data.is_dir():
             raise IndexLoadError(f"index at {folder} is incomplete: data folder {manifest.data} is missing")
-        documents, hashes = _read_documents(data / DOCUMENTS_FILE)
-        chunks = _read_chunks(data / CHUNKS_FILE)
+        try:
+            chunks = load_tables(data, DOCUMENTS_FILE, CHUNKS_FILE)
+        except TableError as exc:
+            raise IndexLoadError(f"index at {folder} is unreadable ({exc}); rebuild it with isnad index") from exc
+        documents = chunks.documents
         store = store_class(manifest.store).load(data)
         if store.dim != manifest.dim:
             raise IndexLoadError(f"index at {folder}: vectors have dimension {store.dim}, manifest says {manifest.dim}")
         if not (len(chunks) == store.count() == manifest.chunks and len(documents) == manifest.documents):
             raise IndexLoadError(f"index at {folder} is inconsistent (chunks {len(chunks)}, vectors {store.count()}, "
                               f"manifest {manifest.chunks}); rebuild it with isnad index")
-        return cls(folder, manifest, documents, hashes, chunks, store, _load_lexical(data, chunks))
+        keys = getattr(store, "all_keys", None)
+        if keys is not None and not np.array_equal(keys(), chunks.by_key.sorted_keys):
+            raise IndexLoadError(f"index at {folder} is inconsistent (chunk keys differ from the vector store's); "
+                                 f"rebuild it with isnad index")
+        return cls(folder, manifest, documents, chunks, store, _load_lexical(data, chunks))
 
 
 @dataclass(frozen=True)
@@ -183,6 +212,10 @@ class IndexBuilder:
         hashes = {d.doc_id: d.content_hash for d in documents}
         old_hashes = previous.document_hashes if previous else {}
         unchanged = {doc_id for doc_id, h in hashes.items() if old_hashes.get(doc_id) == h}
+        if previous is not None and len(unchanged) == len(documents) == len(previous.documents):
+            # Nothing to embed, drop or rewrite: the index on disk already is this corpus.
+            return BuildReport(len(documents), len(previous.chunks), 0, len(unchanged), 0, 0, tuple(skipped),
+                               time.perf_counter() - started, 0.0)
         stale_keys = [c.key for c in (previous.chunks if previous else []) if c.doc_id not in unchanged]
         store.delete(stale_keys)
 
@@ -276,14 +309,12 @@ def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document],
     store.save(tmp)
     if lexical is not None:
         lexical.save(tmp)
-    with (tmp / DOCUMENTS_FILE).open("w", encoding="utf-8") as fh:
-        for d in documents:
-            record = {"doc_id": d.doc_id, "title": d.title, "published": d.published, "source": d.source,
-                      "text": d.text, "hash": hashes[d.doc_id]}
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    offsets = write_documents(tmp / DOCUMENTS_FILE, documents, hashes)
     with (tmp / CHUNKS_FILE).open("w", encoding="utf-8") as fh:
         for c in chunks:
             fh.write(json.dumps(_chunk_record(c), ensure_ascii=False) + "\n")
+    if not save_columns(tmp, documents, hashes, offsets, chunks, CHUNKS_FILE):
+        log.info("chunks that do not follow their documents' shape: %s loads from JSONL", folder)
     for path in tmp.rglob("*"):
         if path.is_file():
             with path.open("rb") as fh:
@@ -313,27 +344,6 @@ def _load_lexical(data: Path, chunks: Sequence[Chunk]) -> LexicalIndex | None:
 def _chunk_record(c: Chunk) -> dict[str, object]:
     return {"doc_id": c.doc_id, "chunk_id": c.chunk_id, "start": c.start, "end": c.end, "text": c.text,
             "title": c.title, "published": c.published, "rounds": list(c.rounds)}
-
-
-def _read_chunks(path: Path) -> list[Chunk]:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return [Chunk(**{**rec, "rounds": tuple(rec["rounds"])}) for rec in map(json.loads, fh)]
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise IndexLoadError(f"cannot read {path}: {exc}") from exc
-
-
-def _read_documents(path: Path) -> tuple[dict[str, Document], dict[str, str]]:
-    documents: dict[str, Document] = {}
-    hashes: dict[str, str] = {}
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for rec in map(json.loads, fh):
-                hashes[rec["doc_id"]] = rec.pop("hash")
-                documents[rec["doc_id"]] = Document(**rec)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise IndexLoadError(f"cannot read {path}: {exc}") from exc
-    return documents, hashes
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -122,6 +122,10 @@ class FaissStore:
     def matching_keys(self, filters: SearchFilters) -> np.ndarray:
         return self._meta.matching_keys(filters)
 
+    def all_keys(self) -> np.ndarray:
+        """Every stored key, sorted (the index checks them against its chunks on load)."""
+        return self._meta.all_keys()
+
     def delete(self, keys: Sequence[int] | np.ndarray) -> int:
         present = self._meta.remove(np.asarray(keys, dtype=np.int64))
         if not present.size:

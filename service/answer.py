@@ -11,7 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from indexer.arabic import tokenize
+from indexer.arabic import normalize_str, tokenize
 from indexer.chunk import sentence_spans
 from indexer.types import Chunk, SearchFilters
 from service.query import AnalyzedQuery
@@ -19,7 +19,9 @@ from service.search import Searcher, SearchResponse
 
 NOT_FOUND = "Not found in the corpus. / لم يُعثر على إجابة في المدونة."
 _QUANTITY_QUESTION = re.compile(r"\b(how many|how much|number of|death toll|toll)\b|كم |عدد", re.IGNORECASE)
-_FIGURE = re.compile(r"\d[\d.,]*(?:\s*(?:ألف|الف|مليون|مليار))?|نصف مليون|(?:آلاف|ألف|مليون)")
+# A quantity, not a date or a round number: "300 ألف", "330 الف", "نصف مليون", "1,200".
+_FIGURE = re.compile(r"\d[\d.,]*\s*(?:ألف|الف|آلاف|مليون|مليار)|نصف مليون|\d{1,3}(?:[.,]\d{3})+")
+DIFFERING_FIGURES = "Sources give different figures / المصادر تذكر أرقاماً مختلفة:"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Answerer:
     """
 
     def __init__(self, searcher: Searcher, min_dense: dict[str, float] | None = None, max_sentences: int = 2,
-                 passages: int = 3) -> None:
+                 passages: int = 4) -> None:
         if not 1 <= max_sentences <= 3:
             raise ValueError("max_sentences must be 1, 2 or 3")
         if passages < 1:
@@ -66,7 +68,7 @@ class Answerer:
         self.min_dense = min_dense or {"ar": 0.80, "en": 0.72}
         self.max_sentences = max_sentences
         self.passages = passages
-        self._known_rounds = {r for c in searcher.index.chunks for r in c.rounds}
+        self._known_rounds = searcher.index.chunks.known_rounds()  # from the rounds column, no Chunk objects
 
     def ask(self, question: str, k: int = 5, filters: SearchFilters | None = None) -> Answer:
         started = time.perf_counter()
@@ -75,14 +77,15 @@ class Answerer:
             return Answer(question, NOT_FOUND, True, (), _ms(started))
         analyzed = response.analyzed
         sentences = self._scored_sentences(response, analyzed)
-        chosen = self._choose(sentences, analyzed)
+        chosen, differing = self._choose(sentences, analyzed)
         documents = self.searcher.index.documents
         citations = tuple(
             Citation(n=i + 1, chunk=s.chunk, start=s.start, end=s.end,
                      text=documents[s.chunk.doc_id].text[s.start : s.end])
             for i, s in enumerate(chosen)
         )
-        return Answer(question, " ".join(f"{c.text} [{c.n}]" for c in citations), False, citations, _ms(started))
+        body = " ".join(f"{c.text} [{c.n}]" for c in citations)
+        return Answer(question, f"{DIFFERING_FIGURES} {body}" if differing else body, False, citations, _ms(started))
 
     def _should_abstain(self, response: SearchResponse) -> bool:
         if not response.results:
@@ -106,27 +109,35 @@ class Answerer:
         out.sort(key=lambda x: -x.score)
         return out
 
-    def _choose(self, sentences: list[_Sentence], analyzed: AnalyzedQuery | None) -> list[_Sentence]:
+    def _choose(self, sentences: list[_Sentence], analyzed: AnalyzedQuery | None) -> tuple[list[_Sentence], bool]:
+        """The best sentences; for a quantity question whose top evidence disagrees, one per figure."""
         if analyzed is not None and _QUANTITY_QUESTION.search(analyzed.text):
             figures = self._differing_figures(sentences)
             if len(figures) > 1:
-                return figures
+                return figures, True
         chosen = sentences[: self.max_sentences]
-        return sorted(chosen, key=lambda s: (s.chunk.doc_id, s.start)) if len(chosen) > 1 else chosen
+        ordered = sorted(chosen, key=lambda s: (s.chunk.doc_id, s.start)) if len(chosen) > 1 else chosen
+        return ordered, False
 
     def _differing_figures(self, sentences: list[_Sentence]) -> list[_Sentence]:
-        """The best sentence per document that states a figure, when the figures differ."""
+        """Up to three strong sentences that state different figures, when the best one states one."""
+        if not sentences:
+            return []
         best = sentences[0].score
-        picked: dict[str, _Sentence] = {}
-        figures: set[str] = set()
-        for s in sentences:
-            if s.score < 0.6 * best or s.chunk.doc_id in picked:
+        picked: list[_Sentence] = []
+        seen: set[str] = set()
+        for s in sentences[:8]:
+            if s.score < 0.5 * best:
+                break
+            found = _FIGURE.search(s.chunk.text[s.start - s.chunk.start : s.end - s.chunk.start])
+            figure = normalize_str(found.group(0)).replace(" ", "") if found else None
+            if figure is None or figure in seen:
                 continue
-            found = _FIGURE.findall(s.chunk.text[s.start - s.chunk.start : s.end - s.chunk.start])
-            if found:
-                picked[s.chunk.doc_id] = s
-                figures.add(found[0])
-        return list(picked.values())[:3] if len(figures) > 1 else []
+            seen.add(figure)
+            picked.append(s)
+            if len(picked) == 3:
+                break
+        return picked if len(picked) > 1 and picked[0] is sentences[0] else []
 
 
 def _ms(started: float) -> float:

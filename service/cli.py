@@ -192,12 +192,16 @@ def _validated(model: Any, **fields: Any) -> Any:
 @click.option("--config", "configs", multiple=True, help="ablation(s) to run (default: all)")
 @click.option("--heldout/--no-heldout", default=False, help="also report ../shared/eval/heldout (never tune)")
 @click.option("--answers/--no-answers", default=True, help="also evaluate /ask answers on the seed set")
+@click.option("--suite", "suites", multiple=True, help="only these benchmarks (e.g. seed_qa.dev)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
 @domain_errors
-def eval_cmd(configs: tuple[str, ...], heldout: bool, answers: bool) -> None:
+def eval_cmd(configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
+             out_dir: Path | None) -> None:
     """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results."""
-    from eval.run import run
+    from eval.run import RESULTS, run
 
-    run(configs or None, heldout=heldout, answers=answers)
+    run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
+        suites=suites or None)
 
 
 @cli.command("bench")

@@ -16,6 +16,7 @@ class AnalyzedQuery:
     terms: tuple[str, ...]  # BM25 terms of the question itself (for English: its numbers)
     bridge_terms: tuple[str, ...]  # BM25 terms of the lexicon's Arabic for an English question
     round: int | None
+    bridge_coverage: float = 0.0  # share of the English question's content words the lexicon translated
 
 
 def query_language(text: str) -> str:
@@ -27,11 +28,15 @@ def query_language(text: str) -> str:
 def analyze(text: str, lexicon: Lexicon | None) -> AnalyzedQuery:
     lang = query_language(text)
     bridge: tuple[str, ...] = ()
-    if lang == "en" and lexicon is not None:
-        bridge = tuple(dict.fromkeys(t for phrase in lexicon.translate(text) for t in tokenize(phrase)))
+    coverage = 0.0
     terms = tuple(tokenize(text))
+    if lang == "en" and lexicon is not None:
+        entries = lexicon.matches(text)
+        bridge = tuple(dict.fromkeys(t for e in entries for phrase in e.arabic for t in tokenize(phrase)))
+        covered = sum(len(tokenize(e.english)) for e in entries)
+        coverage = min(1.0, covered / max(1, len(terms)))  # terms: all content words, before the digit filter
     if lang == "en":
         # English words only ever match Latin titles in an Arabic archive, which misleads more than it
         # helps (xquad_en2ar: nDCG@10 0.883 -> 0.881); numbers and Latin names written as digits still match.
         terms = tuple(t for t in terms if any(ch.isdigit() for ch in t))
-    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text))
+    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text), coverage)

@@ -36,6 +36,7 @@ class SearchConfig:
     candidates: int = 100
     lexical_weight_ar: float = 0.05
     lexical_weight_en: float = 0.02
+    lexical_weight_bridge: float = 0.08  # times the share of an English question the lexicon translated
     round_bonus: float = 0.02
     dedupe_jaccard: float = 0.85
 
@@ -77,7 +78,7 @@ class Searcher:
         self.embedder = embedder
         self.lexicon = lexicon if lexicon is not None else Lexicon.default()
         self.config = config or SearchConfig()
-        self._row_of_key = {c.key: row for row, c in enumerate(index.chunks)}
+        self._row_of_key = index.chunks.by_key  # key -> row over the index's sorted key column
 
     def with_config(self, config: SearchConfig) -> Searcher:
         """The same index and model with other levers (used by the evaluation's ablations)."""
@@ -110,7 +111,9 @@ class Searcher:
 
         if cfg.lexical and self.index.lexical is not None:
             terms = list(analyzed.terms) + list(analyzed.bridge_terms)
-            weight = cfg.lexical_weight_ar if analyzed.lang == "ar" else cfg.lexical_weight_en
+            weight = cfg.lexical_weight_ar
+            if analyzed.lang == "en":
+                weight = cfg.lexical_weight_en + cfg.lexical_weight_bridge * analyzed.bridge_coverage
             if not cfg.dense:
                 weight = 1.0
             allowed = self._allowed_rows(filters) if filters else None
@@ -122,7 +125,7 @@ class Searcher:
 
         if cfg.rounds and analyzed.round is not None:
             for row in fused:
-                if analyzed.round in self.index.chunks[row].rounds:
+                if analyzed.round in self.index.chunks.rounds(row):
                     fused[row] += cfg.round_bonus
 
         ranked = sorted(fused, key=lambda r: (-fused[r], -dense.get(r, -1.0), r))
@@ -137,7 +140,7 @@ class Searcher:
         return SearchResponse(query, results, took, analyzed, best_dense)
 
     def _allowed_rows(self, filters: SearchFilters) -> np.ndarray:
-        return np.fromiter((filters.accepts(c) for c in self.index.chunks), dtype=bool, count=len(self.index.chunks))
+        return self.index.chunks.mask(filters)  # vectorized over the chunk columns
 
     def _dedupe_key(self, row: int) -> tuple[str, frozenset[str]]:
         return _text_signature(self.index.chunks[row].text)
