@@ -68,15 +68,16 @@ def default_suites(heldout: bool = False) -> list[Suite]:
     return suites
 
 
-def _cache_folder(benchmark: Benchmark, embedder: Embedder) -> Path:
+def _cache_folder(benchmark: Benchmark, embedder: Embedder, cache: Path = CACHE) -> Path:
     digest = hashlib.sha256(embedder.model_id.encode())
     for d in benchmark.documents:
         digest.update(d.doc_id.encode())
-    return CACHE / f"{benchmark.name.split('/')[0]}-{digest.hexdigest()[:12]}"
+    return cache / f"{benchmark.name.split('/')[0]}-{digest.hexdigest()[:12]}"
 
 
-def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers: bool) -> dict[str, EvalResult]:
-    folder = _cache_folder(suite.benchmarks[0], embedder)
+def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers: bool,
+              cache: Path = CACHE) -> dict[str, EvalResult]:
+    folder = _cache_folder(suite.benchmarks[0], embedder, cache)
     started = time.perf_counter()
     report = make_builder(embedder, progress=True).run(suite.benchmarks[0].documents, folder)
     print(f"[{suite.name}] index: {report.chunks} chunks, embedded {report.embedded_chunks} "
