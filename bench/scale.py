@@ -22,7 +22,7 @@ from bench.measure import folder_bytes, percentiles, rss_mb, time_each
 from indexer.arabic import tokenize
 from indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, passage_text, write_index
 from indexer.lexical import LexicalIndex
-from indexer.store import FaissStore, build_ivf
+from indexer.store import APPROX_THRESHOLD, FaissStore, build_ivf, store_nlist
 from indexer.types import Chunk, Document
 from service.pipeline import tag_rounds
 
@@ -143,7 +143,8 @@ def search_costs(vectors: np.ndarray, queries: np.ndarray, query_texts: Sequence
     exact_ms = time_each(lambda q: exact.search(q[None, :], k), list(queries))
 
     started = time.perf_counter()
-    ivf = build_ivf(vectors, ids, dim)
+    # The lists the service's store would have: it converts at APPROX_THRESHOLD vectors (see indexer/store.py)
+    ivf = build_ivf(vectors, ids, dim, nlist=store_nlist(min(n, APPROX_THRESHOLD)))
     ivf_build = time.perf_counter() - started
     approx = ivf.search(queries, k)[1]
     approx_ms = time_each(lambda q: ivf.search(q[None, :], k), list(queries))
