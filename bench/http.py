@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,45 +12,18 @@ from typing import Any
 import httpx
 
 from bench.measure import percentiles, rss_mb
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from service.server_process import running_server
 
 
 @contextmanager
 def serve(index: Path, probe_query: str, timeout: float = 300.0) -> Iterator[tuple[str, int, float]]:
     """Start `isnad serve`; yield (url, pid, seconds from process start to the first answered /search)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--host", "127.0.0.1",
-           "--port", str(port)]
-    started = time.perf_counter()
-    process = subprocess.Popen(cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(timeout=5.0) as client:
-            while True:
-                if process.poll() is not None:
-                    err = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"server exited: {err[-2000:]}")
-                try:
-                    if client.get(f"{url}/search", params={"q": probe_query, "k": 5}).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.perf_counter() - started > timeout:
-                    raise TimeoutError(f"no answer from {url} in {timeout}s")
-                time.sleep(0.02)
-        yield url, process.pid, time.perf_counter() - started
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+
+    def answered(client: httpx.Client, url: str) -> bool:
+        return client.get(f"{url}/search", params={"q": probe_query, "k": 5}).status_code == 200
+
+    with running_server(index, probe=answered, timeout=timeout) as server:
+        yield server.url, server.process.pid, server.ready_seconds
 
 
 def _timed_posts(url: str, path: str, bodies: Sequence[dict[str, Any]]) -> list[float]:

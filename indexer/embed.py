@@ -88,7 +88,10 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbedderError(f"cannot load sentence-transformers model {model!r}: {exc}") from exc
         self.model_id = f"sentence-transformers:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        # sentence-transformers renamed the method; keep both spellings working.
+        model_ = self._model
+        dimension = getattr(model_, "get_embedding_dimension", None) or model_.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
         self.device = device
         prompts = getattr(self._model, "prompts", {}) or {}
         self._prompt_names = {role: role for role in ("query", "passage") if role in prompts}
