@@ -70,9 +70,6 @@ class DocumentTable(Mapping[str, Document]):
     def row(self, doc_id: str) -> int | None:
         return self._row.get(doc_id)
 
-    def id_at(self, row: int) -> str:
-        return self._ids[row]
-
     def __getitem__(self, doc_id: str) -> Document:
         return self.at(self._row[doc_id])
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from indexer.read import DOC_ID_PATTERN
 from indexer.types import SearchFilters
 from service.search import MAX_K
 
 MAX_QUERY_CHARS = 2000
-_DOC_ID = r"^[\w][\w.\-]{0,199}$"
 
 K = Annotated[int, Field(ge=1, le=MAX_K, description=f"number of passages, 1..{MAX_K}")]
 
@@ -29,7 +28,7 @@ class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     round: int | None = Field(default=None, ge=1, le=100, description="round number of the Astana talks")
-    doc_id: str | None = Field(default=None, pattern=_DOC_ID)
+    doc_id: str | None = Field(default=None, pattern=DOC_ID_PATTERN.pattern)
     published_from: date | None = Field(default=None, description="inclusive, YYYY-MM-DD")
     published_to: date | None = Field(default=None, description="inclusive, YYYY-MM-DD")
 
@@ -133,6 +132,3 @@ class HealthOut(BaseModel):
     chunks: int
     model: str
 
-
-def is_doc_id(value: str) -> bool:
-    return bool(re.match(_DOC_ID, value))

@@ -7,21 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.measure import CountingEmbedder
 from indexer.embed import E5Embedder
 from indexer.index import Index, IndexLoadError, Manifest
 from service.pipeline import make_builder
 from tests.conftest import CORPUS
-
-
-class CountingEmbedder:
-    """Wraps the real model and counts calls, to prove an unchanged corpus embeds nothing."""
-
-    def __init__(self, inner: E5Embedder) -> None:
-        self.inner, self.model_id, self.dim, self.texts = inner, inner.model_id, inner.dim, 0
-
-    def embed_batch(self, texts, role):  # type: ignore[no-untyped-def]
-        self.texts += len(texts)
-        return self.inner.embed_batch(texts, role)
 
 
 def test_manifest_and_plain_files(sample_index: Path) -> None:

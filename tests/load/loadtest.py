@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from bench.measure import percentiles
 
 QUESTIONS = ("متى عقدت الجولة الثامنة؟", "what did round four agree?", "مناطق خفض التصعيد",
              "who are the guarantor states?", "وقف إطلاق النار في سوريا", "Astana talks round six")
@@ -39,16 +40,9 @@ class Result:
         out: dict[str, object] = {"clients": self.clients, "seconds": round(self.seconds, 2),
                                   "requests": self.requests, "errors": self.errors,
                                   "requests_per_s": round(self.requests / self.seconds, 2) if self.seconds else 0.0,
-                                  "error_samples": self.error_samples[:10], "all": _percentiles(everything)}
-        out.update({name: _percentiles(v) for name, v in self.latencies_ms.items()})
+                                  "error_samples": self.error_samples[:10], "all": percentiles(everything)}
+        out.update({name: percentiles(v) for name, v in self.latencies_ms.items()})
         return out
-
-
-def _percentiles(values: list[float]) -> dict[str, float]:
-    if len(values) < 2:
-        return {"count": len(values)}
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    return {"count": len(values), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1)}
 
 
 async def _client(http: httpx.AsyncClient, worker: int, deadline: float, result: Result) -> None:
