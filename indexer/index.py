@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from indexer import phases
 from indexer.chunk import Chunker, sentence_spans
 from indexer.clean import Cleaner
 from indexer.embed import Embedder
@@ -205,6 +206,7 @@ class IndexBuilder:
         started = time.perf_counter() if started is None else started
         folder = Path(index_folder)
         previous = self._compatible_previous(folder)
+        phases.reached(phases.STARTED)
         # Incremental builds mutate the previous store in place; for Milvus that is the live collection (see
         # docs/scaling.md: a crash before the manifest switch leaves it ahead, a rerun repairs it)
         store: VectorStore = previous.store if previous else self.store_factory(self.embedder.dim)
@@ -273,6 +275,11 @@ class IndexBuilder:
                 vectors = self.embedder.embed_batch(texts[i : i + EMBED_BATCH], role="passage")
                 store.add(batch, vectors)
                 bar.update(len(batch))
+                done = i + len(batch)
+                if i == 0:
+                    phases.reached(phases.FIRST_BATCH, embedded=done, total=len(chunks))
+                if done * 2 >= len(chunks) > i * 2:  # this batch crossed the half
+                    phases.reached(phases.MID_EMBEDDING, embedded=done, total=len(chunks))
         finally:
             bar.close()
 
@@ -321,8 +328,10 @@ def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document],
                 os.fsync(fh.fileno())
     os.replace(tmp, folder / generation)
     _fsync_dir(folder)
+    phases.reached(phases.BEFORE_SWITCH, data=generation)
     final = Manifest(**{**asdict(manifest), "data": generation})
     final.write(folder)
+    phases.reached(phases.AFTER_SWITCH, data=generation)
     for old in folder.iterdir():
         if old.is_dir() and old.name != generation and (old.name.startswith("data-") or old.name.startswith(".tmp-")):
             shutil.rmtree(old, ignore_errors=True)

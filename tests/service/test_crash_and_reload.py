@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from indexer import phases
 from indexer.changes import apply_changes
 from indexer.embed import E5Embedder
 from indexer.index import Index
@@ -81,20 +83,55 @@ def test_sigkill_during_the_write_leaves_a_loadable_index(tmp_path: Path, sample
     _rerun_completes(corpus, index)
 
 
-# The whole re-index of the sample takes ~3.4 s on a quiet machine (start-up ~0.7 s): 4 s killed it after the
-# manifest switch. These land in start-up, embedding and late embedding.
-@pytest.mark.parametrize("after_s", [0.5, 1.25, 2.0])
-def test_sigkill_during_embedding_leaves_the_previous_index(tmp_path: Path, sample_index: Path,
-                                                            embedder: E5Embedder, after_s: float) -> None:
+def _index_until_paused(phase: str, corpus: Path, index: Path, marker: Path) -> dict[str, object]:
+    """Start `isnad index` and return once it has stopped itself at `phase` (indexer/phases.py), not before.
+
+    Blocks in waitpid(WUNTRACED) until the child stops or ends: no sleep and no clock decide where it is. A
+    timer kills a child that hangs (a hang guard, 10 min, far beyond any machine's build time).
+    """
+    env = {**os.environ, phases.PAUSE_AT_ENV: phase, phases.MARKER_ENV: str(marker)}
+    child = subprocess.Popen([sys.executable, "-m", "service.cli", "index", str(corpus), "--index", str(index),
+                              "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    guard = threading.Timer(600, child.kill)
+    guard.start()
+    try:
+        _, status = os.waitpid(child.pid, os.WUNTRACED)
+    finally:
+        guard.cancel()
+    if not os.WIFSTOPPED(status):
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
+        pytest.fail(f"the indexer ended ({child.returncode}) without reaching phase {phase!r}")
+    child.send_signal(signal.SIGKILL)  # a stopped process dies at once, right at the phase
+    assert child.wait() == -signal.SIGKILL
+    paused: dict[str, object] = json.loads(marker.read_text(encoding="utf-8"))
+    assert paused["phase"] == phase and paused["pid"] == child.pid
+    return paused
+
+
+@pytest.mark.parametrize("phase", [phases.STARTED, phases.FIRST_BATCH, phases.MID_EMBEDDING, phases.BEFORE_SWITCH])
+def test_sigkill_before_the_manifest_switch_leaves_the_previous_index(tmp_path: Path, sample_index: Path,
+                                                                      embedder: E5Embedder, phase: str) -> None:
     index = Path(shutil.copytree(sample_index, tmp_path / "index"))
     manifest_before = (index / "manifest.json").read_bytes()
-    corpus = _changed_corpus(tmp_path, everything=True)  # every document re-embeds: a long embedding phase
-    child = subprocess.Popen([sys.executable, "-m", "service.cli", "index", str(corpus), "--index", str(index),
-                              "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(after_s)
-    child.send_signal(signal.SIGKILL)
-    assert child.wait(timeout=30) == -signal.SIGKILL, "the build finished before the kill; raise the corpus size"
+    corpus = _changed_corpus(tmp_path, everything=True)  # every document re-embeds: several batches
+    paused = _index_until_paused(phase, corpus, index, tmp_path / "paused.json")
+    if phase == phases.MID_EMBEDDING:  # really in the middle: some batches embedded, some not
+        assert 0 < int(paused["embedded"]) < int(paused["total"]), paused  # type: ignore[call-overload]
     assert (index / "manifest.json").read_bytes() == manifest_before
+    _assert_previous_index_answers(index, embedder)
+    _rerun_completes(corpus, index)
+
+
+def test_sigkill_after_the_manifest_switch_serves_the_new_index(tmp_path: Path, sample_index: Path,
+                                                               embedder: E5Embedder) -> None:
+    index = Path(shutil.copytree(sample_index, tmp_path / "index"))
+    old_data = json.loads((index / "manifest.json").read_text(encoding="utf-8"))["data"]
+    corpus = _changed_corpus(tmp_path, everything=True)
+    paused = _index_until_paused(phases.AFTER_SWITCH, corpus, index, tmp_path / "paused.json")
+    assert json.loads((index / "manifest.json").read_text(encoding="utf-8"))["data"] == paused["data"] != old_data
+    loaded = Index.load(index)  # the new generation, complete, although the old folder was never removed
+    assert any("فقرة أضيفت لإعادة الفهرسة" in d.text for d in loaded.documents.values())
+    assert (index / old_data).is_dir()
     _assert_previous_index_answers(index, embedder)
     _rerun_completes(corpus, index)
 
@@ -120,7 +157,17 @@ class _Querier(threading.Thread):
                     self.failures.append(repr(exc))
 
 
-def _wait_for_documents(url: str, n: int, timeout: float = 60) -> None:
+def _each_makes_more_requests(queries: list[_Querier], more: int = 2, timeout: float = 600) -> None:
+    """Wait until every querier has finished `more` further requests (a count, not a duration, is awaited)."""
+    targets = [q.ok + len(q.failures) + more for q in queries]
+    deadline = time.monotonic() + timeout  # hang guard only
+    while any(q.ok + len(q.failures) < t for q, t in zip(queries, targets, strict=True)):
+        assert time.monotonic() < deadline, "the queriers stopped making requests"
+        assert all(q.is_alive() for q in queries), "a querier thread died"
+        time.sleep(0.02)
+
+
+def _wait_for_documents(url: str, n: int, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while httpx.get(f"{url}/health").json()["documents"] != n:
         assert time.monotonic() < deadline, f"/health never showed {n} documents"
@@ -137,24 +184,24 @@ def test_live_reload_by_admin_and_sighup_fails_no_request(tmp_path: Path, sample
         for q in queries:
             q.start()
         try:
-            time.sleep(1.0)
+            _each_makes_more_requests(queries)  # requests are in flight before the rebuild
             apply_changes(index, builder, add=[extra])  # rebuilt on disk, as `isnad index` would
             assert httpx.get(f"{server.url}/health").json()["documents"] == 5  # not picked up by itself
             reload = httpx.post(f"{server.url}/admin/reload", headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
             assert reload.status_code == 200 and reload.json()["documents"] == 6
             assert httpx.get(f"{server.url}/documents/extra").status_code == 200
-            time.sleep(1.0)
+            _each_makes_more_requests(queries)
 
             apply_changes(index, builder, delete=["extra"])
             os.kill(server.process.pid, signal.SIGHUP)
             _wait_for_documents(server.url, 5)
             assert httpx.get(f"{server.url}/documents/extra").status_code == 404
             assert server.process.poll() is None  # SIGHUP reloads; it does not kill the server
-            time.sleep(1.0)
+            _each_makes_more_requests(queries)
         finally:
             for q in queries:
                 q.stop.set()
             for q in queries:
                 q.join(timeout=60)
     assert all(q.failures == [] for q in queries), [q.failures[:3] for q in queries]
-    assert sum(q.ok for q in queries) > 5
+    assert all(q.ok >= 6 for q in queries)  # each made 2+ requests in each of the three phases
