@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
@@ -12,11 +13,22 @@ from indexer.types import SearchFilters
 from service.search import MAX_K
 
 MAX_QUERY_CHARS = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 K = Annotated[int, Field(ge=1, le=MAX_K, description=f"number of passages, 1..{MAX_K}")]
 
 
+def check_unicode(value: str, name: str) -> str:
+    """Refuse lone UTF-16 surrogates ("\\ud800" in JSON): valid JSON, but no text can be encoded from them."""
+    found = _SURROGATE.search(value)
+    if found:
+        raise ValueError(f"{name} contains a lone UTF-16 surrogate (U+{ord(found.group()):04X} at character "
+                         f"{found.start()}); send valid Unicode text: pair the surrogate or remove it")
+    return value
+
+
 def _check_text(value: str, name: str) -> str:
+    check_unicode(value, name)
     if not value.strip():
         raise ValueError(f"{name} must not be empty or only whitespace")
     if len(value) > MAX_QUERY_CHARS:
@@ -90,6 +102,7 @@ class SearchResultOut(BaseModel):
     start: int
     end: int
     title: str | None
+    title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
 
 
@@ -107,12 +120,20 @@ class CitationOut(BaseModel):
     start: int
     end: int
     title: str | None
+    title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
+
+
+class AnswerSegmentOut(BaseModel):
+    text: str = Field(description="answer text, verbatim (not escaped)")
+    n: int | None = Field(default=None, description="the citation that backs this text; its marker follows it")
 
 
 class AskResponseOut(BaseModel):
     question: str
-    answer: str
+    answer: str = Field(description="the segments as one string, joined by spaces, each cited one followed by "
+                                    "' [n]'; brackets and backslashes in the text are escaped with a backslash")
+    answer_segments: list[AnswerSegmentOut] = Field(description="render from these: markers only from `n`")
     abstained: bool
     citations: list[CitationOut]
     took_ms: float
@@ -121,6 +142,7 @@ class AskResponseOut(BaseModel):
 class DocumentOut(BaseModel):
     doc_id: str
     title: str | None
+    title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
     source: str | None
     text: str

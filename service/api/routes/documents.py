@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from indexer.changes import UnknownDocumentError
 from indexer.read import DOC_ID_PATTERN
@@ -14,7 +14,8 @@ from service.api.auth import require_writer
 from service.api.deps import StateDep
 from service.api.errors import NOT_FOUND, WRITE_RESPONSES
 from service.api.routes.admin import LiveDep
-from service.api.schemas import DocumentOut
+from service.api.schemas import DocumentOut, check_unicode
+from service.titles import shown_title
 
 router = APIRouter(tags=["documents"])
 MAX_DOCS_PER_REQUEST = 1000
@@ -45,10 +46,16 @@ class DocumentIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
+        check_unicode(value, "text")
         value = value.replace("\x00", "")  # as the folder reader does
         if not value.strip():
             raise ValueError("text must not be empty or only whitespace")
         return value
+
+    @field_validator("title", "source")
+    @classmethod
+    def _unicode(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return value if value is None else check_unicode(value, str(info.field_name))
 
 
 class IngestRequest(BaseModel):
@@ -77,7 +84,8 @@ def get_document(doc_id: DocIdPath, state: StateDep) -> DocumentOut:
     document = state.index.documents.get(doc_id)
     if document is None:
         raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}")
-    return DocumentOut(doc_id=document.doc_id, title=document.title, published=document.published,
+    title, derived = shown_title(document.title, {doc_id: document}, doc_id)
+    return DocumentOut(doc_id=document.doc_id, title=title, title_derived=derived, published=document.published,
                        source=document.source, text=document.text)
 
 
