@@ -34,12 +34,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A run of answer text; `n` is set when the service's citation [n] backs it (its marker follows it)."""
+
+    text: str
+    n: int | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
-    text: str
+    text: str  # the segments as one string, see `answer_string`
     abstained: bool
     citations: tuple[Citation, ...]
     took_ms: float
+    segments: tuple[Segment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,7 @@ class Answerer:
         started = time.perf_counter()
         response = self.searcher.search(question, k, filters)
         if self._should_abstain(response):
-            return Answer(question, NOT_FOUND, True, (), _ms(started))
+            return Answer(question, NOT_FOUND, True, (), _ms(started), (Segment(NOT_FOUND),))
         analyzed = response.analyzed
         sentences = self._scored_sentences(response, analyzed)
         chosen, differing = self._choose(sentences, analyzed)
@@ -84,8 +93,8 @@ class Answerer:
                      text=documents[s.chunk.doc_id].text[s.start : s.end])
             for i, s in enumerate(chosen)
         )
-        body = " ".join(f"{c.text} [{c.n}]" for c in citations)
-        return Answer(question, f"{DIFFERING_FIGURES} {body}" if differing else body, False, citations, _ms(started))
+        segments = ((Segment(DIFFERING_FIGURES),) if differing else ()) + tuple(Segment(c.text, c.n) for c in citations)
+        return Answer(question, answer_string(segments), False, citations, _ms(started), segments)
 
     def _should_abstain(self, response: SearchResponse) -> bool:
         if not response.results:
@@ -138,6 +147,16 @@ class Answerer:
             if len(picked) == 3:
                 break
         return picked if len(picked) > 1 and picked[0] is sentences[0] else []
+
+
+def escape_brackets(text: str) -> str:
+    """Backslash-escape brackets (and backslashes) so a "[1]" in a document never reads as a citation marker."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def answer_string(segments: tuple[Segment, ...]) -> str:
+    """Segments joined by spaces, each cited one followed by its marker " [n]"; only markers are unescaped."""
+    return " ".join(escape_brackets(s.text) + (f" [{s.n}]" if s.n is not None else "") for s in segments)
 
 
 def _ms(started: float) -> float:

@@ -9,10 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from service.api.errors import COMMON_RESPONSES, install_error_handlers
 from service.api.limits import BodySizeLimit
 from service.api.routes import admin, ask, documents, health, metrics, search
+from service.api.security import SecurityHeaders
 from service.live import LiveIndex
 from service.settings import Settings
 from service.state import ServiceState
@@ -30,7 +32,8 @@ def _readable(errors: list[dict[str, object]]) -> str:
 
 
 def create_app(state: ServiceState | None = None, settings: Settings | None = None) -> FastAPI:
-    app = FastAPI(title="Isnad", version="0.1.0",
+    # FastAPI's own /docs and /redoc load their scripts from a CDN; ours come from the package (see below).
+    app = FastAPI(title="Isnad", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Search and question answering over Arabic news, cited to the character.")
     app.state.isnad = state
     app.state.settings = settings = settings or Settings()
@@ -46,14 +49,20 @@ def create_app(state: ServiceState | None = None, settings: Settings | None = No
     for module in (health, search, ask, documents, admin, metrics):
         app.include_router(module.router, responses=COMMON_RESPONSES)
     _install_middleware(app, settings)
+    app.add_middleware(SecurityHeaders)  # on every response, errors and refusals included
     app.add_middleware(metrics.MetricsMiddleware)  # outermost: times and counts every response
 
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> FileResponse:
+        return FileResponse(STATIC / "docs.html", media_type="text/html")
 
     return app
 

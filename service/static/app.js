@@ -17,9 +17,12 @@
     return !m ? "auto" : RTL_RE.test(m[0]) ? "rtl" : "ltr";
   }
 
-  /** "a [1] b [2]" → ["a ", 1, " b ", 2, ""]: odd positions are citation numbers. */
-  function splitAnswer(answer) {
-    return String(answer || "").split(/\[(\d+)\]/).map((p, i) => (i % 2 ? Number(p) : p));
+  /** The answer as [{text, n?}] runs: the service's `answer_segments`, never markers parsed out of text
+   *  (a document's own "[1]" must stay text). Without segments (an older server) the string is plain text. */
+  function answerSegments(data) {
+    const segs = data && Array.isArray(data.answer_segments) ? data.answer_segments : null;
+    if (!segs) return [{ text: String((data && data.answer) || "") }];
+    return segs.map((s) => ({ text: String((s && s.text) || ""), n: s && Number.isInteger(s.n) ? s.n : null }));
   }
 
   /** Cut `text` into [before, cited, after] at Python *code-point* offsets [start, end).
@@ -160,22 +163,25 @@
     const byN = new Map(cites.map((c) => [Number(c.n), c]));
     entry.classList.remove("pending");
     entry.querySelector(".loading").remove();
-    const answer = el("div", { class: "answer", dir: detectDir(data.answer), "data-abstained": String(!!data.abstained) });
+    const segments = answerSegments(data);
+    const answer = el("div", { class: "answer", dir: detectDir(segments.map((x) => x.text).join(" ")),
+      "data-abstained": String(!!data.abstained) });
     if (data.abstained) {
       entry.classList.add("abstained");
       answer.appendChild(el("p", { class: "abstained-notice", dir: "auto" },
         "Not found in the corpus — لم يُعثر على إجابة في المصادر المتاحة."));
     }
-    // Markers become buttons; everything else stays a text node.
+    // Each segment's text stays a text node; a marker button follows it only when the service cited it.
     const text = el("p", { class: "answer-text" });
-    splitAnswer(data.answer).forEach((part, i) => {
-      if (i % 2 === 0) { if (part) text.appendChild(document.createTextNode(part)); return; }
-      const c = byN.get(part);
-      if (!c) { text.appendChild(document.createTextNode("[" + part + "]")); return; } // dangling marker: keep literal
-      const btn = el("button", { type: "button", class: "citation-marker", "data-n": part,
-        title: c.title || c.doc_id, "aria-label": "Source " + part }, "[" + part + "]");
+    segments.forEach((seg, i) => {
+      if (i) text.appendChild(document.createTextNode(" "));
+      if (seg.text) text.appendChild(document.createTextNode(seg.text));
+      const c = seg.n == null ? null : byN.get(seg.n);
+      if (!c) return; // no citation of that number: no marker
+      const btn = el("button", { type: "button", class: "citation-marker", "data-n": c.n,
+        title: c.title || c.doc_id, "aria-label": "Source " + c.n }, "[" + c.n + "]");
       btn.addEventListener("click", () => openCitation(entry, c));
-      text.appendChild(btn);
+      text.append(document.createTextNode(" "), btn);
     });
     if (text.childNodes.length) answer.appendChild(text);
     entry.appendChild(answer);
@@ -185,7 +191,8 @@
         const li = el("li", { "data-n": c.n, tabindex: "0", role: "button", "aria-label": "Open source " + c.n + (c.title ? ": " + c.title : "") },
           el("div", { class: "cite-head", dir: detectDir(c.title) }, // <bdi> is skipped by dir=auto, so decide here
             el("span", { class: "cite-n" }, "[" + c.n + "]"), " ",
-            el("bdi", { class: "cite-title" }, c.title || "(untitled)"), " ",
+            el("bdi", { class: "cite-title", "data-derived": String(!!c.title_derived),
+              title: c.title_derived ? "No headline: the article's first sentence" : null }, c.title || c.doc_id), " ",
             c.published ? el("time", { class: "cite-date", datetime: fmtDate(c.published) }, fmtDate(c.published)) : null, " ",
             el("bdi", { class: "doc-id" }, c.doc_id)),
           el("blockquote", { class: "cite-text", dir: detectDir(c.text) }, c.text));
@@ -236,6 +243,7 @@
   function renderArticle(doc, c) {
     const text = String(doc.text || "");
     byId("article-title").textContent = doc.title || doc.doc_id;
+    byId("article-title").setAttribute("data-derived", String(!!doc.title_derived));
     // <bdi> per field so an Arabic source next to a Latin doc_id keeps its own direction.
     const meta = byId("article-meta");
     meta.replaceChildren();
@@ -295,7 +303,7 @@
     byId("question").focus();
   }
   if (typeof module !== "undefined" && module.exports) {
-    module.exports = { detectDir, splitAnswer, splitByCodePoints, errorMessage, fmtDate };
+    module.exports = { detectDir, answerSegments, splitByCodePoints, errorMessage, fmtDate };
   }
   if (typeof document !== "undefined") {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
+from service.answer import NOT_FOUND, Segment, answer_string
+from service.titles import LEAD_CHARS, lead_title
 from tests.conftest import ROUND_FOUR_AGREEMENT
 
 
@@ -80,3 +84,69 @@ def test_chat_page_and_openapi_are_served(client: TestClient) -> None:
     assert page.status_code == 200 and "<html" in page.text.lower() and "/static/app.js" in page.text
     assert client.get("/static/app.js").status_code == 200
     assert "/search" in client.get("/openapi.json").json()["paths"]
+
+
+def test_answer_segments_carry_the_citations_and_rebuild_the_answer_string(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "متى عقدت الجولة الثامنة من محادثات أستانة؟"}).json()
+    segments = body["answer_segments"]
+    cited = [s["n"] for s in segments if s["n"] is not None]
+    assert cited == [c["n"] for c in body["citations"]]  # one cited segment per citation, in order
+    texts = {c["n"]: c["text"] for c in body["citations"]}
+    assert all(s["text"] == texts[s["n"]] for s in segments if s["n"] is not None)  # verbatim, not escaped
+    assert body["answer"] == answer_string(tuple(Segment(s["text"], s["n"]) for s in segments))
+
+
+def test_an_abstention_is_one_uncited_segment(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "What did round 40 of the Astana talks agree?"}).json()
+    assert body["abstained"] and body["answer_segments"] == [{"text": NOT_FOUND, "n": None}]
+
+
+def test_brackets_in_document_text_are_escaped_in_the_answer_string() -> None:
+    segments = (Segment("ارتفعت الأسعار [1] وفق [المصدر] \\ الرسمي", 2),)
+    text = answer_string(segments)
+    assert text == "ارتفعت الأسعار \\[1\\] وفق \\[المصدر\\] \\\\ الرسمي [2]"
+    assert re.findall(r"(?<!\\)\[(\d+)\]", text) == ["2"]  # only the service's own marker reads as one
+
+
+def test_articles_without_a_headline_get_a_derived_lead_title(client: TestClient) -> None:
+    untitled = client.get("/documents/000_00b00902cae748a1").json()
+    assert untitled["title_derived"] is True
+    title = untitled["title"]
+    assert title.endswith("…") and len(title) <= LEAD_CHARS + 1
+    assert untitled["text"].startswith(title[:-1])  # the article's own first words
+    assert untitled["text"][len(title) - 1] == " "  # cut at a word boundary
+    titled = client.get("/documents/001_07a94baf12808b94").json()
+    assert titled["title_derived"] is False and titled["title"].startswith("جولة سادسة باستانا")
+    assert titled["published"] == "2017-09-13"
+    body = client.post("/ask", json={"question": "متى عقدت الجولة الثامنة من محادثات أستانة؟"}).json()
+    first = next(c for c in body["citations"] if c["doc_id"] == "000_00b00902cae748a1")
+    assert (first["title"], first["title_derived"]) == (title, True)
+    results = client.get("/search", params={"q": "أستانا", "k": 10}).json()["results"]
+    assert all(r["title"] for r in results)
+    assert {r["title_derived"] for r in results} == {True, False}
+
+
+def test_lead_title_is_the_first_sentence_cut_at_a_word(client: TestClient) -> None:
+    assert lead_title("خبر قصير. وجملة ثانية.") == "خبر قصير."
+    assert lead_title("سطر أول بلا نقطة\nسطر ثان") == "سطر أول بلا نقطة"
+    assert lead_title("x" * 300) == "x" * LEAD_CHARS + "…"  # no space to cut at: cut hard, still marked
+    assert lead_title(" \n ") is None
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/health", "/static/app.js", "/does-not-exist"])
+def test_security_headers_on_every_response(client: TestClient, path: str) -> None:
+    headers = client.get(path).headers
+    csp = {d.split()[0]: d.split()[1:] for d in headers["content-security-policy"].split("; ")}
+    assert csp["script-src"] == ["'self'"] and csp["style-src"] == ["'self'"] and csp["default-src"] == ["'self'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_api_docs_load_their_assets_from_this_server(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+    assert "<script>" not in page  # no inline script: the CSP would block it
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.content) > 100, asset
