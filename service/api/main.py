@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path
 
 from service.api.errors import COMMON_RESPONSES, install_error_handlers
 from service.api.limits import BodySizeLimit
@@ -20,6 +20,9 @@ from service.settings import Settings
 from service.state import ServiceState
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+# Swagger UI 5 (OpenAPI 3.1), shipped inside the fastapi-offline package: /docs works offline, without a CDN.
+# Only its files are used: its page has an inline script, which our CSP forbids (see static/docs.html).
+DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 def _readable(errors: list[dict[str, object]]) -> str:
@@ -32,7 +35,7 @@ def _readable(errors: list[dict[str, object]]) -> str:
 
 
 def create_app(state: ServiceState | None = None, settings: Settings | None = None) -> FastAPI:
-    # FastAPI's own /docs and /redoc load their scripts from a CDN; ours come from the package (see below).
+    # FastAPI's own /docs and /redoc load their scripts from a CDN; ours come from a package (see DOCS_ASSETS).
     app = FastAPI(title="Isnad", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Search and question answering over Arabic news, cited to the character.")
     app.state.isnad = state
@@ -54,7 +57,7 @@ def create_app(state: ServiceState | None = None, settings: Settings | None = No
 
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
