@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -101,11 +103,17 @@ def markdown_table(results: Mapping[str, EvalResult], metrics: Sequence[str] | N
     cols = list(metrics) if metrics is not None else _columns(results)
     show_bench = len({r.benchmark for r in results.values()}) > 1
     head = ["config"] + (["benchmark"] if show_bench else []) + cols
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    lines = [_row(head), "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
     for config, r in results.items():
-        cells = [config] + ([r.benchmark] if show_bench else []) + [_fmt(c, r.metrics.get(c)) for c in cols]
-        lines.append("| " + " | ".join(cells) + " |")
+        # eval/run.py names configs "<benchmark> | <config>": the benchmark column already says the first part
+        shown = config.removeprefix(f"{r.benchmark} | ") if show_bench else config
+        lines.append(_row([shown] + ([r.benchmark] if show_bench else []) + [_fmt(c, r.metrics.get(c)) for c in cols]))
     return "\n".join(lines) + "\n"
+
+
+def _row(cells: Sequence[str]) -> str:
+    # A "|" inside a cell would start a new column and shift every later cell by one: escape it.
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def write_markdown(path: str | Path, results: Mapping[str, EvalResult], title: str | None = None) -> Path:
@@ -116,12 +124,12 @@ def write_markdown(path: str | Path, results: Mapping[str, EvalResult], title: s
     return path
 
 
-def write_json(path: str | Path, results: Mapping[str, EvalResult], commit: str | None = None) -> Path:
+def write_json(path: str | Path, results: Mapping[str, EvalResult], commit: str | Revision | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "generated_at": _now(),
-        "commit": commit,
+        **_revision(commit).fields(),
         "results": {config: r.to_dict() for config, r in results.items()},
     }
     # allow_nan=False: the file must be strict JSON; metrics never hold NaN (undefined ones are left out).
@@ -199,26 +207,74 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def git_commit(repo: str | Path | None = None) -> str | None:
+# The eval's own outputs change with every run; they are not the code being measured.
+_OUTPUTS = ":(exclude)eval/results"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """What was measured: HEAD, whether the tree differed from it, and a hash of that difference.
+
+    Two runs with the same commit, dirty=False measured the same code; with dirty=True they did only if their
+    `diff_sha256` match. None means unknown (no git, or a caller that passed a bare commit).
+    """
+
+    commit: str | None
+    dirty: bool | None = None
+    diff_sha256: str | None = None  # of `git diff HEAD` plus untracked files (names and bytes), outputs excluded
+
+    def fields(self) -> dict[str, str | bool | None]:
+        return {"commit": self.commit, "dirty": self.dirty, "diff_sha256": self.diff_sha256}
+
+    def label(self) -> str:
+        if self.commit is None:
+            return "?"
+        return f"{self.commit}+dirty:{(self.diff_sha256 or '?')[:8]}" if self.dirty else self.commit
+
+
+def _git(repo: Path, *args: str) -> bytes | None:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=repo or Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
+        out = subprocess.run(["git", *args], cwd=repo, capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
+    return out.stdout if out.returncode == 0 else None
 
 
-def history_record(result: EvalResult, config: str, commit: str | None = None) -> dict:
+def git_revision(repo: str | Path | None = None) -> Revision:
+    repo = Path(repo) if repo else Path(__file__).resolve().parent
+    head = _git(repo, "rev-parse", "--short", "HEAD")
+    if not head:
+        return Revision(None)
+    top = _git(repo, "rev-parse", "--show-toplevel")
+    root = Path(top.decode().strip()) if top else repo
+    diff = _git(root, "diff", "HEAD", "--binary", "--", ".", _OUTPUTS)
+    untracked = _git(root, "ls-files", "-z", "--others", "--exclude-standard", "--", ".", _OUTPUTS)
+    if diff is None or untracked is None:
+        return Revision(head.decode().strip())
+    digest = hashlib.sha256(diff)
+    names = sorted(n for n in untracked.decode(errors="surrogateescape").split("\0") if n)
+    for name in names:
+        digest.update(b"\0untracked\0" + name.encode(errors="surrogateescape") + b"\0")
+        try:
+            digest.update((root / name).read_bytes())
+        except OSError:
+            continue
+    dirty = bool(diff) or bool(names)
+    return Revision(head.decode().strip(), dirty, digest.hexdigest() if dirty else None)
+
+
+def git_commit(repo: str | Path | None = None) -> str | None:
+    return git_revision(repo).commit
+
+
+def _revision(commit: str | Revision | None) -> Revision:
+    return commit if isinstance(commit, Revision) else Revision(commit)
+
+
+def history_record(result: EvalResult, config: str, commit: str | Revision | None = None) -> dict:
     return {
         "timestamp": _now(),
-        "commit": commit,
+        **_revision(commit).fields(),
         "benchmark": result.benchmark,
         "config": config,
         "kind": result.kind,
@@ -274,10 +330,14 @@ def compare_to_previous(record: dict, previous: dict | None, tolerance: float = 
             if abs(d) > 1e-9:
                 others.append(f"{key} {d:+.3f}" if not key.endswith("_ms") else f"{key} {d:+.1f}")
     since = (
-        f"prev {_fmt(name, before)} @ {previous.get('commit') or '?'} {previous.get('timestamp', '')}".strip()
+        f"prev {_fmt(name, before)} @ {_previous_label(previous)} {previous.get('timestamp', '')}".strip()
     )
     tail = f"; {', '.join(others)}" if others else ""
     return f"{head} ({since}, {delta:+.3f}){flag}{tail}"
+
+
+def _previous_label(previous: dict) -> str:
+    return Revision(previous.get("commit"), previous.get("dirty"), previous.get("diff_sha256")).label()
 
 
 def _headline(record: dict) -> str:
@@ -286,7 +346,8 @@ def _headline(record: dict) -> str:
     return f"{label}: {name} = {_fmt(name, record['metrics'].get(name))}"
 
 
-def record_run(history_path: str | Path, result: EvalResult, config: str, commit: str | None = None) -> str:
+def record_run(history_path: str | Path, result: EvalResult, config: str,
+               commit: str | Revision | None = None) -> str:
     """Append this run to the history and return its comparison with the previous matching line."""
     record = history_record(result, config, commit)
     previous = previous_record(history_path, result.benchmark, config, result.kind)
@@ -298,11 +359,14 @@ def write_report(
     out_dir: str | Path,
     results: Mapping[str, EvalResult],
     history_path: str | Path | None = None,
-    commit: str | None = None,
+    commit: str | Revision | None = None,
 ) -> str:
-    """Write results.json/.md, recall_at_k.png, failed_<config>_<kind>.png; log history; return a summary."""
+    """Write results.json/.md, recall_at_k.png, failed_<config>_<kind>.png; log history; return a summary.
+
+    Without `commit`, the working tree's revision is recorded (commit, dirty flag, diff hash).
+    """
     out = Path(out_dir)
-    commit = commit or git_commit()
+    commit = commit or git_revision()
     write_json(out / "results.json", results, commit)
     write_markdown(out / "results.md", results)
     if any(r.kind == "retrieval" for r in results.values()):

@@ -1,4 +1,6 @@
 import json
+import re
+import subprocess
 import warnings
 
 import pytest
@@ -9,6 +11,8 @@ from matplotlib.font_manager import FontProperties
 from eval.datasets import Benchmark, Query
 from eval.metrics import AnswerOutcome, RetrievedPassage, evaluate_answers, evaluate_retrieval
 from eval.report import (
+    Revision,
+    git_revision,
     history_record,
     markdown_table,
     native_text_shaping,
@@ -119,3 +123,73 @@ def test_record_run_improvement_and_unchanged(tmp_path):
 def test_failed_questions_plot_without_failures(tmp_path):
     path = plot_failed_questions(tmp_path / "f.png", _result({"a1": 1, "e1": 1}))
     assert path.read_bytes().startswith(PNG_MAGIC)
+
+
+def _cells(row: str) -> list[str]:
+    """A Markdown table row split as a renderer does: on "|" that is not escaped."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+
+def test_config_names_with_pipes_keep_every_value_under_its_header():
+    other = Benchmark("other", BENCH.documents, QUERIES, "document")
+    dense = _result({"a1": 1, "e1": 3})
+    moved = evaluate_retrieval(other, lambda text: [RetrievedPassage("d1", "")])
+    md = markdown_table({"tiny | dense": dense, "other | dense": moved, "a|b": dense})  # as eval/run.py names them
+    head, _, *rows = md.strip().splitlines()
+    header = _cells(head)
+    assert header[:2] == ["config", "benchmark"]
+    for row in rows:
+        assert len(_cells(row)) == len(header), row
+    first = dict(zip(header, _cells(rows[0]), strict=True))
+    assert first["config"] == "dense" and first["benchmark"] == "tiny"
+    assert first["recall@1"] == f"{dense.metrics['recall@1']:.3f}"
+    assert first["ndcg@10"] == f"{dense.metrics['ndcg@10']:.3f}"
+    assert _cells(rows[2])[0] == "a\\|b"  # a pipe of its own is escaped, not a column
+
+
+def _git(repo, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True,
+                   capture_output=True)
+
+
+def test_git_revision_records_a_dirty_tree_and_a_hash_of_its_diff(tmp_path):
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "eval" / "results").mkdir(parents=True)
+    (tmp_path / "eval" / "results" / "history.jsonl").write_text("")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "c")
+    clean = git_revision(tmp_path)
+    assert clean.commit and clean.dirty is False and clean.diff_sha256 is None and clean.label() == clean.commit
+
+    (tmp_path / "eval" / "results" / "history.jsonl").write_text("{}\n")  # the eval's own output: not code
+    assert git_revision(tmp_path) == clean
+
+    (tmp_path / "code.py").write_text("x = 2\n")
+    edited = git_revision(tmp_path)
+    assert edited.commit == clean.commit and edited.dirty is True and len(edited.diff_sha256 or "") == 64
+    assert edited.label() == f"{clean.commit}+dirty:{edited.diff_sha256[:8]}"
+    (tmp_path / "new_module.py").write_text("y = 1\n")  # untracked code counts too
+    with_new = git_revision(tmp_path)
+    assert with_new.dirty and with_new.diff_sha256 != edited.diff_sha256
+    (tmp_path / "new_module.py").write_text("y = 2\n")
+    assert git_revision(tmp_path).diff_sha256 != with_new.diff_sha256
+    (tmp_path / "new_module.py").unlink()
+    assert git_revision(tmp_path) == edited  # the same change hashes the same
+    (tmp_path / "code.py").write_text("x = 1\n")
+    assert git_revision(tmp_path) == clean
+
+
+def test_history_and_results_json_carry_the_dirty_flag_and_diff_hash(tmp_path):
+    history = tmp_path / "history.jsonl"
+    revision = Revision("abc1234", True, "f" * 64)
+    summary = write_report(tmp_path / "r1", {"dense": _result({"a1": 1, "e1": 1})}, history, revision)
+    assert "first run" in summary
+    line = json.loads(history.read_text(encoding="utf-8"))
+    assert (line["commit"], line["dirty"], line["diff_sha256"]) == ("abc1234", True, "f" * 64)
+    payload = json.loads((tmp_path / "r1" / "results.json").read_text(encoding="utf-8"))
+    assert (payload["commit"], payload["dirty"], payload["diff_sha256"]) == ("abc1234", True, "f" * 64)
+    again = write_report(tmp_path / "r2", {"dense": _result({"a1": 1, "e1": 1})}, history, Revision("abc1234", False))
+    assert "@ abc1234+dirty:ffffffff" in again  # the comparison says the previous run was uncommitted work
+    default = history_record(_result({"a1": 1, "e1": 1}), "c", git_revision())
+    assert default["commit"] and isinstance(default["dirty"], bool)  # this checkout, measured for real
