@@ -140,8 +140,27 @@ def test_brackets_in_document_text_never_become_citation_markers(page: Page, hos
     screenshot(page, "brackets-stay-text")
 
 
-def _overflows(page: Page) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+# Text boxes that stick out of their own element, left or right (RTL text overflows to the left, which no
+# scrollbar shows, so the page's scrollWidth would not tell). 16 px of slack: pre-wrap lets a line's trailing
+# space hang a few pixels past the edge; an unwrapped 300-character token sticks out by hundreds.
+_OVERFLOWING = """() => {
+  const bad = [];
+  const selector = ".q, .answer-text, .cite-head, .cite-text, #article-title, #article-text";
+  for (const el of document.querySelectorAll(selector)) {
+    if (!el.getClientRects().length) continue;
+    const box = el.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    if ([...range.getClientRects()].some((r) => r.left < box.left - 16 || r.right > box.right + 16)) {
+      bad.push(el.id || el.className);
+    }
+  }
+  return bad;
+}"""
+
+
+def _overflowing(page: Page) -> list[str]:
+    return list(page.evaluate(_OVERFLOWING))
 
 
 @pytest.mark.parametrize("width", [1280, 400])
@@ -153,11 +172,11 @@ def test_a_long_unbroken_token_wraps_instead_of_overflowing(browser: Browser, ho
     try:
         body = ask(page, hostile_server.url, "ما هو رابط الوثيقة التي ذكرها المهندس المسؤول عن جسر الفرات؟")
         cited = next(c for c in body["citations"] if LONG_TOKEN in c["text"])
-        assert LONG_TOKEN in page.inner_text("#history")
-        assert _overflows(page) <= 0
+        assert LONG_TOKEN in body["answer"] and LONG_TOKEN in page.inner_text("#answer")
+        assert _overflowing(page) == []
         page.locator(f"#citations li[data-n='{cited['n']}']").click()
         page.wait_for_selector("#article-text mark")
-        assert _overflows(page) <= 0
+        assert _overflowing(page) == []
         screenshot(page, f"long-token-{width}")
     finally:
         context.close()
