@@ -130,7 +130,8 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
     from service.state import ServiceState
 
     request = _validated(SearchRequest, query=query, k=k)
-    response = _out(ServiceState.open(index_path).searcher.search(request.query, request.k))
+    state = ServiceState.open(index_path)
+    response = _out(state.searcher.search(request.query, request.k), state)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
