@@ -58,6 +58,7 @@ MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
 EMBED_BATCH = 32
+VERIFY_ENV = "ISNAD_VERIFY_CHECKSUMS"
 
 
 class IndexLoadError(RuntimeError):
@@ -225,7 +226,12 @@ def file_digest(path: Path) -> dict[str, Any]:
 
 
 def verify_files(data: Path, files: dict[str, dict[str, Any]]) -> None:
-    """Raise IndexLoadError naming the first data file that is missing or differs from its manifest record."""
+    """Raise IndexLoadError naming the first data file that is missing or differs from its manifest record.
+
+    Hashing reads every byte (~0.7 GB/s on the 2-core dev box: +0.3 s at 100k chunks, ~+2.6 s at 1M);
+    ISNAD_VERIFY_CHECKSUMS=0 checks sizes only (still catches truncation), for very large indexes.
+    """
+    full = os.environ.get(VERIFY_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
     for name, expected in files.items():
         path = data / name
         if name == COLUMNS_FILE and not path.exists():
@@ -236,7 +242,7 @@ def verify_files(data: Path, files: dict[str, dict[str, Any]]) -> None:
         if size != expected.get("bytes"):
             raise IndexLoadError(f"index file {path} is damaged ({size} bytes, {expected.get('bytes')} when "
                                  f"written); rebuild with isnad index --rebuild")
-        if file_digest(path)["sha256"] != expected.get("sha256"):
+        if full and file_digest(path)["sha256"] != expected.get("sha256"):
             raise IndexLoadError(f"index file {path} is damaged (checksum differs from the manifest); rebuild "
                                  f"with isnad index --rebuild")
 

@@ -12,6 +12,7 @@ tests/service/test_racing_writers.py runs the same race bounded by counts.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import shutil
@@ -245,6 +246,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=2, help="concurrent API writer threads")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args()
+    faulthandler.dump_traceback_later(args.seconds + 300, exit=True)  # a hung race prints where, then exits
     with tempfile.TemporaryDirectory(prefix="isnad-race-") as tmp:
         corpus = Path(shutil.copytree(args.corpus or CORPUS, Path(tmp) / "corpus"))
         index = args.index or Path(tmp) / "index"
