@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException  # the base class: routing 404/405 too
 
+from indexer.index import IndexLoadError
 from indexer.lock import IndexBusy, IndexWriteError
 
 
@@ -72,3 +73,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IndexWriteError)
     async def write_refused(_: Request, exc: IndexWriteError) -> JSONResponse:
         return error_json(503, str(exc))  # the old index keeps serving; an operator has to free or fix the disk
+
+    @app.exception_handler(IndexLoadError)
+    async def unreadable(_: Request, exc: IndexLoadError) -> JSONResponse:
+        # A write found the folder's index unusable (damaged beyond the previous generation); still serving
+        return error_json(503, f"{exc}; still serving the index loaded before")

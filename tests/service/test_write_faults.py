@@ -91,3 +91,14 @@ def test_a_read_only_folder_is_503(writer: TestClient, index: Path) -> None:
         for p, mode in modes.items():
             p.chmod(mode)
     _still_serving(writer, index)
+
+
+def test_a_write_to_a_damaged_folder_is_503_naming_the_file(writer: TestClient, index: Path) -> None:
+    """Before: an unhandled IndexLoadError (500). The loaded index keeps serving reads."""
+    from indexer.index import Manifest
+
+    faiss_file = index / Manifest.read(index).data / "index.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # one generation only: nothing to fall back to
+    response = writer.post("/documents", json={"documents": [NEW_DOC]}, headers=AUTH)
+    assert response.status_code == 503 and f"{faiss_file} is damaged" in response.json()["message"]
+    assert writer.get("/search", params={"q": "أستانا"}).json()["results"]
