@@ -35,6 +35,7 @@ KEY = "race-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "astana"
+HTTP_TIMEOUT = 180  # > the server's lock timeout (120 s) plus one write: a request still open then has hung
 EXTRA = "\n\nفقرة أضيفت لإعادة الفهرسة أثناء السباق بين الكتّاب.\n"
 
 
@@ -107,7 +108,7 @@ class _Race:
             self.result.transport_errors.append(f"{kind}: {exc!r}")
 
     def api_writer(self, name: str, budget: Budget) -> None:
-        with httpx.Client(base_url=self.url, timeout=600) as http:
+        with httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT) as http:
             n = 0
             while budget.more(n):
                 doc_id = f"race-{name}-{n}"
@@ -159,7 +160,7 @@ class _Race:
         target.write_text(original, encoding="utf-8")
 
     def reloader(self, budget: Budget) -> None:
-        with httpx.Client(base_url=self.url, timeout=600) as http:
+        with httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT) as http:
             n = 0
             while budget.more(n):
                 if n % 3 == 2:
@@ -178,7 +179,7 @@ class _Race:
                 time.sleep(0.5)  # pacing only: the outcome does not depend on it
 
     def reader(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=600) as http:
+        with httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT) as http:
             while not self.writers_done.is_set():
                 try:
                     r = http.get("/search", params={"q": "أستانا", "k": 3})
@@ -189,7 +190,7 @@ class _Race:
                     self.result.count("search", r)
 
     def verify_live(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=600) as http:
+        with httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT) as http:
             r = http.post("/admin/reload", headers=AUTH)
             self.result.count("reload", r)
             for doc_id in sorted(self.present):
