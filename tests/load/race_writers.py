@@ -25,6 +25,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -68,6 +69,7 @@ class RaceResult:
     documents_after: int = 0
     generations_after: int = 0
     leftover_temp: int = 0
+    server_tracebacks: int = 0  # in the server's stderr
 
     def count(self, kind: str, response: httpx.Response) -> None:
         self.statuses.setdefault(kind, Counter())[response.status_code] += 1
@@ -81,7 +83,7 @@ class RaceResult:
     @property
     def ok(self) -> bool:
         return (not self.server_errors and not self.transport_errors and not self.cli_failures
-                and not self.lost_writes and self.loads_after and not self.samples)
+                and not self.lost_writes and self.loads_after and not self.samples and not self.server_tracebacks)
 
     def summary(self) -> dict[str, object]:
         return {"seconds": round(self.seconds, 1), "ok": self.ok, "server_errors_5xx_not_503": self.server_errors,
@@ -92,6 +94,7 @@ class RaceResult:
                 "lost_acknowledged_writes": len(self.lost_writes), "lost_samples": self.lost_writes[:5],
                 "index_loads_after": self.loads_after, "documents_after": self.documents_after,
                 "data_generations_after": self.generations_after, "leftover_temp_folders": self.leftover_temp,
+                "server_tracebacks": self.server_tracebacks,
                 "unexpected_samples": self.samples}
 
 
@@ -201,6 +204,12 @@ class _Race:
                     self.result.lost_writes.append(f"{doc_id}: acknowledged delete undone on the server")
 
 
+def _drain(stream: IO[bytes] | None, result: RaceResult) -> None:
+    for line in iter(stream.readline if stream else (lambda: b""), b""):
+        if line.startswith(b"Traceback"):
+            result.server_tracebacks += 1
+
+
 def race(index: Path, corpus: Path, *, seconds: float | None = None, cli_runs: int = 3, api_writes: int = 8,
          api_writers: int = 2, reloads: int = 6) -> RaceResult:
     """Race on `index` (modified in place) and `corpus` (restored afterwards); counts bound it unless `seconds`."""
@@ -209,6 +218,9 @@ def race(index: Path, corpus: Path, *, seconds: float | None = None, cli_runs: i
     deadline = started + seconds if seconds is not None else None
     env = {"ISNAD_API_KEY": KEY, "ISNAD_LOCK_TIMEOUT": "120"}
     with running_server(index, env=env, timeout=300) as server:
+        # Drain the server's stderr: a full pipe would block its logging (and so the server) mid-race
+        drain = threading.Thread(target=_drain, args=(server.process.stderr, result), daemon=True)
+        drain.start()
         run = _Race(server.url, server.process.pid, index, corpus, result)
         writers = [threading.Thread(target=run.api_writer, args=(f"w{i}", Budget(api_writes, deadline)))
                    for i in range(api_writers)]
@@ -228,7 +240,7 @@ def race(index: Path, corpus: Path, *, seconds: float | None = None, cli_runs: i
     except Exception as exc:  # the figure reports it; the caller fails on loads_after False
         result.lost_writes.append(f"index does not load afterwards: {exc}")
         return result
-    result.loads_after = loaded.damaged is None
+    result.loads_after = getattr(loaded, "damaged", None) is None  # (older Isnad: no such attribute)
     result.documents_after = len(loaded.documents)
     on_disk = set(loaded.documents)
     result.lost_writes += [f"{d}: acknowledged add missing on disk" for d in sorted(run.present - on_disk)]

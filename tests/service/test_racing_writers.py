@@ -23,7 +23,7 @@ def test_racing_writers_lose_nothing_and_never_500(tmp_path: Path, sample_index:
     result = race(index, corpus, cli_runs=3, api_writes=6, api_writers=2, reloads=6)
     summary = result.summary()
     assert result.server_errors == 0 and result.samples == [], summary
-    assert result.transport_errors == [] and result.cli_failures == [], summary
+    assert result.transport_errors == [] and result.cli_failures == [] and result.server_tracebacks == 0, summary
     assert result.lost_writes == [] and result.loads_after, summary
     assert result.cli_runs == 3 and result.acknowledged_adds > 0, summary
     assert result.leftover_temp == 0 and result.generations_after <= 4, summary  # + ones pinned by readers
