@@ -280,7 +280,8 @@ class IndexBuilder:
 
     def run(self, source: str | Path | Iterable[RawDocument], index_folder: str | Path,
             keep_api_documents: bool = True, rebuild: bool = False, lock_timeout: float | None = None) -> BuildReport:
-        """Index a folder (or these raw documents) into `index_folder`, holding its writer lock throughout.
+        """Index a folder (or these raw documents) into `index_folder`, holding its writer lock from loading
+        the current index to switching the manifest (reading and cleaning the corpus happen before).
 
         A folder source keeps the documents added through the API (unless `keep_api_documents` is False);
         a folder file with the same doc_id replaces one. `rebuild` re-embeds everything instead of reusing.
