@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +16,12 @@ from indexer.types import RawDocument
 
 log = logging.getLogger(__name__)
 
-# A doc_id ends up in URLs and file names: keep it to a safe, readable alphabet.
+# A doc_id ends up in URLs and file names: keep it to a safe, readable alphabet. The pattern is a coarse
+# first filter (the API's schema shows it); `doc_id_problem` is the rule both the API and this reader apply.
 DOC_ID_PATTERN = re.compile(r"^[\w][\w.\-]{0,199}$")
+DOC_ID_MAX_CHARS = 200
+_ID_LETTERS = {"Lu", "Ll", "Lt", "Lo"}  # not Lm: modifier letters (tatweel, ˈ) are look-alikes or stretchers
+_ID_PUNCTUATION = "_.-"
 _ENCODINGS = ("utf-8-sig", "utf-16", "cp1256")
 _MAX_CONTROL_RATIO = 0.01
 
@@ -37,8 +42,43 @@ class ReadResult:
     skipped: tuple[Skipped, ...]
 
 
+def doc_id_problem(doc_id: str) -> str | None:
+    """Why `doc_id` is not a valid document id (one sentence), or None when it is.
+
+    Valid: 1-200 letters, decimal digits and _ . -, starting with a letter, digit or _, no "..", and
+    NFKC-stable, so that no two ids that look the same differ (no fullwidth forms, ligatures, invisible
+    format characters such as the zero-width joiner, combining marks or tatweel).
+    """
+    if not doc_id:
+        return "doc_id must not be empty"
+    if len(doc_id) > DOC_ID_MAX_CHARS:
+        return f"doc_id must be at most {DOC_ID_MAX_CHARS} characters, not {len(doc_id)}"
+    for ch in doc_id:
+        category = unicodedata.category(ch)
+        if category[0] in "CZ":
+            return f"doc_id contains an invisible, control or space character ({_describe(ch)})"
+        if category[0] == "M":
+            return f"doc_id contains a combining mark ({_describe(ch)}); use plain letters"
+    normal = unicodedata.normalize("NFKC", doc_id)
+    if normal != doc_id:
+        odd = next(ch for ch in doc_id if unicodedata.normalize("NFKC", ch) != ch)
+        return f"doc_id is not in NFKC form ({_describe(odd)}); write it as {normal!r}"
+    for ch in doc_id:
+        if unicodedata.category(ch) not in _ID_LETTERS | {"Nd"} and ch not in _ID_PUNCTUATION:
+            return f"doc_id may contain only letters, digits, _ . - (not {_describe(ch)})"
+    if doc_id[0] in ".-":
+        return "doc_id must start with a letter, a digit or _"
+    if ".." in doc_id:
+        return "doc_id must not contain '..'"
+    return None
+
+
+def _describe(ch: str) -> str:
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"
+
+
 def is_valid_doc_id(doc_id: str) -> bool:
-    return bool(DOC_ID_PATTERN.match(doc_id)) and ".." not in doc_id
+    return doc_id_problem(doc_id) is None
 
 
 def decode_text(data: bytes) -> tuple[str | None, str]:
@@ -140,8 +180,9 @@ class FolderReader:
 
     def _read_txt(self, path: Path) -> list[RawDocument | Skipped]:
         doc_id = path.stem
-        if not is_valid_doc_id(doc_id):
-            return [Skipped(str(path), f"file name {doc_id!r} is not a valid doc_id (letters, digits, _ . -)")]
+        problem = doc_id_problem(doc_id)
+        if problem is not None:
+            return [Skipped(str(path), f"file name {doc_id!r} is not a valid doc_id: {problem}")]
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -177,8 +218,11 @@ def _record_to_document(record: object, where: str) -> RawDocument | Skipped:
     if not isinstance(record, dict):
         return Skipped(where, "line is not a JSON object")
     doc_id, text = record.get("id"), record.get("text")
-    if not isinstance(doc_id, str | int) or not is_valid_doc_id(str(doc_id)):
+    if not isinstance(doc_id, str | int):
         return Skipped(where, "missing or invalid 'id' (letters, digits, _ . -)")
+    problem = doc_id_problem(str(doc_id))
+    if problem is not None:
+        return Skipped(where, f"invalid 'id' {str(doc_id)!r}: {problem}")
     if not isinstance(text, str) or not text.strip():
         return Skipped(where, "missing or empty 'text'")
     meta = {key: record.get(key) for key in ("title", "published", "source")}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +42,7 @@ class DocumentTable(Mapping[str, Document]):
     """doc_id -> Document, parsed lazily from `documents.jsonl` lines located by byte offset."""
 
     def __init__(self, path: Path, ids: list[str], offsets: np.ndarray, hashes: np.ndarray,
-                 pub: np.ndarray, dates: list[str | None]) -> None:
+                 pub: np.ndarray, dates: list[str | None], api: np.ndarray | None = None) -> None:
         self._ids = ids
         self._row = {d: i for i, d in enumerate(ids)}
         if len(self._row) != len(ids):
@@ -50,6 +51,10 @@ class DocumentTable(Mapping[str, Document]):
         self._hashes = hashes  # bytes (S64), hex sha256 per document
         self.pub = pub  # int32 code into `dates` per document; code 0 is "no date"
         self.dates = dates
+        # True per document added through the API (Document.origin == "api"); older indexes have none
+        self.api = np.zeros(len(ids), dtype=bool) if api is None else api.astype(bool)
+        if len(self.api) != len(ids):
+            raise TableError(f"{path}: origin column has {len(self.api)} rows for {len(ids)} documents")
         size = path.stat().st_size
         if int(offsets[-1]) != size:
             raise TableError(f"{path} has {size} bytes, its offset table ends at {int(offsets[-1])}")
@@ -84,6 +89,10 @@ class DocumentTable(Mapping[str, Document]):
 
     def hashes(self) -> dict[str, str]:
         return {d: h.decode() for d, h in zip(self._ids, self._hashes.tolist(), strict=True)}
+
+    def api_ids(self) -> list[str]:
+        """Ids of the documents added through the API, in index order."""
+        return [self._ids[i] for i in np.flatnonzero(self.api).tolist()]
 
 
 class ChunkTable(Sequence[Chunk]):
@@ -230,7 +239,7 @@ class ChunksByKey(Mapping[int, Chunk]):
 
 def document_record(d: Document, hash_: str) -> bytes:
     record = {"doc_id": d.doc_id, "title": d.title, "published": d.published, "source": d.source,
-              "text": d.text, "hash": hash_}
+              "origin": d.origin, "text": d.text, "hash": hash_}
     return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -272,6 +281,7 @@ def save_columns(folder: Path, documents: Sequence[Document], hashes: Mapping[st
         np.savez(fh, doc=doc, start=start, end=end, ordinal=ordinal, keys=keys,
                  rptr=np.concatenate([[0], np.cumsum(lens)]).astype(np.int64), rval=rval, offsets=offsets,
                  hashes=np.array([hashes[d.doc_id] for d in documents], dtype="S64"), pub=pub,
+                 api=np.array([d.origin == "api" for d in documents], dtype=bool),
                  meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
     return True
 
@@ -298,10 +308,10 @@ def _load_columns(data: Path, documents_file: str, chunks_file: str) -> ChunkTab
         if not len(cols["offsets"]) == len(cols["hashes"]) + 1 == len(cols["pub"]) + 1 == len(ids) + 1:
             raise TableError("document columns have different lengths")
         documents = DocumentTable(data / documents_file, ids, cols["offsets"], cols["hashes"], cols["pub"],
-                                  [None, *meta["dates"]])
+                                  [None, *meta["dates"]], cols.get("api"))
         return ChunkTable(documents, cols["doc"], cols["start"], cols["end"], cols["ordinal"], cols["keys"],
                           cols["rptr"], cols["rval"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise TableError(f"cannot read {path}: {exc}") from exc
 
 
@@ -310,6 +320,7 @@ def _load_jsonl(data: Path, documents_file: str, chunks_file: str) -> ChunkTable
     hashes: list[str] = []
     published: list[str | None] = []
     titles: list[str | None] = []
+    api: list[bool] = []
     offsets = [0]
     path = data / documents_file
     try:
@@ -320,10 +331,11 @@ def _load_jsonl(data: Path, documents_file: str, chunks_file: str) -> ChunkTable
                 hashes.append(rec["hash"])
                 published.append(rec.get("published"))
                 titles.append(rec.get("title"))
+                api.append(rec.get("origin") == "api")
                 offsets.append(offsets[-1] + len(line))
         dates, pub = _date_codes(published)
         documents = DocumentTable(path, ids, np.array(offsets, dtype=np.int64), np.array(hashes, dtype="S64"),
-                                  pub, dates)
+                                  pub, dates, np.array(api, dtype=bool))
         path = data / chunks_file
         doc: list[int] = []
         start: list[int] = []

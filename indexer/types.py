@@ -30,6 +30,9 @@ class Document:
     title: str | None = None
     published: str | None = None  # ISO date YYYY-MM-DD
     source: str | None = None
+    # "folder" (read by `isnad index DIR`) or "api" (POST /documents): a folder re-index keeps API documents.
+    # Not part of content_hash: where a document came from does not change its chunks or vectors.
+    origin: str = "folder"
 
     @property
     def content_hash(self) -> str:

@@ -14,11 +14,12 @@ import click
 
 from indexer.embed import EmbedderError
 from indexer.index import IndexLoadError
+from indexer.lock import IndexBusy, IndexWriteError
 from indexer.read import ReadError
 from indexer.store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
-DOMAIN_ERRORS = (IndexLoadError, ReadError, StoreError, EmbedderError, ValueError, OSError)
+DOMAIN_ERRORS = (IndexLoadError, IndexBusy, IndexWriteError, ReadError, StoreError, EmbedderError, ValueError, OSError)
 
 index_option = click.option("--index", "index_path", envvar="ISNAD_INDEX", default="index", show_default=True,
                             type=click.Path(path_type=Path), help="index folder (env ISNAD_INDEX)")
@@ -74,17 +75,28 @@ def cli(verbose: bool) -> None:
 @store_option
 @milvus_uri_option
 @click.option("--milvus-collection", envvar="ISNAD_MILVUS_COLLECTION", default="isnad_chunks", show_default=True)
+@click.option("--prune-api-documents", is_flag=True,
+              help="drop documents added through the API (POST /documents); by default they are kept")
+@click.option("--rebuild", is_flag=True, help="re-embed everything instead of reusing the index's vectors")
+@click.option("--lock-timeout", type=click.FloatRange(0), default=None,
+              help="seconds to wait for another writer of INDEX (env ISNAD_LOCK_TIMEOUT, default 30)")
 @domain_errors
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
-              store_kind: str | None, milvus_uri: str | None, milvus_collection: str) -> None:
-    """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded)."""
+              store_kind: str | None, milvus_uri: str | None, milvus_collection: str, prune_api_documents: bool,
+              rebuild: bool, lock_timeout: float | None) -> None:
+    """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded).
+
+    Documents added through the API are kept unless --prune-api-documents; a file with the same doc_id
+    replaces one. A damaged index is named and rebuilt from its last intact generation (or use --rebuild).
+    """
     from indexer.embed import make_embedder
     from indexer.store_milvus import make_store_factory
     from service.pipeline import make_builder
 
     factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
     builder = make_builder(make_embedder(backend, model), progress=progress, store_factory=factory)
-    report = builder.run(corpus, index_path)
+    report = builder.run(corpus, index_path, keep_api_documents=not prune_api_documents, rebuild=rebuild,
+                         lock_timeout=lock_timeout)
     for skipped in report.skipped:
         click.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
     click.echo(
@@ -92,6 +104,9 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
         f"(embedded {report.embedded_chunks} chunks, reused {report.reused_documents} unchanged documents, "
         f"removed {report.removed_documents}) in {report.seconds:.1f}s"
     )
+    if report.kept_api_documents:
+        click.echo(f"kept {report.kept_api_documents} documents added through the API (not in {corpus}); "
+                   f"--prune-api-documents drops them")
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from typing import Any
 
 from indexer.changes import apply_changes
 from indexer.index import BuildReport, IndexLoadError, Manifest
+from indexer.lock import writer_lock
 from indexer.types import RawDocument
 from service.pipeline import make_builder
 from service.state import ServiceState
@@ -39,11 +40,13 @@ class LiveIndex:
         return self.current.index.folder
 
     def reload(self) -> ServiceState:
-        with self.lock:
+        # The folder's writer lock (indexer/lock.py): never read a folder while `isnad index` cleans it up
+        with self.lock, writer_lock(self.folder, purpose="reload", readonly_ok=True):
             return self._swap()
 
     def write(self, add: Sequence[RawDocument] = (), delete: Sequence[str] = ()) -> BuildReport:
-        with self.lock:
+        """Raises IndexBusy (another writer holds the folder) or IndexWriteError (disk refused the write)."""
+        with self.lock, writer_lock(self.folder, purpose="API write"):
             report = apply_changes(self.folder, make_builder(self.current.embedder, progress=False), add, delete)
             self._swap()
             return report

@@ -12,6 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException  # the base class: routing 404/405 too
 
+from indexer.index import IndexLoadError
+from indexer.lock import IndexBusy, IndexWriteError
+
 
 class ErrorOut(BaseModel):
     detail: str
@@ -38,7 +41,8 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _doc(ErrorOut, "the body could not be read (not UTF-8, bad Content-Length)"),
     413: _doc(ErrorOut, "request body too large"),
     422: _doc(ValidationErrorOut, "invalid input; `message` says what to fix"),
-    503: _doc(ErrorOut, "the index is not loaded yet"),
+    503: _doc(ErrorOut, "the index is not loaded yet, another writer holds it (see Retry-After), or the disk "
+                        "refused a write (full, read-only); `message` names the cause"),
 }
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _doc(ErrorOut, "missing or wrong API key (Authorization: Bearer …)"),
@@ -61,3 +65,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:  # FastAPI's words for a non-UTF-8 body
             detail = "the request body could not be parsed: send UTF-8 encoded JSON"
         return error_json(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(IndexBusy)
+    async def index_busy(_: Request, exc: IndexBusy) -> JSONResponse:
+        return error_json(503, str(exc), {"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(IndexWriteError)
+    async def write_refused(_: Request, exc: IndexWriteError) -> JSONResponse:
+        return error_json(503, str(exc))  # the old index keeps serving; an operator has to free or fix the disk
+
+    @app.exception_handler(IndexLoadError)
+    async def unreadable(_: Request, exc: IndexLoadError) -> JSONResponse:
+        # A write found the folder's index unusable (damaged beyond the previous generation); still serving
+        return error_json(503, f"{exc}; still serving the index loaded before")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,9 @@ def test_incremental_reindex(tmp_path: Path, embedder: E5Embedder) -> None:
     chunk = next(c for c in index.chunks if c.doc_id == "002_3e452db34f5d0aa1")
     vector = embedder.embed_batch([f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text], "passage")
     assert index.store.search(vector, 1)[0][0].key == chunk.key
-    assert len([p for p in folder.iterdir() if p.is_dir()]) == 1  # old data folders cleaned up
+    # older data folders cleaned up; the previous generation stays as the fallback for a damaged current one
+    kept = {p.name for p in folder.iterdir() if p.is_dir()}
+    assert kept == {index.manifest.data, index.manifest.previous["data"]}, kept
 
 
 def test_other_model_is_a_clear_error(sample_index: Path) -> None:
@@ -72,6 +75,10 @@ def test_missing_or_corrupt_index_is_a_clear_error(tmp_path: Path, sample_index:
     shutil.copytree(sample_index, broken)
     manifest = Manifest.read(broken)
     (broken / manifest.data / "chunks.jsonl").write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(IndexLoadError, match=r"chunks\.jsonl is damaged"):
+        Index.load(broken)
+    # an index written before checksums still fails clearly, on parsing
+    replace(manifest, files={}).write(broken)
     with pytest.raises(IndexLoadError, match="cannot read"):
         Index.load(broken)
 

@@ -98,6 +98,8 @@ def test_path_tricks_in_doc_id_are_422(writer: TestClient, method: str, doc_id: 
 
 @pytest.mark.parametrize(("doc", "needle"), [
     ({**NEW_DOC, "id": "../etc"}, "id"),
+    ({**NEW_DOC, "id": "new\u200darticle"}, "U+200D ZERO WIDTH JOINER"),  # the folder reader's rule too
+    ({**NEW_DOC, "id": "ＮＥＷ"}, "NFKC"),
     ({**NEW_DOC, "text": "   "}, "text"),
     ({**NEW_DOC, "title": None, "text": "*** >> |"}, "no text left"),
     ({**NEW_DOC, "published": "yesterday"}, "published"),

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from indexer.changes import UnknownDocumentError
-from indexer.read import DOC_ID_PATTERN
+from indexer.read import DOC_ID_PATTERN, doc_id_problem
 from indexer.types import RawDocument
 from service.api.auth import require_writer
 from service.api.deps import StateDep
@@ -22,8 +22,10 @@ MAX_DOCS_PER_REQUEST = 1000
 
 
 def _no_dotdot(value: str) -> str:
-    if ".." in value:
-        raise ValueError("doc_id must not contain '..'")
+    """The folder reader's rule too (indexer/read.py): no '..', no invisible or look-alike characters."""
+    problem = doc_id_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
