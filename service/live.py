@@ -16,7 +16,7 @@ from typing import Any
 
 from indexer.changes import apply_changes
 from indexer.index import BuildReport, IndexLoadError, Manifest
-from indexer.lock import writer_lock
+from indexer.lock import IndexBusy, writer_lock
 from indexer.types import RawDocument
 from service.pipeline import make_builder
 from service.state import ServiceState
@@ -73,6 +73,8 @@ def install_sighup(live: LiveIndex) -> None:
         try:
             state = live.reload()
             log.warning("reloaded %s: %d documents", state.index.folder, len(state.index.documents))
+        except IndexBusy as exc:  # an expected condition, not a bug: one line, no traceback
+            log.warning("reload on SIGHUP skipped, still serving the previous index: %s", exc)
         except Exception:  # keep serving the old index; the log says why
             log.exception("reload on SIGHUP failed; still serving the previous index")
 
