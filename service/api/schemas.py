@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import islice
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,12 +36,14 @@ class StrictModel(BaseModel):
     @classmethod
     def _known_keys(cls, value: object) -> object:
         if isinstance(value, dict):
-            unknown = [k for k in value if k not in cls.model_fields]
+            fields = cls.model_fields
+            unknown = len(value.keys() - fields.keys())
             if unknown:
-                named = ", ".join(repr(str(k)[:40]) for k in unknown[:5])
-                more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-                raise ValueError(f"unknown {cls._keys_noun} {named}{more} ({len(unknown)} in all); the "
-                                 f"{cls._keys_noun} are {', '.join(cls.model_fields)}")
+                first = islice((k for k in value if k not in fields), 5)
+                named = ", ".join(repr(str(k)[:40]) for k in first)
+                more = f" and {unknown - 5} more" if unknown > 5 else ""
+                raise ValueError(f"unknown {cls._keys_noun} {named}{more} ({unknown} in all); the "
+                                 f"{cls._keys_noun} are {', '.join(fields)}")
         return value
 
 
