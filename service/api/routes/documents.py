@@ -39,7 +39,6 @@ DocId = Annotated[str, Field(pattern=DOC_ID_PATTERN.pattern, max_length=200), Af
 
 
 class DocumentIn(StrictModel):
-
     id: DocId
     text: str = Field(description="the article; its first short line may become the title when none is given")
     title: str | None = None
@@ -56,7 +55,6 @@ class DocumentIn(StrictModel):
 
 
 class IngestRequest(StrictModel):
-
     documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_DOCS_PER_REQUEST)
 
     @field_validator("documents")
@@ -135,8 +133,6 @@ async def add_documents(body: IngestRequest, request: Request, live: LiveDep) ->
         return accepted(job)
     try:
         result: WriteOut | None = await await_job(request, job)
-    except LimitExceeded:
-        raise
     except ValueError as exc:  # e.g. text that is only page furniture, nothing left to index
         raise RequestValidationError([{"loc": ("body", "documents"), "msg": str(exc), "type": "value_error"}]) from exc
     return result if result is not None else error_json(503, GONE)
