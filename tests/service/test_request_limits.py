@@ -103,5 +103,5 @@ def test_a_body_that_never_arrives_is_408(service_state: ServiceState) -> None:
 
 def test_too_many_headers_is_431(service_state: ServiceState) -> None:
     app = create_app(service_state, Settings(max_header_count=20))
-    code, body, _ = _call(app, "GET", "/health", [(f"x-h{i}".encode(), b"1") for i in range(21)])
+    code, body, _ = _call(app, "GET", "/health", [(f"x-h{i}".encode(), b"1") for i in range(21)], receive_body=b"")
     assert code == 431 and "limit is 20" in body["message"]
