@@ -117,18 +117,19 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 @milvus_uri_option
 @domain_errors
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None) -> None:
-    """Serve the HTTP API and the chat page."""
-    import uvicorn
-
+    """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
     from service.api.main import create_app
+    from service.http_server import serve as serve_http
     from service.live import install_sighup
+    from service.settings import Settings
     from service.state import ServiceState
 
     _check_store(index_path, store_kind, milvus_uri)
-    app = create_app(ServiceState.open(index_path))
+    settings = Settings()
+    app = create_app(ServiceState.open(index_path), settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    serve_http(app, settings, host, port)
 
 
 @cli.command()

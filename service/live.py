@@ -20,6 +20,7 @@ from indexer.lock import IndexBusy, writer_lock
 from indexer.types import RawDocument
 from service.pipeline import make_builder
 from service.state import ServiceState
+from service.writes import Job, ProgressEmbedder
 
 log = logging.getLogger(__name__)
 _LOAD_ATTEMPTS = 3  # a concurrent `isnad index` may delete the data folder we just read the manifest for
@@ -44,12 +45,21 @@ class LiveIndex:
         with self.lock, writer_lock(self.folder, purpose="reload", readonly_ok=True):
             return self._swap()
 
-    def write(self, add: Sequence[RawDocument] = (), delete: Sequence[str] = ()) -> BuildReport:
-        """Raises IndexBusy (another writer holds the folder) or IndexWriteError (disk refused the write)."""
+    def write(self, add: Sequence[RawDocument] = (), delete: Sequence[str] = (), job: Job | None = None) -> BuildReport:
+        """Raises IndexBusy (another writer holds the folder) or IndexWriteError (disk refused the write).
+
+        `job` (service/writes.py) counts progress and can stop the write between embedding batches."""
         with self.lock, writer_lock(self.folder, purpose="API write"):
-            report = apply_changes(self.folder, make_builder(self.current.embedder, progress=False), add, delete)
+            embedder = self.current.embedder
+            builder = make_builder(ProgressEmbedder(embedder, job) if job else embedder, progress=False)
+            report = apply_changes(self.folder, builder, add, delete)
             self._swap()
             return report
+
+    def count_chunks(self, add: Sequence[RawDocument]) -> int:
+        """How many chunks these documents make, counted as a write would cut them (before embedding any)."""
+        builder = make_builder(self.current.embedder, progress=False)
+        return sum(len(builder.chunker.run(builder.cleaner.run(raw))) for raw in add)
 
     def _swap(self) -> ServiceState:
         old, folder = self.current, self.folder

@@ -27,6 +27,10 @@ EMBEDDING = Histogram("isnad_embedding_seconds", "Time to embed one batch, by ro
                       registry=REGISTRY)
 INDEX_DOCUMENTS = Gauge("isnad_index_documents", "Documents in the loaded index", registry=REGISTRY)
 INDEX_CHUNKS = Gauge("isnad_index_chunks", "Chunks in the loaded index", registry=REGISTRY)
+WRITES_WAITING = Gauge("isnad_writes_waiting", "Writes queued behind the running one", registry=REGISTRY)
+WRITES_RUNNING = Gauge("isnad_writes_running", "1 while a write is running", registry=REGISTRY)
+WRITES_DROPPED = Gauge("isnad_writes_dropped", "Writes cancelled before they started (client gone, cancel, "
+                       "shutdown) since the service started", registry=REGISTRY)
 INDEX_BYTES = Gauge("isnad_index_bytes", "Bytes of the loaded index's data folder on disk", registry=REGISTRY)
 
 

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +37,11 @@ class RunningServer:
 
 @contextmanager
 def running_server(index: Path, env: dict[str, str] | None = None, probe: Probe = health_probe,
-                   timeout: float = 60.0) -> Iterator[RunningServer]:
+                   timeout: float = 60.0, launcher: Sequence[str] = ("-m", "service.cli", "serve"),
+                   ) -> Iterator[RunningServer]:
+    """`launcher`: what follows the interpreter (tests start a variant taking the same --index/--host/--port)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "service.cli", "serve", "--index", str(index), "--host", "127.0.0.1",
-           "--port", str(port)]
+    cmd = [sys.executable, *launcher, "--index", str(index), "--host", "127.0.0.1", "--port", str(port)]
     started = time.perf_counter()
     process = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)

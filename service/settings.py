@@ -23,6 +23,27 @@ class Settings(BaseSettings):
     max_ingest_bytes: int = 20_000_000  # POST /documents
     cors_origins: str = ""  # comma-separated; empty: no CORS headers at all
 
+    # Write cost. A 19.6 MB document made 111,085 chunks (hours of embedding) and a 96,000-character title was
+    # copied into every chunk; these bound one request. Bigger corpora go through `isnad index`.
+    max_document_chars: int = 200_000  # one document's text (413); the sample articles are 2-8 thousand
+    max_title_chars: int = 500  # 422
+    max_chunks_per_request: int = 5_000  # 413; about a minute of embedding on 2 CPU cores
+    # Writes with more text than this answer 202 Accepted with a job to poll (GET /jobs/{id}) instead of
+    # holding the connection while they embed; so does any write sent with `Prefer: respond-async`.
+    sync_write_max_chars: int = 100_000
+    write_queue_size: int = 16  # writes waiting behind the running one; more are refused with 503
+    write_retry_after_s: int = 5  # the Retry-After sent with that 503
+
+    # HTTP server limits (uvicorn + h11; see README "Limits"). Put a reverse proxy in front for public exposure.
+    max_header_bytes: int = 32_768  # request line + headers (h11 max_incomplete_event_size); over it: 400
+    max_header_count: int = 100  # 431
+    max_connections: int = 512  # uvicorn limit_concurrency: requests beyond it get 503
+    backlog: int = 512  # pending TCP connections the kernel queues before accept
+    timeout_keep_alive_s: int = 5  # an idle keep-alive connection is closed after this
+    timeout_header_read_s: float = 10.0  # a connection must send a whole request head within this
+    timeout_body_read_s: float = 60.0  # and its body within this (408)
+    timeout_graceful_shutdown_s: int = 5  # on SIGTERM, requests still running after this are cancelled
+
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,6 +12,7 @@ LiveServer = RunningServer
 
 
 @contextmanager
-def live_server(index: Path, env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[LiveServer]:
-    with running_server(index, env=env, timeout=timeout) as server:
+def live_server(index: Path, env: dict[str, str] | None = None, timeout: float = 60.0,
+                launcher: Sequence[str] = ("-m", "service.cli", "serve")) -> Iterator[LiveServer]:
+    with running_server(index, env=env, timeout=timeout, launcher=launcher) as server:
         yield server

@@ -5,6 +5,7 @@ The models are declared in the OpenAPI schema so clients (and schemathesis) can 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,16 +40,58 @@ def _doc(model: type[BaseModel], description: str) -> dict[str, Any]:
 # Declared on every route: what any request may get back besides its 200.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _doc(ErrorOut, "the body could not be read (not UTF-8, bad Content-Length)"),
+    408: _doc(ErrorOut, "the request body arrived too slowly"),
     413: _doc(ErrorOut, "request body too large"),
-    422: _doc(ValidationErrorOut, "invalid input; `message` says what to fix"),
-    503: _doc(ErrorOut, "the index is not loaded yet, another writer holds it (see Retry-After), or the disk "
-                        "refused a write (full, read-only); `message` names the cause"),
+    422: _doc(ValidationErrorOut, "invalid input; `message` says what to fix (the first few problems and the count)"),
+    431: _doc(ErrorOut, "too many request headers"),
+    503: _doc(ErrorOut, "the index is not loaded yet, another writer holds it, the service is busy or "
+                        "shutting down (see Retry-After), or the disk refused a write (full, read-only); "
+                        "`message` names the cause"),
 }
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _doc(ErrorOut, "missing or wrong API key (Authorization: Bearer …)"),
     403: _doc(ErrorOut, "the service is read-only: no ISNAD_API_KEY configured"),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _doc(ErrorOut, "unknown doc_id")}
+
+
+class LimitExceeded(Exception):
+    """A request asks for more than a configured limit allows; the message names the limit (HTTP 413)."""
+
+
+class Busy(Exception):
+    """The service cannot take this now; the client should retry after `retry_after` seconds (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# A body with 105,000 unknown filter keys once got a 15 MB error listing every key: report the first few.
+MAX_REPORTED_PROBLEMS = 5
+
+
+def _short(value: object, limit: int = 80) -> str | int:
+    """Keys and messages may echo the input: a 900 KB key must not come back whole."""
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + f"…({len(text)} chars)"
+
+
+def capped_validation_errors(errors: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """The first few problems (each part shortened) for `detail`, and one sentence naming them and the count."""
+    shown = [{"loc": [_short(p) for p in e.get("loc", ())], "msg": str(_short(e.get("msg", "invalid"), 400)),
+              "type": str(e.get("type", "value_error"))} for e in errors[:MAX_REPORTED_PROBLEMS]]
+    parts = []
+    for err in shown:
+        loc = ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path"))
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    message = "; ".join(parts)
+    if len(errors) > len(shown):
+        message += f" (and {len(errors) - len(shown)} more problems: {len(errors)} in all)"
+    return shown, message
 
 
 def error_json(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -78,3 +121,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unreadable(_: Request, exc: IndexLoadError) -> JSONResponse:
         # A write found the folder's index unusable (damaged beyond the previous generation); still serving
         return error_json(503, f"{exc}; still serving the index loaded before")
+
+    @app.exception_handler(LimitExceeded)
+    async def limit_exceeded(_: Request, exc: LimitExceeded) -> JSONResponse:
+        return error_json(413, str(exc))
+
+    @app.exception_handler(Busy)
+    async def busy(_: Request, exc: Busy) -> JSONResponse:
+        return error_json(503, str(exc), {"Retry-After": str(exc.retry_after)})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
@@ -11,13 +13,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from service.api.errors import COMMON_RESPONSES, install_error_handlers
+from service.api.auth import WriteAuth
+from service.api.errors import COMMON_RESPONSES, capped_validation_errors, install_error_handlers
 from service.api.limits import BodySizeLimit
-from service.api.routes import admin, ask, documents, health, metrics, search
+from service.api.routes import admin, ask, documents, health, jobs, metrics, search
 from service.api.security import SecurityHeaders
 from service.live import LiveIndex
 from service.settings import Settings
 from service.state import ServiceState
+from service.writes import WriteQueue
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Swagger UI 5 (OpenAPI 3.1), shipped inside the fastapi-offline package: /docs works offline, without a CDN.
@@ -25,31 +29,31 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
-def _readable(errors: list[dict[str, object]]) -> str:
-    parts = []
-    for err in errors:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)
-
-
 def create_app(state: ServiceState | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    writes = WriteQueue(settings.write_queue_size)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        writes.stop()  # queued writes are dropped, the running one stops before it changes the index
+
     # FastAPI's own /docs and /redoc load their scripts from a CDN; ours come from a package (see DOCS_ASSETS).
-    app = FastAPI(title="Isnad", version="0.1.0", docs_url=None, redoc_url=None,
+    app = FastAPI(title="Isnad", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Search and question answering over Arabic news, cited to the character.")
     app.state.isnad = state
-    app.state.settings = settings = settings or Settings()
+    app.state.settings = settings
     app.state.live = LiveIndex(app.state)
+    app.state.writes = writes
     install_error_handlers(app)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # Keep FastAPI's list (clients parse it) and add one sentence a person can act on.
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse(status_code=422, content={"detail": errors, "message": _readable(errors)})
+        # Keep FastAPI's list (clients parse it), capped, and add one sentence a person can act on.
+        errors, message = capped_validation_errors(exc.errors())
+        return JSONResponse(status_code=422, content={"detail": errors, "message": message})
 
-    for module in (health, search, ask, documents, admin, metrics):
+    for module in (health, search, ask, documents, jobs, admin, metrics):
         app.include_router(module.router, responses=COMMON_RESPONSES)
     _install_middleware(app, settings)
     app.add_middleware(SecurityHeaders)  # on every response, errors and refusals included
@@ -74,7 +78,9 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
     def limit_for(method: str, path: str) -> int:
         return settings.max_ingest_bytes if (method, path) == ("POST", "/documents") else settings.max_body_bytes
 
-    app.add_middleware(BodySizeLimit, limit_for=limit_for)
+    app.add_middleware(BodySizeLimit, limit_for=limit_for, max_headers=settings.max_header_count,
+                       body_timeout=settings.timeout_body_read_s)
+    app.add_middleware(WriteAuth, settings=settings)  # outside BodySizeLimit: the key is checked before the body
     if settings.cors_origin_list:  # no CORS headers at all unless origins are configured
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])

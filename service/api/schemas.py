@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from itertools import islice
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from indexer.read import DOC_ID_PATTERN
 from indexer.types import SearchFilters
@@ -36,8 +37,30 @@ def _check_text(value: str, name: str) -> str:
     return value.strip()
 
 
-class Filters(BaseModel):
+class StrictModel(BaseModel):
+    """A request body that names unknown keys in one error: 105,000 unknown filter keys made 105,000 errors,
+    seconds of CPU and a 15 MB answer per request."""
+
     model_config = ConfigDict(extra="forbid")
+    _keys_noun: ClassVar[str] = "fields"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            fields = cls.model_fields
+            unknown = len(value.keys() - fields.keys())
+            if unknown:
+                first = islice((k for k in value if k not in fields), 5)
+                named = ", ".join(repr(str(k)[:40]) for k in first)
+                more = f" and {unknown - 5} more" if unknown > 5 else ""
+                raise ValueError(f"unknown {cls._keys_noun} {named}{more} ({unknown} in all); the "
+                                 f"{cls._keys_noun} are {', '.join(fields)}")
+        return value
+
+
+class Filters(StrictModel):
+    _keys_noun: ClassVar[str] = "filter keys"
 
     round: int | None = Field(default=None, ge=1, le=100, description="round number of the Astana talks")
     doc_id: str | None = Field(default=None, pattern=DOC_ID_PATTERN.pattern)
@@ -53,8 +76,7 @@ class Filters(BaseModel):
         )
 
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SearchRequest(StrictModel):
 
     query: str = Field(description=f"question or keywords, Arabic or English, at most {MAX_QUERY_CHARS} chars")
     k: K = 5
@@ -80,8 +102,7 @@ class SearchParams(BaseModel):
         return _check_text(value, "q")
 
 
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AskRequest(StrictModel):
 
     question: str = Field(description=f"a question in Arabic or English, at most {MAX_QUERY_CHARS} chars")
     k: K = 5

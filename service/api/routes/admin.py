@@ -3,12 +3,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from indexer.index import IndexLoadError
 from service.api.auth import require_writer
-from service.api.errors import WRITE_RESPONSES, ErrorOut
+from service.api.errors import WRITE_RESPONSES, ErrorOut, error_json
+from service.api.routes.jobs import await_job, submit
 from service.live import LiveIndex
+from service.writes import Job
 
 router = APIRouter(tags=["admin"])
 
@@ -32,12 +35,18 @@ LiveDep = Annotated[LiveIndex, Depends(get_live)]
 
 @router.post("/admin/reload", response_model=ReloadOut, dependencies=[Depends(require_writer)],
              responses={**WRITE_RESPONSES, 500: {"model": ErrorOut, "description": "the index on disk is unusable"}})
-def reload_index(live: LiveDep) -> ReloadOut:
-    """Re-read the index folder (e.g. after `isnad index`) and swap it in; requests in flight finish on the old one."""
+async def reload_index(request: Request, live: LiveDep) -> ReloadOut | JSONResponse:
+    """Re-read the index folder (e.g. after `isnad index`) and swap it in; requests in flight finish on the old one.
+
+    Queued with the writes (service/writes.py), so a reload never holds a thread that reads need.
+    """
+    def run(_: Job) -> ReloadOut:
+        index = live.reload().index
+        return ReloadOut(status="reloaded", documents=len(index.documents), chunks=len(index.chunks),
+                         model=index.manifest.model)
+
     try:
-        state = live.reload()
+        result: ReloadOut | None = await await_job(request, submit(request, Job("reload", run)))
     except IndexLoadError as exc:
         raise HTTPException(status_code=500, detail=f"reload failed, still serving the previous index: {exc}") from exc
-    index = state.index
-    return ReloadOut(status="reloaded", documents=len(index.documents), chunks=len(index.chunks),
-                     model=index.manifest.model)
+    return result if result is not None else error_json(503, "the client disconnected")

@@ -3,19 +3,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from indexer.changes import UnknownDocumentError
 from indexer.read import DOC_ID_PATTERN, doc_id_problem
 from indexer.types import RawDocument
 from service.api.auth import require_writer
 from service.api.deps import StateDep
-from service.api.errors import NOT_FOUND, WRITE_RESPONSES
+from service.api.errors import NOT_FOUND, WRITE_RESPONSES, LimitExceeded, error_json
 from service.api.routes.admin import LiveDep
-from service.api.schemas import DocumentOut, check_unicode
+from service.api.routes.jobs import JobOut, accepted, await_job, submit
+from service.api.schemas import DocumentOut, StrictModel, check_unicode
+from service.live import LiveIndex
+from service.settings import Settings
 from service.titles import shown_title
+from service.writes import Job
 
 router = APIRouter(tags=["documents"])
 MAX_DOCS_PER_REQUEST = 1000
@@ -36,14 +41,12 @@ DocIdPath = Annotated[str, Path(pattern=DOC_ID_PATTERN.pattern, max_length=200,
 DocId = Annotated[str, Field(pattern=DOC_ID_PATTERN.pattern, max_length=200), AfterValidator(_no_dotdot)]
 
 
-class DocumentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DocumentIn(StrictModel):
     id: DocId
     text: str = Field(description="the article; its first short line may become the title when none is given")
     title: str | None = None
     published: date | None = Field(default=None, description="YYYY-MM-DD")
-    source: str | None = None
+    source: str | None = Field(default=None, max_length=2000)
 
     @field_validator("text")
     @classmethod
@@ -60,9 +63,7 @@ class DocumentIn(BaseModel):
         return value if value is None else check_unicode(value, str(info.field_name))
 
 
-class IngestRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IngestRequest(StrictModel):
     documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_DOCS_PER_REQUEST)
 
     @field_validator("documents")
@@ -91,27 +92,72 @@ def get_document(doc_id: DocIdPath, state: StateDep) -> DocumentOut:
                        source=document.source, text=document.text)
 
 
+ACCEPTED: dict[int | str, dict[str, object]] = {
+    202: {"model": JobOut, "description": "a large write (or `Prefer: respond-async`) runs as a job: poll Location"},
+}
+GONE = "the client disconnected; the write was dropped if it had not started"
+
+
+def _check_limits(body: IngestRequest, settings: Settings) -> None:
+    for i, d in enumerate(body.documents):
+        if len(d.text) > settings.max_document_chars:
+            raise LimitExceeded(f"document {d.id!r} is {len(d.text)} characters; the limit is "
+                                f"{settings.max_document_chars} (max_document_chars): split it, or index large "
+                                f"corpora with `isnad index`")
+        if d.title is not None and len(d.title) > settings.max_title_chars:
+            raise RequestValidationError([{"loc": ("body", "documents", i, "title"), "type": "value_error",
+                                           "msg": f"title is {len(d.title)} characters; the limit is "
+                                                  f"{settings.max_title_chars} (max_title_chars)"}])
+
+
+def _add_job(live: LiveIndex, raws: list[RawDocument], settings: Settings) -> Job:
+    def run(job: Job) -> WriteOut:
+        total = live.count_chunks(raws)
+        if total > settings.max_chunks_per_request:
+            raise LimitExceeded(f"these documents make {total} chunks; the limit is {settings.max_chunks_per_request}"
+                                f" per request (max_chunks_per_request): send fewer documents per request")
+        job.total_chunks = total
+        report = live.write(add=raws, job=job)
+        return WriteOut(changed=[r.doc_id for r in raws], documents=report.documents, chunks=report.chunks,
+                        embedded_chunks=report.embedded_chunks)
+
+    return Job("add", run, documents=len(raws))
+
+
 @router.post("/documents", response_model=WriteOut, dependencies=[Depends(require_writer)],
-             responses=WRITE_RESPONSES)
-def add_documents(body: IngestRequest, live: LiveDep) -> WriteOut:
-    """Add or replace articles: embeds only these, writes the index atomically, then serves it."""
+             responses={**WRITE_RESPONSES, **ACCEPTED})
+async def add_documents(body: IngestRequest, request: Request, live: LiveDep) -> WriteOut | JSONResponse:
+    """Add or replace articles: embeds only these, writes the index atomically, then serves it.
+
+    Writes run one at a time behind a bounded queue (503 + Retry-After when it is full). Large writes answer
+    202 with a job to poll at `GET /jobs/{id}` (progress, result) and to cancel with `DELETE /jobs/{id}`.
+    """
+    settings: Settings = request.app.state.settings
+    _check_limits(body, settings)
     raws = [RawDocument(doc_id=d.id, text=d.text, path=f"api:{d.id}", title=d.title,
                         published=d.published.isoformat() if d.published else None, source=d.source)
             for d in body.documents]
+    job = submit(request, _add_job(live, raws, settings))
+    chars = sum(len(r.text) for r in raws)
+    if chars > settings.sync_write_max_chars or "respond-async" in request.headers.get("prefer", ""):
+        return accepted(job)
     try:
-        report = live.write(add=raws)
+        result: WriteOut | None = await await_job(request, job)
     except ValueError as exc:  # e.g. text that is only page furniture, nothing left to index
         raise RequestValidationError([{"loc": ("body", "documents"), "msg": str(exc), "type": "value_error"}]) from exc
-    return WriteOut(changed=[r.doc_id for r in raws], documents=report.documents, chunks=report.chunks,
-                    embedded_chunks=report.embedded_chunks)
+    return result if result is not None else error_json(503, GONE)
 
 
 @router.delete("/documents/{doc_id:path}", response_model=WriteOut, dependencies=[Depends(require_writer)],
                responses={**WRITE_RESPONSES, **NOT_FOUND})
-def delete_document(doc_id: DocIdPath, live: LiveDep) -> WriteOut:
+async def delete_document(doc_id: DocIdPath, request: Request, live: LiveDep) -> WriteOut | JSONResponse:
+    def run(job: Job) -> WriteOut:
+        report = live.write(delete=[doc_id], job=job)
+        return WriteOut(changed=[doc_id], documents=report.documents, chunks=report.chunks,
+                        embedded_chunks=report.embedded_chunks)
+
     try:
-        report = live.write(delete=[doc_id])
+        result: WriteOut | None = await await_job(request, submit(request, Job("delete", run, documents=1)))
     except UnknownDocumentError as exc:
         raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}") from exc
-    return WriteOut(changed=[doc_id], documents=report.documents, chunks=report.chunks,
-                    embedded_chunks=report.embedded_chunks)
+    return result if result is not None else error_json(503, GONE)

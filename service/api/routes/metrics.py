@@ -9,7 +9,17 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.metrics import INDEX_BYTES, INDEX_CHUNKS, INDEX_DOCUMENTS, LATENCY, REGISTRY, REQUESTS
+from service.metrics import (
+    INDEX_BYTES,
+    INDEX_CHUNKS,
+    INDEX_DOCUMENTS,
+    LATENCY,
+    REGISTRY,
+    REQUESTS,
+    WRITES_DROPPED,
+    WRITES_RUNNING,
+    WRITES_WAITING,
+)
 
 router = APIRouter(tags=["metrics"])
 UNMATCHED = "<unmatched>"  # one label for every unknown path: raw paths would explode the series count
@@ -27,6 +37,11 @@ def metrics(request: Request) -> Response:
         if data not in _bytes_cache:  # a data folder never changes once written; a new build is a new folder
             _bytes_cache[data] = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
         INDEX_BYTES.set(_bytes_cache[data])
+    writes = getattr(request.app.state, "writes", None)
+    if writes is not None:
+        WRITES_WAITING.set(writes.waiting)
+        WRITES_RUNNING.set(1 if writes.running else 0)
+        WRITES_DROPPED.set(writes.dropped)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
