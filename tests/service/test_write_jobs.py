@@ -20,8 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.embed import E5Embedder, Role
-from indexer.index import Index
+from indexer.index import Index, IndexLoadError
+from indexer.lock import IndexBusy, IndexWriteError
 from service.api.main import create_app
+from service.api.routes.jobs import error_status
 from service.settings import Settings
 from service.state import ServiceState
 
@@ -187,3 +189,9 @@ def test_an_async_job_over_the_chunk_limit_fails_with_the_limit(index_copy: Path
         _wait(lambda: _job(client, job["id"])["state"] == "failed", "the job to fail")
         failed = _job(client, job["id"])
         assert failed["error_status"] == 413 and "max_chunks_per_request" in failed["error"]
+
+
+@pytest.mark.parametrize("error", [IndexBusy(Path("index"), "pid 1: isnad index", 30.0),
+                                   IndexWriteError("disk full"), IndexLoadError("index.faiss damaged")])
+def test_an_async_job_failing_on_the_folder_reports_503_like_a_synchronous_write(error: Exception) -> None:
+    assert error_status(error) == 503

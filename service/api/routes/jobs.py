@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from indexer.changes import UnknownDocumentError
+from indexer.index import IndexLoadError
+from indexer.lock import IndexBusy, IndexWriteError
 from service.api.auth import require_writer
 from service.api.errors import WRITE_RESPONSES, Busy, ErrorOut, LimitExceeded
 from service.writes import Job, QueueFull, WriteCancelled, WriteQueue
@@ -54,7 +56,8 @@ def error_status(error: BaseException | None) -> int | None:
         return 404
     if isinstance(error, ValueError):
         return 422
-    if isinstance(error, WriteCancelled | Busy):
+    # Another writer, a refused disk or a damaged folder: the old index keeps serving, retry later
+    if isinstance(error, WriteCancelled | Busy | IndexBusy | IndexWriteError | IndexLoadError):
         return 503
     return 500
 
