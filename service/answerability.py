@@ -6,7 +6,8 @@ Features (per question, `FEATURES`):
 - BM25 evidence: the share of the question's terms (Arabic terms, or the lexicon's Arabic and the numbers of
   an English question) found in the top passage, and the top BM25 score per term;
 - coverage in the chosen sentence: content terms, and the numbers the question states;
-- answer-type match: the question wants a number / date / person / place and the sentence has one.
+- answer-type match: the question wants a number / date / person / place and the sentence has one;
+- the question's language, and its interactions with the dense scores.
 
 Coefficients, the feature scaling and the abstention threshold live in `data/answerability/<model-id>.json`,
 written by `isnad eval calibrate` (eval/calibrate.py). The background vectors are next to them
@@ -32,6 +33,7 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "answerability"
 FEATURES: tuple[str, ...] = (
     "dense_top", "dense_z", "dense_margin", "bm25_cov_top", "bm25_per_term", "has_terms",
     "sent_term_cov", "sent_number_cov", "asks_number", "type_wanted", "type_match",
+    "lang_en", "en_dense_top", "en_dense_z",
 )
 
 
@@ -77,9 +79,10 @@ def features(evidence: Evidence, background: np.ndarray | None) -> np.ndarray:
     numbers_found = len(asked & question_numbers(evidence.sentence)) / len(asked) if asked else 0.0
     wanted = evidence.kind != "other"
     match = wanted and sentence_has(evidence.kind, evidence.sentence)
+    en = float(analyzed is not None and analyzed.lang == "en")
     return np.array([
         top_dense, z, margin, bm25_cov, per_term, float(bool(terms)), sent_cov, numbers_found,
-        float(bool(asked)), float(wanted), float(match),
+        float(bool(asked)), float(wanted), float(match), en, en * top_dense, en * z,
     ], dtype=np.float64)
 
 
@@ -98,7 +101,9 @@ class LangModel:
 
 @dataclass(frozen=True)
 class AnswerabilityModel:
-    """One logistic model per question language (English questions meet Arabic text on another scale)."""
+    """One logistic model over both question languages (Arabic questions teach it what term coverage is
+    worth, which English questions the lexicon covers use too); English questions meet Arabic text on another
+    cosine scale, hence the language terms; the threshold is per language."""
 
     model_id: str
     langs: dict[str, LangModel]

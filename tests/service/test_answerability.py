@@ -74,5 +74,5 @@ def test_model_file_round_trip_and_decision(tmp_path: Path) -> None:
 
 def test_model_for_another_embedder_or_feature_set_is_not_used(tmp_path: Path) -> None:
     assert AnswerabilityModel.load("no-such-model", tmp_path) is None
-    _write_model(tmp_path, "fake:old", 0.5, [0.0] * len(FEATURES), list(FEATURES[:-1]) + ["retired"])
+    _write_model(tmp_path, "fake:old", 0.5, [0.0] * len(FEATURES), [*FEATURES[:-1], "retired"])
     assert AnswerabilityModel.load("fake:old", tmp_path) is None
