@@ -14,14 +14,17 @@ from indexer.arabic import normalize, normalize_str
 AnswerType = Literal["number", "date", "person", "place", "other"]
 ANSWER_TYPES: tuple[AnswerType, ...] = ("number", "date", "person", "place", "other")
 
+# "when", "where" and "who" ask only where the question starts with them (after a preposition at most):
+# elsewhere they are conjunctions or relatives ("... when drawing the borders", "the city where ...").
+_EN_LEAD = r"^\W*(?:(?:in|at|from|by|to|for|of|on|with|since|until)\s+)?"
 _EN_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ("number", re.compile(r"\b(how (many|much|long|old|far|large|big|tall|high)|what (percentage|percent|"
                           r"number|amount|proportion)|population of)\b", re.I)),
-    ("date", re.compile(r"\b(when|what (year|date|day|month|century|decade|time)|which (year|century|decade)|"
-                        r"in what year)\b", re.I)),
-    ("person", re.compile(r"\b(who|whom|whose|which (person|company|organization|group|team|king|president)|"
-                          r"what (person|company|organization|group|team))\b", re.I)),
-    ("place", re.compile(r"\b(where|what (city|country|state|region|place|town|continent|river)|"
+    ("date", re.compile(_EN_LEAD + r"when\b|\b(what (year|date|day|month|century|decade|time)|"
+                        r"which (year|century|decade)|in what year)\b", re.I)),
+    ("person", re.compile(_EN_LEAD + r"(who|whom|whose)\b|\b(which (person|company|organization|group|team|"
+                          r"king|president)|what (person|company|organization|group|team))\b", re.I)),
+    ("place", re.compile(_EN_LEAD + r"where\b|\b(what (city|country|state|region|place|town|continent|river)|"
                          r"which (city|country|state|region|place|town|continent|river))\b", re.I)),
 )
 # Matched on normalized Arabic (hamza seats folded, ة → ه, ى → ي).

@@ -16,6 +16,12 @@ from service.answer_types import find_span, question_type, sentence_has
     ("Where is the headquarters?", "en", "place"),
     ("Which city hosted the games?", "en", "place"),
     ("What is the main export?", "en", "other"),
+    ("In which year did the war end?", "en", "date"),
+    ("From where did the delegates travel?", "en", "place"),
+    # conjunctions and relatives, not interrogatives
+    ("What did the ministers discuss when drafting the accord?", "en", "other"),
+    ("What is the name of the hall where the talks were held?", "en", "other"),
+    ("What is the title of the man who chaired the meeting?", "en", "other"),
     ("كم عدد سكان المدينة؟", "ar", "number"),
     ("متى افتتح المطار؟", "ar", "date"),
     ("في أي عام تأسست الجامعة؟", "ar", "date"),
