@@ -163,6 +163,10 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
     _echo(response.answer, shaped)
     for c in response.citations:
         click.echo(f"  [{c.n}] {c.doc_id} {c.start}-{c.end}")
+    if response.confidence is not None:
+        click.echo(f"  confidence {response.confidence:.2f}")
+    for c in response.closest:
+        click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
 
 
 def _check_store(index_path: Path, store_kind: str | None, milvus_uri: str | None) -> None:
