@@ -138,6 +138,12 @@ def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bo
         raise ValueError(f"no benchmark named {list(suites or [])}; choose from seed_qa.dev, xquad_en2ar, heldout sets")
     for suite in chosen:
         results.update(run_suite(suite, embedder, configs, answers))
+    if answers and not suites:
+        # issue 9's answerability protocols (off-corpus, on-corpus, held-out off-corpus, calibration)
+        from eval.protocols import protocols_markdown, run_protocols
+
+        figures = run_protocols(out_dir, heldout=heldout)
+        print(protocols_markdown(figures))
     summary = write_report(out_dir, results, history_path=RESULTS / "history.jsonl")
     # results.json holds every query's details (megabytes, not committed); summary.json is the figures.
     metrics = {name: {"primary": r.primary_metric, **r.metrics} for name, r in results.items()}

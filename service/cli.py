@@ -180,6 +180,10 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
     _echo(response.answer, shaped)
     for c in response.citations:
         click.echo(f"  [{c.n}] {c.doc_id} {c.start}-{c.end}")
+    if response.confidence is not None:
+        click.echo(f"  confidence {response.confidence:.2f}")
+    for c in response.closest:
+        click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
 
 
 def _check_store(index_path: Path, store_kind: str | None, milvus_uri: str | None) -> None:
@@ -205,20 +209,45 @@ def _validated(model: Any, **fields: Any) -> Any:
         raise click.ClickException("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from exc
 
 
-@cli.command("eval")
+@cli.group("eval", invoke_without_command=True)
 @click.option("--config", "configs", multiple=True, help="ablation(s) to run (default: all)")
 @click.option("--heldout/--no-heldout", default=False, help="also report ../shared/eval/heldout (never tune)")
 @click.option("--answers/--no-answers", default=True, help="also evaluate /ask answers on the seed set")
 @click.option("--suite", "suites", multiple=True, help="only these benchmarks (e.g. seed_qa.dev)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
+@click.pass_context
 @domain_errors
-def eval_cmd(configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
+def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
              out_dir: Path | None) -> None:
-    """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results."""
+    """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results.
+
+    `isnad eval calibrate` retrains the answerability model instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from eval.run import RESULTS, run
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
         suites=suites or None)
+
+
+@eval_cmd.command("calibrate")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="folder for the reliability plot (default: eval/results/latest)")
+@domain_errors
+def calibrate_cmd(out_dir: Path | None) -> None:
+    """Retrain the answerability model on the XQuAD training split (fixed, by article); write its JSON,
+    background vectors and the reliability plot of the test split."""
+    from eval.calibrate import calibrate
+    from eval.run import RESULTS
+
+    spec = calibrate(out_dir or RESULTS / "latest")
+    for lang, m in spec["langs"].items():
+        r = m["report"]
+        click.echo(f"{lang}: threshold {m['threshold']:.3f}, cv ECE {r['cv_ece']:.3f} AUC {r['cv_auc']:.3f}, "
+                   f"test ECE {r['test_ece']:.3f} AUC {r['test_auc']:.3f}, "
+                   f"test answered {r['test_answered_by_source']}")
+    click.echo(f"test ECE (ar+en) {spec['test_ece']:.3f} over {spec['test_n']} examples")
 
 
 @cli.command("bench")

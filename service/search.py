@@ -67,6 +67,7 @@ class SearchResponse:
     took_ms: float
     analyzed: AnalyzedQuery | None = None
     best_dense: float | None = None  # similarity of the closest chunk overall (evidence strength)
+    query_vector: np.ndarray | None = None  # the embedded question (answerability compares it to a background)
 
 
 class Searcher:
@@ -97,6 +98,7 @@ class Searcher:
         dense: dict[int, float] = {}
         lexical: dict[int, float] = {}
         best_dense = None
+        vector = None
 
         if cfg.dense:
             vector = self.embedder.embed_batch([query], role="query")
@@ -137,7 +139,7 @@ class Searcher:
             for i, row in enumerate(ranked[:k])
         )
         took = (time.perf_counter() - started) * 1000
-        return SearchResponse(query, results, took, analyzed, best_dense)
+        return SearchResponse(query, results, took, analyzed, best_dense, None if vector is None else vector[0])
 
     def _allowed_rows(self, filters: SearchFilters) -> np.ndarray:
         return self.index.chunks.mask(filters)  # vectorized over the chunk columns

@@ -150,6 +150,17 @@ class AnswerSegmentOut(BaseModel):
     n: int | None = Field(default=None, description="the citation that backs this text; its marker follows it")
 
 
+class AnswerSpanOut(BaseModel):
+    n: int = Field(description="the citation the span lies in")
+    start: int = Field(description="offset into the document's text, like every citation")
+    end: int
+    text: str
+
+
+class ClosestOut(CitationOut):
+    answers: bool = Field(default=False, description="always false: the nearest passage, which does not answer")
+
+
 class AskResponseOut(BaseModel):
     question: str
     answer: str = Field(description="the segments as one string, joined by spaces, each cited one followed by "
@@ -158,6 +169,12 @@ class AskResponseOut(BaseModel):
     abstained: bool
     citations: list[CitationOut]
     took_ms: float
+    confidence: float | None = Field(default=None, ge=0, le=1,
+                                     description="how likely the corpus answers the question (calibrated)")
+    answer_span: AnswerSpanOut | None = Field(
+        default=None, description="the shortest part of a cited sentence that answers a number or date question")
+    closest: list[ClosestOut] = Field(default_factory=list,
+                                      description="when abstaining: the nearest passages, marked as not answering")
 
 
 class DocumentOut(BaseModel):

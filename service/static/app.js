@@ -206,7 +206,47 @@
     }
     const took = typeof data.took_ms === "number" ? Math.round(data.took_ms) + " ms" : "";
     entry.appendChild(el("p", { class: "meta" }, cites.length + " source(s)", took ? el("small", { class: "took" }, " · " + took) : null));
+    renderAnswerability(entry, data, cites);
     claimIds(entry);
+  }
+
+  // ---------- Confidence, answer span, closest passages (issue 9) ----------
+  /** Confidence 0.934 → "93%"; null when the server gave none. */
+  function fmtConfidence(value) {
+    return typeof value === "number" && value >= 0 && value <= 1 ? Math.round(value * 100) + "%" : null;
+  }
+
+  function renderAnswerability(entry, data, cites) {
+    const answer = entry.querySelector(".answer");
+    const pct = fmtConfidence(data.confidence);
+    if (pct && answer) {
+      answer.appendChild(el("p", { class: "confidence", "data-confidence": data.confidence,
+        title: "How likely the archive answers this question" }, "Confidence · الثقة: " + pct));
+    }
+    const span = data.answer_span;
+    const cite = span && cites.find((c) => Number(c.n) === Number(span.n));
+    const quote = cite && entry.querySelector('.citations li[data-n="' + Number(cite.n) + '"] .cite-text');
+    if (quote) {
+      // Span offsets are into the document, like the citation's: shift them into the citation's text.
+      const parts = splitByCodePoints(String(cite.text), span.start - cite.start, span.end - cite.start, span.text);
+      if (parts) {
+        quote.replaceChildren(document.createTextNode(parts[0]),
+          el("mark", { class: "answer-span", "data-n": cite.n }, parts[1]), document.createTextNode(parts[2]));
+      }
+    }
+    const closest = Array.isArray(data.closest) ? data.closest : [];
+    if (data.abstained && closest.length) {
+      const list = el("ol", { class: "closest-list" });
+      for (const c of closest) {
+        list.appendChild(el("li", { "data-doc-id": c.doc_id },
+          el("div", { class: "cite-head", dir: detectDir(c.title) }, el("bdi", { class: "cite-title" }, c.title || "(untitled)"),
+            " ", el("bdi", { class: "doc-id" }, c.doc_id)),
+          el("blockquote", { class: "cite-text", dir: detectDir(c.text) }, c.text)));
+      }
+      entry.insertBefore(el("details", { class: "closest" },
+        el("summary", {}, "Closest passages — they do not answer the question · أقرب المقاطع، ولا تجيب عن السؤال"),
+        list), entry.querySelector(".meta"));
+    }
   }
 
   // ---------- Article panel ----------
@@ -303,7 +343,7 @@
     byId("question").focus();
   }
   if (typeof module !== "undefined" && module.exports) {
-    module.exports = { detectDir, answerSegments, splitByCodePoints, errorMessage, fmtDate };
+    module.exports = { detectDir, answerSegments, splitByCodePoints, errorMessage, fmtDate, fmtConfidence };
   }
   if (typeof document !== "undefined") {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
