@@ -9,7 +9,17 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.metrics import INDEX_BYTES, INDEX_CHUNKS, INDEX_DOCUMENTS, LATENCY, REGISTRY, REQUESTS
+from service.metrics import (
+    INDEX_BYTES,
+    INDEX_CHUNKS,
+    INDEX_DOCUMENTS,
+    LATENCY,
+    QUERY_CACHE_ENTRIES,
+    QUERY_CACHE_HIT_RATIO,
+    REGISTRY,
+    REQUESTS,
+)
+from service.query_cache import CachedQueryEmbedder
 
 router = APIRouter(tags=["metrics"])
 UNMATCHED = "<unmatched>"  # one label for every unknown path: raw paths would explode the series count
@@ -27,6 +37,10 @@ def metrics(request: Request) -> Response:
         if data not in _bytes_cache:  # a data folder never changes once written; a new build is a new folder
             _bytes_cache[data] = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
         INDEX_BYTES.set(_bytes_cache[data])
+        cache = state.embedder
+        if isinstance(cache, CachedQueryEmbedder):
+            QUERY_CACHE_HIT_RATIO.set(cache.hit_rate)
+            QUERY_CACHE_ENTRIES.set(len(cache))
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
