@@ -121,10 +121,12 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     import uvicorn
 
     from service.api.main import create_app
+    from service.embed_executor import passive_engine_waits
     from service.live import install_sighup
     from service.state import ServiceState
 
     _check_store(index_path, store_kind, milvus_uri)
+    passive_engine_waits()  # before ServiceState.open loads the engine: libgomp reads it once, at load
     app = create_app(ServiceState.open(index_path))
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")

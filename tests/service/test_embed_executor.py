@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from indexer.embed import E5Embedder, Role
-from service.embed_executor import EmbedExecutor
+from service.embed_executor import EmbedExecutor, passive_engine_waits
 from service.state import ServiceState
 from tests.indexer.fake_embedder import HashEmbedder
 
@@ -173,3 +174,12 @@ def test_a_window_waits_for_company_only_after_the_first_text() -> None:
     executor = EmbedExecutor(probe, window_s=0.001)  # type: ignore[arg-type]
     vectors = executor.embed_batch(["alone"], "query")
     assert vectors.shape == (1, 32) and probe.calls == [(["alone"], "query")]
+
+
+def test_engine_waits_are_passive_unless_the_user_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    passive_engine_waits()
+    assert os.environ["OMP_WAIT_POLICY"] == "passive"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    passive_engine_waits()
+    assert os.environ["OMP_WAIT_POLICY"] == "active"
