@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -23,9 +25,18 @@ from indexer.embed import E5Embedder, Embedder, Role
 _worker_engine: E5Embedder | None = None
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     global _worker_engine
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _worker_engine = E5Embedder(num_threads=1)  # sets OMP_NUM_THREADS before this process loads the engine
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A SIGKILLed `isnad index` cannot shut its pool down: without this its workers would live on, holding
+    # its stdout/stderr open. Once the parent is gone this process is re-parented, and leaves.
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _embed_in_worker(texts: list[str], role: Role) -> np.ndarray:
@@ -54,7 +65,7 @@ class ParallelE5Embedder:
             return self.local.embed_batch(texts, role)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker)
+                                             initializer=_init_worker, initargs=(os.getpid(),))
         n = min(self.workers, len(texts))
         shares = [list(texts[i::n]) for i in range(n)]  # interleaved: long and short texts spread evenly
         parts = [f.result() for f in [self._pool.submit(_embed_in_worker, share, role) for share in shares]]
