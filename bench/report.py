@@ -85,8 +85,10 @@ def plot_load(report: dict[str, Any], path: Path) -> Path | None:
         right.plot(clients, [rows[c]["p99_ms"] for c in clients], marker="o", label=name)
     left.set(xlabel="concurrent clients", ylabel="requests/s", title="Throughput (distinct questions)")
     right.set(xlabel="concurrent clients", ylabel="p99 ms", title="p99 latency")
+    ticks = sorted({c for rows in series.values() for c in rows})
     for ax in (left, right):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(ticks, [str(c) for c in ticks])
         ax.legend()
         ax.grid(alpha=0.3)
     load = report["machine"].get("load_average_at_start")
