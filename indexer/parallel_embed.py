@@ -6,6 +6,8 @@ default threads ~109 queries/s, two single-thread processes ~122 in all; under o
 threaded engine fell further behind, 0.93-1.05 vs 1.31 passages/s). Each worker owns its engine and one
 thread, so N workers never run more than N engine threads. The parent keeps a local embedder for queries,
 small batches and token counts; the workers start on the first batch worth splitting and stop on close().
+Workers are spawned (not forked: the parent may hold OpenMP and faiss threads), so a script that uses this
+needs the usual `if __name__ == "__main__":` guard.
 """
 
 from __future__ import annotations
