@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -11,18 +12,23 @@ from typing import Any
 
 import httpx
 
+from bench.load import QuestionCursor, distinct_questions, run_load_blocking
 from bench.measure import percentiles, rss_mb
 from service.server_process import running_server
 
+LOAD_CLIENTS = (1, 8, 32)
+NO_CACHE = {"ISNAD_QUERY_CACHE_SIZE": "0"}  # latency and load rows measure real work, never a cache hit
+
 
 @contextmanager
-def serve(index: Path, probe_query: str, timeout: float = 300.0) -> Iterator[tuple[str, int, float]]:
+def serve(index: Path, probe_query: str, timeout: float = 300.0,
+          env: dict[str, str] | None = None) -> Iterator[tuple[str, int, float]]:
     """Start `isnad serve`; yield (url, pid, seconds from process start to the first answered /search)."""
 
     def answered(client: httpx.Client, url: str) -> bool:
         return client.get(f"{url}/search", params={"q": probe_query, "k": 5}).status_code == 200
 
-    with running_server(index, probe=answered, timeout=timeout) as server:
+    with running_server(index, env=env, probe=answered, timeout=timeout) as server:
         yield server.url, server.process.pid, server.ready_seconds
 
 
@@ -63,11 +69,51 @@ def latency(url: str, queries: Sequence[str], requests: int = 100, clients: int 
     return out
 
 
-def service_run(index: Path, queries: Sequence[str], requests: int = 100, clients: int = 8) -> dict[str, Any]:
-    with serve(index, queries[0]) as (url, pid, cold):
+def load_rows(url: str, pid: int, clients: Sequence[int], seconds: float) -> dict[str, Any]:
+    """req/s, latency and server CPU at each client count; one shared question list, so no text repeats."""
+    cursor = QuestionCursor(distinct_questions())
+    rows: dict[str, Any] = {}
+    for n in clients:
+        result = run_load_blocking(url, n, seconds, cursor, pid)
+        s = result.summary()
+        every = s["all"]
+        assert isinstance(every, dict)
+        rows[str(n)] = {"requests_per_s": s["requests_per_s"], "requests": s["requests"], "errors": s["errors"],
+                        "p50_ms": every.get("p50_ms"), "p95_ms": every.get("p95_ms"),
+                        "p99_ms": every.get("p99_ms"), "server_cpu_utilization": s.get("server_cpu_utilization"),
+                        "distinct_questions": s["distinct_questions"],
+                        "load_average": round(os.getloadavg()[0], 2)}
+    return rows
+
+
+def repeated_query(url: str, query: str, repeats: int = 50) -> dict[str, Any]:
+    """A query asked again and again on a server with the query cache on: server-side took_ms and HTTP time."""
+    body = {"query": query, "k": 5}
+    with httpx.Client(timeout=60.0) as client:
+        first = client.post(f"{url}/search", json=body).json()["took_ms"]
+        took, http = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            response = client.post(f"{url}/search", json=body)
+            http.append((time.perf_counter() - started) * 1000)
+            took.append(response.json()["took_ms"])
+        metrics = client.get(f"{url}/metrics").text
+    ratio = next((float(ln.split()[-1]) for ln in metrics.splitlines()
+                  if ln.startswith("isnad_query_cache_hit_ratio ")), None)
+    return {"first_took_ms": first, "repeat_took_ms": percentiles(took), "repeat_http_ms": percentiles(http),
+            "hit_ratio": ratio}
+
+
+def service_run(index: Path, queries: Sequence[str], requests: int = 100, clients: int = 8,
+                load_clients: Sequence[int] = LOAD_CLIENTS, load_seconds: float = 10.0) -> dict[str, Any]:
+    with serve(index, queries[0], env=NO_CACHE) as (url, pid, cold):
         row: dict[str, Any] = {"cold_start_s": round(cold, 3), "rss_after_start_mb": rss_mb(pid)}
         row.update(latency(url, queries, requests, clients))
+        if load_clients and load_seconds > 0:
+            row["load"] = load_rows(url, pid, load_clients, load_seconds)
         row["rss_after_load_mb"] = rss_mb(pid)
         metrics = httpx.get(f"{url}/metrics", timeout=10.0)
         row["metrics_endpoint"] = metrics.status_code == 200 and "isnad_http_requests_total" in metrics.text
+    with serve(index, queries[0]) as (url, _pid, _cold):
+        row["cache"] = repeated_query(url, queries[1 % len(queries)])
     return row

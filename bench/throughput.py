@@ -10,6 +10,7 @@ from typing import Any
 from bench.measure import CountingEmbedder
 from indexer.embed import E5Embedder
 from indexer.index import Index, passage_text
+from indexer.parallel_embed import ParallelE5Embedder, default_workers
 from indexer.types import RawDocument
 from service.pipeline import make_builder
 
@@ -44,9 +45,22 @@ def pipeline_vs_raw(name: str, documents: Sequence[RawDocument], folder: Path, e
         "embed_calls": counting.calls,
     }
     row["reindex_unchanged"] = reindex_unchanged(documents, folder, embedder)
+    row["parallel"] = parallel_build(documents, folder.with_name(folder.name + "-parallel"), embedder,
+                                     report.chunks / report.seconds)
     if st_model:
         row["sentence_transformers"] = st_throughput(st_model, texts, raw_s)
     return row
+
+
+def parallel_build(documents: Sequence[RawDocument], folder: Path, embedder: E5Embedder,
+                   one_process_chunks_per_s: float) -> dict[str, Any]:
+    """The same build with one single-threaded worker process per core (what `isnad index` does by default)."""
+    workers = default_workers()
+    with ParallelE5Embedder(workers, local=embedder) as parallel:
+        report = make_builder(parallel, progress=False).run(documents, folder)  # includes starting the workers
+    chunks_per_s = report.chunks / report.seconds
+    return {"workers": workers, "seconds": round(report.seconds, 3), "chunks_per_s": round(chunks_per_s, 2),
+            "speedup_vs_one_process": round(chunks_per_s / one_process_chunks_per_s, 3)}
 
 
 def reindex_unchanged(documents: Sequence[RawDocument] | Any, folder: Path, embedder: Any,

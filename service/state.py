@@ -5,28 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
-
 from indexer.embed import Embedder, embedder_for_model_id
 from indexer.index import Index, Manifest
+from indexer.store import set_search_threads
 from service.answer import Answerer
+from service.embed_executor import EmbedExecutor
 from service.metrics import timed
+from service.query_cache import CachedQueryEmbedder
 from service.search import Searcher
 from service.settings import Settings
+
+
+def serving_embedder(embedder: Embedder, settings: Settings | None = None) -> CachedQueryEmbedder:
+    """query cache -> one owner thread (batching) -> timing -> the engine; reloads keep the same one."""
+    if isinstance(embedder, CachedQueryEmbedder):
+        return embedder
+    settings = settings or Settings()
+    executor = EmbedExecutor(timed(embedder), window_s=settings.embed_window_ms / 1000)
+    return CachedQueryEmbedder(executor, settings.query_cache_size)
 
 
 @dataclass(frozen=True)
 class ServiceState:
     index: Index
-    embedder: Embedder
+    embedder: CachedQueryEmbedder
     searcher: Searcher
     answerer: Answerer
 
     @classmethod
     def open(cls, index_folder: Path, embedder: Embedder | None = None) -> ServiceState:
+        settings = Settings()
         if embedder is None:
             embedder = embedder_for_model_id(Manifest.read(index_folder).model)
-        faiss.omp_set_num_threads(Settings().search_threads)
-        index = Index.load(index_folder, expected_model=embedder.model_id)
-        searcher = Searcher(index, timed(embedder))  # query embedding time goes to /metrics
-        return cls(index, embedder, searcher, Answerer(searcher))
+        serving = serving_embedder(embedder, settings)
+        set_search_threads(settings.search_threads)
+        index = Index.load(index_folder, expected_model=serving.model_id)
+        searcher = Searcher(index, serving)
+        return cls(index, serving, searcher, Answerer(searcher))

@@ -23,7 +23,7 @@ def _positive(node: dict[str, object], *keys: str) -> None:
 def test_tiny_bench_writes_a_well_formed_report(tmp_path: Path) -> None:
     docs = sample_documents()[:2]
     report = run_bench([2000], tmp_path / "out", corpora={"astana": docs, "xquad": None}, requests=6, clients=2,
-                       st_model=None, log=lambda _: None)
+                       st_model=None, load_seconds=1, log=lambda _: None)
     data = json.loads((tmp_path / "out" / "latest.json").read_text(encoding="utf-8"))
     assert data["scale"].keys() == report["scale"].keys() == {"2000"}
     markdown = (tmp_path / "out" / "latest.md").read_text(encoding="utf-8")
@@ -50,6 +50,18 @@ def test_tiny_bench_writes_a_well_formed_report(tmp_path: Path) -> None:
             _positive(service[key], "p50_ms", "p95_ms", "p99_ms")
         assert service["metrics_endpoint"] is True
     assert len(data["targets"]) == len(TARGETS)
+
+    # Concurrent-load rows on the sample index (only there and at 100k), each with distinct questions.
+    load = data["service_sample"]["load"]
+    assert set(load) == {"1", "8", "32"} and "load" not in s["service"]
+    for row in load.values():
+        assert row["errors"] == 0 and row["distinct_questions"] is True
+        _positive(row, "requests_per_s", "p50_ms", "p99_ms", "server_cpu_utilization")
+    assert "## Concurrent load" in markdown and (tmp_path / "out" / "throughput_vs_clients.png").stat().st_size > 0
+    cache = data["service_sample"]["cache"]
+    assert cache["hit_ratio"] > 0.9 and cache["repeat_took_ms"]["n"] == 50
+    parallel = t["parallel"]
+    assert parallel["workers"] >= 1 and parallel["chunks_per_s"] > 0
 
 
 def test_generated_corpus_and_vectors_look_like_the_real_ones() -> None:

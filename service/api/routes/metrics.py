@@ -14,12 +14,15 @@ from service.metrics import (
     INDEX_CHUNKS,
     INDEX_DOCUMENTS,
     LATENCY,
+    QUERY_CACHE_ENTRIES,
+    QUERY_CACHE_HIT_RATIO,
     REGISTRY,
     REQUESTS,
     WRITES_DROPPED,
     WRITES_RUNNING,
     WRITES_WAITING,
 )
+from service.query_cache import CachedQueryEmbedder
 
 router = APIRouter(tags=["metrics"])
 UNMATCHED = "<unmatched>"  # one label for every unknown path: raw paths would explode the series count
@@ -37,6 +40,10 @@ def metrics(request: Request) -> Response:
         if data not in _bytes_cache:  # a data folder never changes once written; a new build is a new folder
             _bytes_cache[data] = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())
         INDEX_BYTES.set(_bytes_cache[data])
+        cache = state.embedder
+        if isinstance(cache, CachedQueryEmbedder):
+            QUERY_CACHE_HIT_RATIO.set(cache.hit_rate)
+            QUERY_CACHE_ENTRIES.set(len(cache))
     writes = getattr(request.app.state, "writes", None)
     if writes is not None:
         WRITES_WAITING.set(writes.waiting)

