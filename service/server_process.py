@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,24 +34,35 @@ class RunningServer:
     url: str
     process: subprocess.Popen[bytes]
     ready_seconds: float  # from process start to the first successful probe
+    log_path: Path  # the server's stderr
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
 @contextmanager
 def running_server(index: Path, env: dict[str, str] | None = None, probe: Probe = health_probe,
-                   timeout: float = 60.0, launcher: Sequence[str] = ("-m", "service.cli", "serve"),
+                   timeout: float = 300.0, launcher: Sequence[str] = ("-m", "service.cli", "serve"),
                    ) -> Iterator[RunningServer]:
-    """`launcher`: what follows the interpreter (tests start a variant taking the same --index/--host/--port)."""
+    """`launcher`: what follows the interpreter (tests start a variant taking the same --index/--host/--port).
+
+    stderr goes to a file, never a pipe: nobody drains a pipe while the server runs, and a full one would block
+    the server's logging and so the server. `timeout` only guards against a server that never comes up.
+    """
     port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="isnad-server-", suffix=".log", delete=False)  # noqa: SIM115
+    log_path = Path(log.name)
     cmd = [sys.executable, *launcher, "--index", str(index), "--host", "127.0.0.1", "--port", str(port)]
     started = time.perf_counter()
     process = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+                               stderr=log)
+    log.close()  # the child holds its own descriptor
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(timeout=5.0) as client:
             while True:
                 if process.poll() is not None:
-                    err = process.stderr.read().decode() if process.stderr else ""
+                    err = log_path.read_text(encoding="utf-8", errors="replace")
                     raise RuntimeError(f"server exited: {err[-2000:]}")
                 try:
                     if probe(client, url):
@@ -60,7 +72,7 @@ def running_server(index: Path, env: dict[str, str] | None = None, probe: Probe 
                 if time.perf_counter() - started > timeout:
                     raise TimeoutError(f"server on {url} did not answer in {timeout}s")
                 time.sleep(0.02)
-        yield RunningServer(url, process, time.perf_counter() - started)
+        yield RunningServer(url, process, time.perf_counter() - started, log_path)
     finally:
         process.terminate()
         try:
@@ -68,3 +80,4 @@ def running_server(index: Path, env: dict[str, str] | None = None, probe: Probe 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log_path.unlink(missing_ok=True)

@@ -25,7 +25,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import httpx
 
@@ -204,12 +203,6 @@ class _Race:
                     self.result.lost_writes.append(f"{doc_id}: acknowledged delete undone on the server")
 
 
-def _drain(stream: IO[bytes] | None, result: RaceResult) -> None:
-    for line in iter(stream.readline if stream else (lambda: b""), b""):
-        if line.startswith(b"Traceback"):
-            result.server_tracebacks += 1
-
-
 def race(index: Path, corpus: Path, *, seconds: float | None = None, cli_runs: int = 3, api_writes: int = 8,
          api_writers: int = 2, reloads: int = 6) -> RaceResult:
     """Race on `index` (modified in place) and `corpus` (restored afterwards); counts bound it unless `seconds`."""
@@ -218,9 +211,6 @@ def race(index: Path, corpus: Path, *, seconds: float | None = None, cli_runs: i
     deadline = started + seconds if seconds is not None else None
     env = {"ISNAD_API_KEY": KEY, "ISNAD_LOCK_TIMEOUT": "120"}
     with running_server(index, env=env, timeout=300) as server:
-        # Drain the server's stderr: a full pipe would block its logging (and so the server) mid-race
-        drain = threading.Thread(target=_drain, args=(server.process.stderr, result), daemon=True)
-        drain.start()
         run = _Race(server.url, server.process.pid, index, corpus, result)
         writers = [threading.Thread(target=run.api_writer, args=(f"w{i}", Budget(api_writes, deadline)))
                    for i in range(api_writers)]
@@ -235,6 +225,7 @@ def race(index: Path, corpus: Path, *, seconds: float | None = None, cli_runs: i
         reader.join()
         result.seconds = time.monotonic() - started
         run.verify_live()
+        result.server_tracebacks = server.log().count("Traceback")
     try:
         loaded = Index.load(index)
     except Exception as exc:  # the figure reports it; the caller fails on loads_after False

@@ -61,5 +61,5 @@ def test_lone_surrogates_get_a_4xx_naming_the_fix_on_every_text_endpoint(sample_
         assert httpx.get(f"{server.url}/health").json()["documents"] == 5  # nothing was written
         server.process.terminate()
         server.process.wait(timeout=60)
-        log = server.process.stderr.read().decode() if server.process.stderr else ""
+        log = server.log()
     assert "Traceback" not in log and "UnicodeEncodeError" not in log, log[-2000:]
