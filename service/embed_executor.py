@@ -5,7 +5,11 @@ threads, which spin while they wait, for every thread that calls it. Requests em
 thread pool ran one team per request thread on the same cores, and idle teams spun while another
 worked (issue 14: two concurrent callers with default threads fell to ~4 queries/s each). One calling
 thread means one team, sized to the cores. Texts that queue while a call runs go into the next call
-together, one call per role.
+together.
+
+Each role has its own owner thread: passages (API writes, seconds per batch) never hold up queries (reads
+never wait behind writes, issue 11). So at most two engine calls run at once, one per role, and only while
+a write embeds.
 """
 
 from __future__ import annotations
@@ -58,20 +62,22 @@ class EmbedExecutor:
         self.inner = inner
         self.model_id = inner.model_id
         self.dim = inner.dim
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        # The thread holds the queue and the inner embedder, not self: dropping the executor stops it.
-        self._thread = threading.Thread(target=_serve, args=(inner, self._jobs, max_batch, window_s),
-                                        name="isnad-embed", daemon=True)
-        self._thread.start()
-        self._finalizer = weakref.finalize(self, self._jobs.put, None)
+        roles: tuple[Role, ...] = ("query", "passage")
+        self._jobs: dict[Role, queue.SimpleQueue[_Job | None]] = {role: queue.SimpleQueue() for role in roles}
+        # Each thread holds its queue and the inner embedder, not self: dropping the executor stops them.
+        self._threads = {role: threading.Thread(target=_serve, args=(inner, self._jobs[role], max_batch, window_s),
+                                                name=f"isnad-embed-{role}", daemon=True) for role in roles}
+        for thread in self._threads.values():
+            thread.start()
+        self._finalizer = weakref.finalize(self, _stop_all, list(self._jobs.values()))
 
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if threading.current_thread() is self._thread:  # never reached today; would deadlock if it were
+        if threading.current_thread() in self._threads.values():  # never reached today; would deadlock
             return self.inner.embed_batch(texts, role)
         job = _Job(list(texts), role)
-        self._jobs.put(job)
+        self._jobs[role].put(job)
         return job.future.result()
 
     def close(self) -> None:
@@ -81,14 +87,19 @@ class EmbedExecutor:
         return getattr(self.inner, name)
 
 
+def _stop_all(queues: list[queue.SimpleQueue[_Job | None]]) -> None:
+    for jobs in queues:
+        jobs.put(None)
+
+
 def _serve(inner: Embedder, jobs: queue.SimpleQueue[_Job | None], max_batch: int, window_s: float) -> None:
+    """One role's owner thread: every job on `jobs` has that role."""
     while True:
         first = jobs.get()
         if first is None:
             return
         batch, stop = _gather(first, jobs, max_batch, window_s)
-        for role in dict.fromkeys(job.role for job in batch):
-            _run(inner, [job for job in batch if job.role == role], role)
+        _run(inner, batch, first.role)
         if stop:
             return
 

@@ -13,7 +13,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+# Package scope: sync Playwright runs an event loop on the main thread until it exits, which would break
+# asyncio.run in tests collected after these.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium)")

@@ -117,7 +117,7 @@ def test_texts_queued_behind_a_running_call_go_into_the_next_call_together() -> 
     threads = [_submit(executor, "first", "query", out)]
     assert inner.entered.wait(HANG_GUARD_S)
     threads += [_submit(executor, text, "query", out) for text in ("b", "c", "d")]
-    _wait_until(lambda: executor._jobs.qsize() == 3)
+    _wait_until(lambda: executor._jobs["query"].qsize() == 3)
     inner.gate.set()
     for t in threads:
         t.join(HANG_GUARD_S)
@@ -128,20 +128,35 @@ def test_texts_queued_behind_a_running_call_go_into_the_next_call_together() -> 
         assert np.array_equal(out[text], reference.embed_batch([text], "query"))  # each caller got its own row
 
 
-def test_queued_queries_and_passages_are_embedded_in_separate_calls_by_role() -> None:
-    inner = GatedEmbedder()
+class PassageGate(HashEmbedder):
+    """A stand-in (the test is about scheduling, not vectors) whose passage calls wait for the test's gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def embed_batch(self, texts: Sequence[str], role: str) -> np.ndarray:
+        if role == "passage":
+            self.entered.set()
+            assert self.gate.wait(HANG_GUARD_S)
+        return super().embed_batch(texts, role)
+
+
+def test_queries_never_wait_behind_a_running_passage_batch() -> None:
+    inner = PassageGate()
     probe = CallProbe(inner)
     executor = EmbedExecutor(probe)  # type: ignore[arg-type]
     out: dict[str, object] = {}
-    threads = [_submit(executor, "first", "query", out)]
+    write = _submit(executor, "p1", "passage", out)
     assert inner.entered.wait(HANG_GUARD_S)
-    threads += [_submit(executor, "q2", "query", out), _submit(executor, "p1", "passage", out)]
-    _wait_until(lambda: executor._jobs.qsize() == 2)
+    # The write's batch is still inside the engine, and a query is answered all the same.
+    assert np.array_equal(executor.embed_batch(["q1"], "query"), HashEmbedder().embed_batch(["q1"], "query"))
+    assert "p1" not in out
     inner.gate.set()
-    for t in threads:
-        t.join(HANG_GUARD_S)
-    assert sorted((tuple(texts), role) for texts, role in probe.calls[1:]) == [(("p1",), "passage"),
-                                                                               (("q2",), "query")]
+    write.join(HANG_GUARD_S)
+    assert np.array_equal(out["p1"], HashEmbedder().embed_batch(["p1"], "passage"))
+    assert sorted((tuple(texts), role) for texts, role in probe.calls) == [(("p1",), "passage"), (("q1",), "query")]
 
 
 def test_a_failing_call_fails_every_caller_in_it_and_the_executor_keeps_serving() -> None:
@@ -151,7 +166,7 @@ def test_a_failing_call_fails_every_caller_in_it_and_the_executor_keeps_serving(
     threads = [_submit(executor, "first", "query", out)]
     assert inner.entered.wait(HANG_GUARD_S)
     threads += [_submit(executor, text, "query", out) for text in ("bad", "innocent")]
-    _wait_until(lambda: executor._jobs.qsize() == 2)
+    _wait_until(lambda: executor._jobs["query"].qsize() == 2)
     inner.fail_on = "bad"
     inner.gate.set()
     for t in threads:

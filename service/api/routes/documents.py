@@ -57,10 +57,11 @@ class DocumentIn(StrictModel):
             raise ValueError("text must not be empty or only whitespace")
         return value
 
-    @field_validator("title", "source")
+    # Before the core's own checks: a length limit on a str would fail first with a raw codec message
+    @field_validator("title", "source", mode="before")
     @classmethod
-    def _unicode(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return value if value is None else check_unicode(value, str(info.field_name))
+    def _unicode(cls, value: object, info: ValidationInfo) -> object:
+        return check_unicode(value, str(info.field_name)) if isinstance(value, str) else value
 
 
 class IngestRequest(StrictModel):
