@@ -30,6 +30,7 @@ __all__ = [
     "Token",
     "normalize",
     "normalize_str",
+    "surface_terms",
     "tokenize",
     "tokenize_with_spans",
 ]
@@ -372,3 +373,14 @@ def tokenize_with_spans(text: str) -> list[Token]:
     """Like `tokenize`, with each term's span in the ORIGINAL text (for highlighting and citations)."""
     norm = _normalize_offsets(text, keep_ta=True)
     return [Token(t, *norm.to_original(s, e)) for t, s, e in _tokens(norm.text)]
+
+
+def surface_terms(text: str) -> list[tuple[str, str]]:
+    """(word, BM25 term) for each word of `text` that yields exactly one term; the word is normalized but keeps
+    ة/ى, so it reads as a word (the cross-lingual bridge embeds it) where the term is a bare stem."""
+    out: list[tuple[str, str]] = []
+    for word in _WORD.findall(_translate(text, _TOK_TABLE)):
+        terms = _word_terms(word)
+        if len(terms) == 1:
+            out.append((word, terms[0]))
+    return out

@@ -8,7 +8,9 @@ weight follows the query's language. Weights were chosen on seed_qa.dev and xqua
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,8 +20,10 @@ from indexer.arabic import normalize_str, tokenize
 from indexer.embed import Embedder
 from indexer.index import Index
 from indexer.types import Chunk, SearchFilters
+from service.induced import InducedConfig, InducedLexicon, arabic_vocabulary, english_content_words
 from service.lexicon import Lexicon
-from service.query import AnalyzedQuery, analyze
+from service.names import NameConfig, NameMatcher
+from service.query import AnalyzedQuery, Bridges, analyze, query_language
 
 MAX_K = 50
 
@@ -39,6 +43,17 @@ class SearchConfig:
     lexical_weight_bridge: float = 0.08  # times the share of an English question the lexicon translated
     round_bonus: float = 0.02
     dedupe_jaccard: float = 0.85
+    # The generalizing English→Arabic bridge (issue 13): see service/induced.py, names.py, numbers.py.
+    induced: bool = True  # English words → nearest Arabic terms of this archive, by the model's embeddings
+    names: bool = True  # capitalized Latin names → Arabic names of the archive, by consonant skeleton
+    dates: bool = True  # month names and number words → their Arabic forms
+    induced_threshold: float = 0.86
+    induced_neighbours: int = 3
+    induced_margin: float = 0.03
+    induced_weight: float = 1.0
+    names_min_ratio: float = 0.8
+    names_weight: float = 1.0
+    bridge_coverage_credit: float = 1.0
 
 
 ABLATIONS: dict[str, SearchConfig] = {
@@ -47,7 +62,14 @@ ABLATIONS: dict[str, SearchConfig] = {
     "hybrid": SearchConfig(lexicon=False, rounds=False, dedupe=False),
     "hybrid+lexicon": SearchConfig(rounds=False, dedupe=False),
     "hybrid+rounds": SearchConfig(lexicon=False, dedupe=False),
-    "full": SearchConfig(),
+    "full": SearchConfig(induced=False, names=False, dates=False),
+    # issue 13's ablation of the cross-lingual bridge, each row adding one lever to the previous
+    "bridge:dense": SearchConfig(lexical=False, lexicon=False, rounds=False, dedupe=False, induced=False,
+                                 names=False, dates=False),
+    "bridge:+hand": SearchConfig(induced=False, names=False, dates=False),
+    "bridge:+induced": SearchConfig(names=False, dates=False),
+    "bridge:+names": SearchConfig(dates=False),
+    "all": SearchConfig(),
 }
 
 
@@ -79,6 +101,8 @@ class Searcher:
         self.lexicon = lexicon if lexicon is not None else Lexicon.default()
         self.config = config or SearchConfig()
         self._row_of_key = index.chunks.by_key  # key -> row over the index's sorted key column
+        self._shared: dict[str, object] = {}  # bridge parts built once per index, shared by with_config clones
+        self._shared_lock = threading.Lock()
 
     def with_config(self, config: SearchConfig) -> Searcher:
         """The same index and model with other levers (used by the evaluation's ablations)."""
@@ -91,7 +115,7 @@ class Searcher:
             raise ValueError(f"k must be between 1 and {MAX_K}")
         started = time.perf_counter()
         cfg = self.config
-        analyzed = analyze(query, self.lexicon if cfg.lexicon else None)
+        analyzed = analyze(query, self.lexicon if cfg.lexicon else None, self.bridges())
         filters = None if filters is None or filters.is_empty() else filters
         n = max(cfg.candidates, k * 4)
         dense: dict[int, float] = {}
@@ -110,7 +134,9 @@ class Searcher:
         fused = dict(dense)
 
         if cfg.lexical and self.index.lexical is not None:
-            terms = list(analyzed.terms) + list(analyzed.bridge_terms)
+            terms: list[str] | dict[str, float] = list(analyzed.terms) + list(analyzed.bridge_terms)
+            if analyzed.expansions:
+                terms = analyzed.weighted_terms()
             weight = cfg.lexical_weight_ar
             if analyzed.lang == "en":
                 weight = cfg.lexical_weight_en + cfg.lexical_weight_bridge * analyzed.bridge_coverage
@@ -138,6 +164,51 @@ class Searcher:
         )
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, results, took, analyzed, best_dense)
+
+    def bridges(self) -> Bridges | None:
+        """The generalizing bridge this configuration uses (None when every part is off)."""
+        cfg = self.config
+        if not (cfg.lexical and self.index.lexical is not None and (cfg.induced or cfg.names or cfg.dates)):
+            return None
+        induced = self._induced() if cfg.induced else None
+        names = self._names() if cfg.names else None
+        return Bridges(induced=induced, names=names, dates=cfg.dates, induced_weight=cfg.induced_weight,
+                       induced_config=InducedConfig(cfg.induced_threshold, cfg.induced_neighbours,
+                                                    cfg.induced_margin),
+                       names_config=NameConfig(min_ratio=cfg.names_min_ratio), names_weight=cfg.names_weight,
+                       coverage_credit=cfg.bridge_coverage_credit)
+
+    def prepare_bridges(self, questions: Sequence[str] = ()) -> None:
+        """Build (or load from the index folder's cache) what the bridge needs, before the first query; with
+        `questions` (an evaluation's), also embed their English words in batches."""
+        induced = self._induced()
+        self._names()
+        words = [w for q in questions if query_language(q) == "en" for w in english_content_words(q)]
+        if words:
+            induced.neighbours(list(dict.fromkeys(words)))
+
+    def _induced(self) -> InducedLexicon:
+        with self._shared_lock:
+            lexicon = self._shared.get("induced")
+            if lexicon is None:
+                lexicon = InducedLexicon.for_index(self.index.folder, self._vocabulary(), self.embedder)
+                self._shared["induced"] = lexicon
+        return lexicon  # type: ignore[return-value]
+
+    def _names(self) -> NameMatcher:
+        with self._shared_lock:
+            matcher = self._shared.get("names")
+            if matcher is None:
+                matcher = NameMatcher(self._vocabulary())
+                self._shared["names"] = matcher
+        return matcher  # type: ignore[return-value]
+
+    def _vocabulary(self) -> list[tuple[str, str]]:
+        vocab = self._shared.get("vocabulary")
+        if vocab is None:
+            vocab = arabic_vocabulary(d.text for d in self.index.documents.values())
+            self._shared["vocabulary"] = vocab
+        return vocab  # type: ignore[return-value]
 
     def _allowed_rows(self, filters: SearchFilters) -> np.ndarray:
         return self.index.chunks.mask(filters)  # vectorized over the chunk columns

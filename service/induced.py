@@ -1,0 +1,164 @@
+"""A bilingual lexicon induced from the archive itself: English words → the index's nearest Arabic terms.
+
+The index's Arabic vocabulary (one readable surface word per BM25 term, the commonest) is embedded once with
+the index's own model and cached next to the index (`induced-vocab.npz`, keyed by model; a changed archive
+re-embeds only its new words). A question's English content words are embedded the same way (`query:` role
+on both sides: word-to-word similarity is symmetric) and each is mapped to its nearest Arabic terms above a
+confidence bar. Nothing here is domain-specific: it works on words nobody typed into a file.
+
+The bar, the neighbour count and the margin were chosen on the TRAIN half of xquad_en2ar (articles split by
+a hash of their title, `eval/splits.py`), never on seed_qa.dev or the held-out sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.arabic import surface_terms
+from indexer.embed import Embedder
+
+__all__ = ["CACHE_FILE", "InducedConfig", "InducedLexicon", "english_content_words"]
+
+log = logging.getLogger(__name__)
+CACHE_FILE = "induced-vocab.npz"
+MIN_DF = 1  # see arabic_vocabulary
+_KEEP = 8  # neighbours remembered per English word; the config picks among them
+_ARABIC = re.compile("[\u0621-\u064a]")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+# Function words and question words carry no content to translate.
+_STOP_WORDS = """
+    a an the and or but if of to in on at by for with from as into about over under between after before during
+    without within is are was were be been being am do does did doing have has had having will would shall
+    should can could may might must this that these those it its they them their there here what which who
+    whom whose when where why how than then so such not no nor too very also just only own same i me my we our
+    you your he him his she her us all any both each few more most other some s t many much one ones name
+    named called type kind part percent per year years time times number way get got make made use used
+    """
+_EN_STOP = frozenset(_STOP_WORDS.split())
+
+
+def english_content_words(text: str) -> list[str]:
+    """Lower-cased English content words of a question, in order, without repeats."""
+    words = (w.lower().strip("'’-") for w in _EN_WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if len(w) > 1 and w not in _EN_STOP))
+
+
+@dataclass(frozen=True)
+class InducedConfig:
+    threshold: float = 0.86  # cosine below this is not a translation
+    neighbours: int = 3  # at most this many Arabic terms per English word
+    margin: float = 0.03  # and only those within this of the word's best match
+
+
+@dataclass(frozen=True)
+class Expansion:
+    word: str  # the English word
+    term: str  # the BM25 term it reaches
+    weight: float  # in (0, 1]: how sure the bridge is
+
+
+class InducedLexicon:
+    """English word → Arabic BM25 terms of this archive, by nearest neighbours in the model's space."""
+
+    def __init__(self, embedder: Embedder, terms: Sequence[str], vectors: np.ndarray,
+                 config: InducedConfig | None = None, memo_size: int = 50_000) -> None:
+        self.embedder = embedder
+        self.terms = list(terms)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.config = config or InducedConfig()
+        self._memo: dict[str, list[tuple[str, float]]] = {}  # English word -> neighbours (word-level cache)
+        self._memo_size = memo_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_index(cls, folder: Path, vocab: Sequence[tuple[str, str]], embedder: Embedder,
+                  config: InducedConfig | None = None) -> InducedLexicon:
+        """Embeddings of `vocab` ((term, surface word) pairs, see `arabic_vocabulary`), from the cache of the
+        index at `folder` where it has them; only words it lacks are embedded (and the cache rewritten)."""
+        words = [w for _, w in vocab]
+        cache = Path(folder) / CACHE_FILE
+        known: dict[str, np.ndarray] = {}
+        if cache.is_file():
+            try:
+                with np.load(cache, allow_pickle=False) as data:
+                    if str(data["model"]) == embedder.model_id:
+                        known = dict(zip(data["words"].tolist(), data["vectors"], strict=True))
+            except (OSError, ValueError, KeyError) as exc:
+                log.warning("induced vocabulary cache %s unreadable (%s); re-embedding", cache, exc)
+        missing = [w for w in words if w not in known]
+        if missing:
+            for i in range(0, len(missing), 256):
+                batch = missing[i : i + 256]
+                known.update(zip(batch, embedder.embed_batch(batch, role="query").astype(np.float16), strict=True))
+            vectors16 = np.stack([known[w] for w in words]) if words else np.zeros((0, embedder.dim), np.float16)
+            tmp = cache.with_suffix(".tmp.npz")
+            try:
+                np.savez(tmp, model=np.array(embedder.model_id), words=np.array(words), vectors=vectors16)
+                tmp.replace(cache)
+            except OSError as exc:  # a read-only index still works, it just re-embeds next time
+                log.warning("cannot write %s (%s)", cache, exc)
+        vectors = np.stack([known[w] for w in words]).astype(np.float32) if words else np.zeros((0, embedder.dim))
+        return cls(embedder, [t for t, _ in vocab], vectors, config)
+
+    def neighbours(self, words: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
+        """For each English word, its nearest Arabic terms, best first, as (term, cosine), unfiltered."""
+        with self._lock:
+            missing = [w for w in dict.fromkeys(words) if w not in self._memo]
+        if missing and len(self.terms):
+            vecs = np.concatenate([self.embedder.embed_batch(missing[i : i + 256], role="query")
+                                   for i in range(0, len(missing), 256)])
+            sims = vecs @ self.vectors.T
+            k = min(_KEEP, len(self.terms))
+            found: dict[str, list[tuple[str, float]]] = {}
+            for w, row in zip(missing, sims, strict=True):
+                top = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
+                top = top[np.argsort(-row[top], kind="stable")]
+                found[w] = [(self.terms[i], float(row[i])) for i in top]
+            with self._lock:
+                if len(self._memo) + len(found) > self._memo_size:
+                    self._memo.clear()
+                self._memo.update(found)
+        with self._lock:
+            return {w: self._memo.get(w, []) for w in words}
+
+    def expand(self, words: Sequence[str], config: InducedConfig | None = None) -> list[Expansion]:
+        """Arabic terms for `words` above the confidence bar, weighted by their cosine."""
+        cfg = config or self.config
+        out: list[Expansion] = []
+        for word, pairs in self.neighbours(words).items():
+            if not pairs:
+                continue
+            best = pairs[0][1]
+            kept = [(t, sim) for t, sim in pairs[: cfg.neighbours]
+                    if sim >= cfg.threshold and sim >= best - cfg.margin]
+            out.extend(Expansion(word, term, round(sim, 4)) for term, sim in kept)
+        return out
+
+
+def arabic_vocabulary(documents: Iterable[str], max_terms: int = 200_000,
+                      min_df: int = MIN_DF) -> list[tuple[str, str]]:
+    """(term, surface word) for the Arabic BM25 terms found in at least `min_df` documents, each with its
+    commonest surface word; at most `max_terms`, the most frequent (bounds memory on very large archives).
+
+    `min_df` 2 halves the words to embed (most of a vocabulary occurs once) and so the bridge's indexing
+    cost; a term of one document is reached by the dense vectors of that document's passages anyway."""
+    counts: Counter[tuple[str, str]] = Counter()
+    df: Counter[str] = Counter()
+    for text in documents:
+        pairs = [(t, w) for w, t in surface_terms(text) if _ARABIC.match(w)]
+        counts.update(pairs)
+        df.update({t for t, _ in pairs})
+    best: dict[str, tuple[int, str]] = {}
+    for (term, word), n in counts.items():
+        if term not in best or (n, word) > best[term]:
+            best[term] = (n, word)
+    ranked = sorted((t for t in df if df[t] >= min_df), key=lambda t: (-df[t], t))[:max_terms]
+    return [(t, best[t][1]) for t in sorted(ranked)]
