@@ -16,13 +16,16 @@ from eval.metrics import evaluate_retrieval
 from eval.run import CACHE, DATA, MemoQueryEmbedder, _cache_folder, _retriever
 from eval.splits import split_benchmark
 from indexer.embed import make_embedder
+from service import induced
 from service.induced import english_content_words
 from service.pipeline import make_builder
 from service.search import ABLATIONS, SearchConfig
 from service.state import ServiceState
 
 
-def main(grid: bool) -> None:
+def main(grid: bool, min_df: int | None = None) -> None:
+    if min_df is not None:
+        induced.MIN_DF = min_df
     embedder = MemoQueryEmbedder(make_embedder())
     bench = load_beir(DATA / "xquad_en2ar", "en", "xquad_en2ar/en")
     folder = _cache_folder(bench, embedder)
@@ -46,12 +49,10 @@ def main(grid: bool) -> None:
         print(f"start {best_s:.4f}", flush=True)
         # coordinate descent on the TRAIN half: each lever's values, on top of the best so far
         steps: list[dict[str, tuple]] = [
-            {"induced": (True,), "bridge_coverage_credit": (0.0, 0.25), "induced_threshold": (0.86, 0.88, 0.9),
-             "induced_neighbours": (2, 3, 4), "induced_weight": (0.6,)},
-            {"names": (True,), "names_min_ratio": (0.85, 1.0), "names_weight": (0.3, 0.6)},
-            {"dates": (True,)},
-            {"lexical_weight_en": (0.02, 0.03, 0.05), "lexical_weight_bridge": (0.0, 0.02, 0.04, 0.08)},
-            {"induced_weight": (0.3, 0.6, 1.0), "induced_margin": (0.03, 0.06)},
+            {"lexical_weight_bridge": (0.04,), "induced": (True,), "names": (True,), "dates": (True,)},
+            {"induced_threshold": (0.84, 0.86, 0.88, 0.9), "induced_neighbours": (2, 3, 4)},
+            {"induced_weight": (0.3, 0.6, 1.0)},
+            {"names": (False, True)},
         ]
         for step in steps:
             for values in itertools.product(*step.values()):
@@ -68,4 +69,4 @@ def main(grid: bool) -> None:
 
 
 if __name__ == "__main__":
-    main("--grid" in sys.argv)
+    main("--grid" in sys.argv, int(sys.argv[sys.argv.index("--min-df") + 1]) if "--min-df" in sys.argv else None)

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import numpy as np
 from indexer.arabic import surface_terms
 from indexer.embed import Embedder
 
-__all__ = ["CACHE_FILE", "InducedConfig", "InducedLexicon", "english_content_words"]
+__all__ = ["CACHE_FILE", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary", "english_content_words"]
 
 log = logging.getLogger(__name__)
 CACHE_FILE = "induced-vocab.npz"
@@ -69,9 +69,11 @@ class InducedLexicon:
     """English word → Arabic BM25 terms of this archive, by nearest neighbours in the model's space."""
 
     def __init__(self, embedder: Embedder, terms: Sequence[str], vectors: np.ndarray,
-                 config: InducedConfig | None = None, memo_size: int = 50_000) -> None:
+                 config: InducedConfig | None = None, memo_size: int = 50_000,
+                 words: Sequence[str] | None = None) -> None:
         self.embedder = embedder
         self.terms = list(terms)
+        self.words = list(words) if words is not None else list(terms)  # the surface word behind each term
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.config = config or InducedConfig()
         self._memo: dict[str, list[tuple[str, float]]] = {}  # English word -> neighbours (word-level cache)
@@ -79,34 +81,40 @@ class InducedLexicon:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_index(cls, folder: Path, vocab: Sequence[tuple[str, str]], embedder: Embedder,
-                  config: InducedConfig | None = None) -> InducedLexicon:
-        """Embeddings of `vocab` ((term, surface word) pairs, see `arabic_vocabulary`), from the cache of the
-        index at `folder` where it has them; only words it lacks are embedded (and the cache rewritten)."""
-        words = [w for _, w in vocab]
+    def for_index(cls, folder: Path, version: str, vocabulary: Callable[[], Sequence[tuple[str, str]]],
+                  embedder: Embedder, config: InducedConfig | None = None) -> InducedLexicon:
+        """The embedded vocabulary of the index at `folder`, from its cache file when that was written for
+        this `version` of the index (no scan of the archive, so a service starts fast); otherwise
+        `vocabulary()` ((term, surface word) pairs, see `arabic_vocabulary`) is read and only the words the
+        cache lacks are embedded, and the cache is rewritten."""
         cache = Path(folder) / CACHE_FILE
         known: dict[str, np.ndarray] = {}
         if cache.is_file():
             try:
                 with np.load(cache, allow_pickle=False) as data:
                     if str(data["model"]) == embedder.model_id:
-                        known = dict(zip(data["words"].tolist(), data["vectors"], strict=True))
+                        words_, vectors_ = data["words"].tolist(), data["vectors"]
+                        if str(data["version"]) == version:
+                            return cls(embedder, data["terms"].tolist(), vectors_.astype(np.float32), config,
+                                       words=words_)
+                        known = dict(zip(words_, vectors_, strict=True))
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("induced vocabulary cache %s unreadable (%s); re-embedding", cache, exc)
+        vocab = list(vocabulary())
+        terms, words = [t for t, _ in vocab], [w for _, w in vocab]
         missing = [w for w in words if w not in known]
-        if missing:
-            for i in range(0, len(missing), 256):
-                batch = missing[i : i + 256]
-                known.update(zip(batch, embedder.embed_batch(batch, role="query").astype(np.float16), strict=True))
-            vectors16 = np.stack([known[w] for w in words]) if words else np.zeros((0, embedder.dim), np.float16)
-            tmp = cache.with_suffix(".tmp.npz")
-            try:
-                np.savez(tmp, model=np.array(embedder.model_id), words=np.array(words), vectors=vectors16)
-                tmp.replace(cache)
-            except OSError as exc:  # a read-only index still works, it just re-embeds next time
-                log.warning("cannot write %s (%s)", cache, exc)
-        vectors = np.stack([known[w] for w in words]).astype(np.float32) if words else np.zeros((0, embedder.dim))
-        return cls(embedder, [t for t, _ in vocab], vectors, config)
+        for i in range(0, len(missing), 256):
+            batch = missing[i : i + 256]
+            known.update(zip(batch, embedder.embed_batch(batch, role="query").astype(np.float16), strict=True))
+        vectors16 = np.stack([known[w] for w in words]) if words else np.zeros((0, embedder.dim), np.float16)
+        tmp = cache.with_suffix(".tmp.npz")
+        try:
+            np.savez(tmp, model=np.array(embedder.model_id), version=np.array(version), terms=np.array(terms),
+                     words=np.array(words), vectors=vectors16)
+            tmp.replace(cache)
+        except OSError as exc:  # a read-only index still works, it just re-embeds next time
+            log.warning("cannot write %s (%s)", cache, exc)
+        return cls(embedder, terms, vectors16.astype(np.float32), config, words=words)
 
     def neighbours(self, words: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
         """For each English word, its nearest Arabic terms, best first, as (term, cosine), unfiltered."""

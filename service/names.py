@@ -23,34 +23,31 @@ __all__ = ["NameMatcher", "arabic_skeleton", "latin_skeleton"]
 _AR_MAP = {
     "ب": "b", "پ": "b", "ت": "t", "ط": "t", "ث": "s", "ج": "j", "چ": "j", "خ": "k", "ق": "k", "ك": "k",
     "د": "d", "ض": "d", "ذ": "z", "ر": "r", "ز": "s", "س": "s", "ص": "s", "ش": "s", "ظ": "z", "غ": "g",
-    "گ": "g", "ف": "f", "ڤ": "f", "ل": "l", "م": "m", "ن": "n",
-}  # ا و ي ى ة ه ح ع ء and hamza seats write vowels or sounds Latin names rarely spell: dropped
+    "گ": "g", "ف": "f", "ڤ": "f", "ل": "l", "م": "m", "ن": "n", "ح": "h", "ه": "h",
+}  # ا و ي ى ة ع ء and hamza seats write vowels or sounds Latin names rarely spell: dropped
 _LATIN_DIGRAPHS = (("sch", "s"), ("tch", "j"), ("ch", "s"), ("sh", "s"), ("zh", "s"), ("kh", "k"), ("gh", "g"),
                    ("ph", "f"), ("th", "t"), ("ck", "k"), ("dj", "j"), ("ts", "s"), ("tz", "s"), ("x", "ks"))
 _LATIN_MAP = {
     "b": "b", "p": "b", "t": "t", "d": "d", "j": "j", "k": "k", "c": "k", "q": "k", "g": "g", "s": "s",
-    "z": "s", "f": "f", "v": "f", "l": "l", "m": "m", "n": "n", "r": "r",
-}  # a e i o u y w h: vowels or glides, dropped
+    "z": "s", "f": "f", "v": "f", "l": "l", "m": "m", "n": "n", "r": "r", "h": "h",
+}  # a e i o u y w: vowels or glides, dropped
 _NAME = re.compile(r"\b[A-Z][a-zA-Z]+(?:[-'][A-Za-z]+)*")
 _AR_ARTICLE = re.compile("^(?:[وفبلك]?ال|[وف]?لل)")
 
 
 def latin_skeleton(word: str) -> str:
     w = re.sub(r"^(?:al|el|ad|as|ash|an|ar|az)-", "", word.lower())  # al-Assad, el-Sisi
-    w = re.sub(r"[^a-z]", "", w)
+    w = re.sub(r"([a-z])\1", r"\1", re.sub(r"[^a-z]", "", w))  # double letters write one sound
     for digraph, sound in _LATIN_DIGRAPHS:
         w = w.replace(digraph, sound)
     w = re.sub(r"c(?=[eiy])", "s", w)
-    return _squeeze("".join(_LATIN_MAP.get(c, "") for c in w))
+    return "".join(_LATIN_MAP.get(c, "") for c in w)
 
 
 def arabic_skeleton(word: str) -> str:
     w = _AR_ARTICLE.sub("", word) if len(word) > 4 else word
-    return _squeeze("".join(_AR_MAP.get(c, "") for c in w))
-
-
-def _squeeze(s: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", s)  # doubled letters (Hmeimim's mm, Arabic shadda) count once
+    w = w[:-1] if w.endswith("ه") else w  # a final ه is ة spelled loosely or a pronoun, not a name's h
+    return "".join(_AR_MAP.get(c, "") for c in w)  # shadda is gone with the diacritics: no doubles here
 
 
 @dataclass(frozen=True)

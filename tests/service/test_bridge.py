@@ -3,6 +3,7 @@ weighted BM25 expansion, and the hand lexicon's audit against dev-copied entries
 
 from __future__ import annotations
 
+from dataclasses import replace
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def _term(word: str) -> str:
 
 @pytest.mark.parametrize(("latin", "arabic"), [
     ("Lavrentiev", "لافرنتييف"), ("Hmeimim", "حميميم"), ("Bogdanov", "بوغدانوف"), ("Shoigu", "شويغو"),
-    ("Normans", "النورمان"), ("Warsaw", "وارسو"),
+    ("Normans", "النورمان"), ("Jacksonville", "جاكسونفيل"),
 ])
 def test_name_skeletons_meet_across_scripts(latin: str, arabic: str) -> None:
     ratio = SequenceMatcher(None, latin_skeleton(latin), arabic_skeleton(arabic)).ratio()
@@ -35,12 +36,12 @@ def test_name_skeletons_meet_across_scripts(latin: str, arabic: str) -> None:
 
 
 def test_name_matcher_finds_archive_names_only_for_capitalized_words() -> None:
-    vocab = [(_term(w), w) for w in ("لافرنتييف", "حميميم", "الجيش", "مدينة", "وارسو")]
+    vocab = [(_term(w), w) for w in ("لافرنتييف", "حميميم", "الجيش", "مدينة", "جاكسونفيل")]
     matcher = NameMatcher(vocab)
     assert NameMatcher.candidates("Who is Lavrentiev and what is Hmeimim?") == ["Lavrentiev", "Hmeimim"]
     assert NameMatcher.candidates("What is the army doing?") == []
-    terms = {e.term for e in matcher.expand(["Lavrentiev", "Hmeimim", "Warsaw"])}
-    assert terms == {_term("لافرنتييف"), _term("حميميم"), _term("وارسو")}
+    terms = {e.term for e in matcher.expand(["Lavrentiev", "Hmeimim", "Jacksonville"])}
+    assert terms == {_term("لافرنتييف"), _term("حميميم"), _term("جاكسونفيل")}
     assert matcher.expand(["Tokyo"]) == []  # nothing in the archive sounds like it
 
 
@@ -65,29 +66,39 @@ def test_weighted_bm25_scales_each_terms_contribution() -> None:
     assert np.allclose(lex.weighted_scores({army: 1.0, city: 1.0}), plain)
     half = lex.weighted_scores({army: 1.0, city: 0.5})
     assert half[2] == pytest.approx(0.5 * lex.scores([city])[2])
-    assert [r for r, _ in lex.search_terms({city: 1.0}, 5)] == [2, 0]
+    assert sorted(r for r, _ in lex.search_terms({city: 1.0}, 5)) == [0, 2]
 
 
 def test_induced_lexicon_translates_and_caches(tmp_path: Path, embedder: E5Embedder) -> None:
     docs = ["قال الرئيس إن الجيش انسحب من المدينة بعد الحرب", "وصلت الطائرة إلى المطار"]
-    vocab = arabic_vocabulary(docs)
+    vocab = arabic_vocabulary(docs, min_df=1)
     counting = CountingEmbedder(embedder)
-    induced = InducedLexicon.for_index(tmp_path, vocab, counting)
+    induced = InducedLexicon.for_index(tmp_path, "v1", lambda: vocab, counting)
     assert (tmp_path / CACHE_FILE).is_file()
-    reached = {e.word: e.term for e in induced.expand(["president", "army", "airplane"])}
+    reached: dict[str, str] = {}
+    for e in induced.expand(["president", "army", "airplane"]):
+        reached.setdefault(e.word, e.term)  # best match first
     assert reached["president"] == _term("الرئيس")
     assert reached["army"] == _term("الجيش")
     assert reached["airplane"] == _term("الطائرة")
-    # a second load reuses the cached vectors: nothing of the archive is embedded again
+    # the same index version loads from the cache alone: the archive is neither read nor embedded again
     again = CountingEmbedder(embedder)
-    InducedLexicon.for_index(tmp_path, vocab, again)
+
+    def unread() -> list[tuple[str, str]]:
+        raise AssertionError("the archive was scanned although the cache matches")
+
+    assert InducedLexicon.for_index(tmp_path, "v1", unread, again).terms == induced.terms
     assert again.texts == 0
+    # a changed archive embeds only its new words
+    grown = arabic_vocabulary([*docs, "المستشفى"], min_df=1)
+    InducedLexicon.for_index(tmp_path, "v2", lambda: grown, again)
+    assert again.texts == 1
 
 
 def test_analyze_expands_only_what_the_hand_lexicon_left(tmp_path: Path, embedder: E5Embedder) -> None:
-    vocab = arabic_vocabulary(["أعلن الرئيس بوغدانوف أن الطائرة وصلت في 4 أيار"])
-    bridges = Bridges(induced=InducedLexicon.for_index(tmp_path, vocab, embedder), names=NameMatcher(vocab),
-                      dates=True)
+    vocab = arabic_vocabulary(["أعلن الرئيس بوغدانوف أن الطائرة وصلت في 4 أيار"], min_df=1)
+    induced = InducedLexicon.for_index(tmp_path, "v1", lambda: vocab, embedder)
+    bridges = Bridges(induced=induced, names=NameMatcher(vocab), dates=True)
     q = analyze("When did the airplane of Bogdanov land on May 4?", Lexicon({}, 0), bridges)
     terms = q.weighted_terms()
     assert _term("الطائرة") in terms and _term("بوغدانوف") in terms and _term("أيار") in terms
@@ -97,7 +108,7 @@ def test_analyze_expands_only_what_the_hand_lexicon_left(tmp_path: Path, embedde
 def test_bridge_reaches_a_passage_no_lexicon_entry_names(service_state: ServiceState) -> None:
     # "Surovikin" is reached by the names bridge even with an empty hand lexicon
     searcher = service_state.searcher
-    clone = searcher.with_config(searcher.config)
+    clone = searcher.with_config(replace(searcher.config, induced=False))
     clone.lexicon = Lexicon({}, 0)
     hits = clone.search("What did Surovikin say?", k=5).results
     assert any("سوروفيكين" in r.chunk.text for r in hits)
