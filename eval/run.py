@@ -134,7 +134,7 @@ def _with_coverage(result: EvalResult, bench: Benchmark, searcher: Searcher) -> 
     """Add the mean share of an English question's content words that the bridge translated."""
     cfg = searcher.config
     lexicon, bridges = (searcher.lexicon if cfg.lexicon else None), searcher.bridges()
-    shares = [analyze(q.text, lexicon, bridges).bridge_coverage for q in bench.answerable if q.lang == "en"]
+    shares = [analyze(q.text, lexicon, bridges).translated_share for q in bench.answerable if q.lang == "en"]
     return replace(result, metrics={**result.metrics, "bridge_coverage": float(np.mean(shares)) if shares else 0.0})
 
 

@@ -21,6 +21,7 @@ class AnalyzedQuery:
     round: int | None
     bridge_coverage: float = 0.0  # share of the English question's content words the bridge translated
     expansions: tuple[Expansion, ...] = ()  # weighted terms from the induced lexicon, names, dates/numbers
+    translated_share: float = 0.0  # share of content words the hand lexicon or the bridge translated (reported)
 
     def weighted_terms(self) -> dict[str, float]:
         """BM25 term -> weight: the question's own terms and the hand lexicon's count fully, the generalizing
@@ -58,6 +59,7 @@ def analyze(text: str, lexicon: Lexicon | None, bridges: Bridges | None = None) 
     coverage = 0.0
     terms = tuple(tokenize(text))
     expansions: list[Expansion] = []
+    translated = 0.0
     if lang == "en":
         covered: set[str] = set()
         if lexicon is not None:
@@ -67,14 +69,18 @@ def analyze(text: str, lexicon: Lexicon | None, bridges: Bridges | None = None) 
             n_covered: float = sum(len(tokenize(e.english)) for e in entries)
         else:
             n_covered = 0
+        n_translated = n_covered
         if bridges is not None:
             expansions, reached = _expand(text, bridges, covered)
             n_covered += bridges.coverage_credit * len(reached)
+            n_translated += len(reached)
         coverage = min(1.0, n_covered / max(1, len(terms)))  # terms: all content words, before the digit filter
+        translated = min(1.0, n_translated / max(1, len(terms)))
         # English words only ever match Latin titles in an Arabic archive, which misleads more than it
         # helps (xquad_en2ar: nDCG@10 0.883 -> 0.881); numbers and Latin names written as digits still match.
         terms = tuple(t for t in terms if any(ch.isdigit() for ch in t))
-    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text), coverage, tuple(expansions))
+    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text), coverage, tuple(expansions),
+                         translated)
 
 
 def _expand(text: str, bridges: Bridges, covered: set[str]) -> tuple[list[Expansion], set[str]]:

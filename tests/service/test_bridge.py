@@ -103,6 +103,10 @@ def test_analyze_expands_only_what_the_hand_lexicon_left(tmp_path: Path, embedde
     terms = q.weighted_terms()
     assert _term("الطائرة") in terms and _term("بوغدانوف") in terms and _term("أيار") in terms
     assert q.bridge_coverage > 0
+    # with no coverage credit the bridge's words leave BM25's weight alone but still count as translated
+    quiet = analyze("When did the airplane of Bogdanov land on May 4?", Lexicon({}, 0),
+                    replace(bridges, coverage_credit=0.0))
+    assert quiet.bridge_coverage == 0 and quiet.translated_share == q.translated_share > 0
 
 
 def test_bridge_reaches_a_passage_no_lexicon_entry_names(service_state: ServiceState) -> None:
