@@ -19,8 +19,9 @@ from eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_a
 from eval.report import write_report
 from indexer.embed import E5Embedder, Embedder, Role, make_embedder
 from service.answer import Answerer
+from service.induced import english_content_words
 from service.pipeline import make_builder
-from service.query import analyze
+from service.query import analyze, query_language
 from service.search import ABLATIONS, Searcher
 from service.state import ServiceState
 
@@ -108,8 +109,9 @@ def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers:
     state.searcher.prepare_bridges()  # the bridge's share of indexing: the archive's vocabulary, embedded once
     print(f"[{suite.name}] bridge: {time.perf_counter() - started:.1f}s (index {index_s:.1f}s)")
     questions = [q.text for b in suite.benchmarks for q in b.queries]
-    if isinstance(embedder, MemoQueryEmbedder):
-        embedder.warm(questions, cache / "query-vectors.npz")
+    if isinstance(embedder, MemoQueryEmbedder):  # questions and their English words (the bridge's)
+        words = [w for q in questions if query_language(q) == "en" for w in english_content_words(q)]
+        embedder.warm(questions + list(dict.fromkeys(words)), cache / "query-vectors.npz")
     state.searcher.prepare_bridges(questions)  # their English words, batched (the service embeds per query)
     results: dict[str, EvalResult] = {}
     for config_name in configs:
