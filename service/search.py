@@ -58,20 +58,19 @@ class SearchConfig:
     bridge_coverage_credit: float = 0.0  # words the bridge reached do not raise BM25's weight (train: +0.03)
 
 
+_NO_BRIDGE: dict[str, bool | float] = {"induced": False, "names": False, "dates": False, "lexical_weight_bridge": 0.08}
 ABLATIONS: dict[str, SearchConfig] = {
-    "dense": SearchConfig(lexical=False, lexicon=False, rounds=False, dedupe=False),
-    "bm25": SearchConfig(dense=False, lexicon=False, rounds=False, dedupe=False),
-    "hybrid": SearchConfig(lexicon=False, rounds=False, dedupe=False),
-    "hybrid+lexicon": SearchConfig(rounds=False, dedupe=False),
-    "hybrid+rounds": SearchConfig(lexicon=False, dedupe=False),
-    "full": SearchConfig(induced=False, names=False, dates=False, lexical_weight_bridge=0.08),
-    # issue 13's ablation of the cross-lingual bridge, each row adding one lever to the previous
-    "bridge:dense": SearchConfig(lexical=False, lexicon=False, rounds=False, dedupe=False, induced=False,
-                                 names=False, dates=False),
-    "bridge:+hand": SearchConfig(induced=False, names=False, dates=False, lexical_weight_bridge=0.08),
+    "dense": SearchConfig(lexical=False, lexicon=False, rounds=False, dedupe=False, **_NO_BRIDGE),
+    "bm25": SearchConfig(dense=False, lexicon=False, rounds=False, dedupe=False, **_NO_BRIDGE),
+    "hybrid": SearchConfig(lexicon=False, rounds=False, dedupe=False, **_NO_BRIDGE),
+    "hybrid+lexicon": SearchConfig(rounds=False, dedupe=False, **_NO_BRIDGE),
+    "hybrid+rounds": SearchConfig(lexicon=False, dedupe=False, **_NO_BRIDGE),
+    "full": SearchConfig(**_NO_BRIDGE),  # the service before issue 13
+    # issue 13's ablation of the cross-lingual bridge: dense; + hand lexicon (= full); each row below adds one
     "bridge:+induced": SearchConfig(names=False, dates=False),
     "bridge:+names": SearchConfig(dates=False),
-    "all": SearchConfig(),
+    "all": SearchConfig(),  # + dates and numbers: the service's configuration
+    "bridge:no-hand": SearchConfig(lexicon=False),  # the generalizing bridge alone, without the hand file
 }
 
 
