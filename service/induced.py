@@ -25,7 +25,8 @@ import numpy as np
 from indexer.arabic import surface_terms
 from indexer.embed import Embedder
 
-__all__ = ["CACHE_FILE", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary", "english_content_words"]
+__all__ = ["CACHE_FILE", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary", "english_content_words",
+           "vocabulary_with_df"]
 
 log = logging.getLogger(__name__)
 CACHE_FILE = "induced-vocab.npz"
@@ -70,10 +71,12 @@ class InducedLexicon:
 
     def __init__(self, embedder: Embedder, terms: Sequence[str], vectors: np.ndarray,
                  config: InducedConfig | None = None, memo_size: int = 50_000,
-                 words: Sequence[str] | None = None) -> None:
+                 words: Sequence[str] | None = None, names: Sequence[tuple[str, str]] | None = None) -> None:
         self.embedder = embedder
         self.terms = list(terms)
         self.words = list(words) if words is not None else list(terms)  # the surface word behind each term
+        # every (term, word) of the archive, embedded or not: names are matched by spelling, so rare ones count
+        self.names = list(names) if names is not None else list(zip(self.terms, self.words, strict=True))
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.config = config or InducedConfig()
         self._memo: dict[str, list[tuple[str, float]]] = {}  # English word -> neighbours (word-level cache)
@@ -81,8 +84,8 @@ class InducedLexicon:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_index(cls, folder: Path, version: str, vocabulary: Callable[[], Sequence[tuple[str, str]]],
-                  embedder: Embedder, config: InducedConfig | None = None) -> InducedLexicon:
+    def for_index(cls, folder: Path, version: str, vocabulary: Callable[[], Sequence[tuple[str, ...]]],
+                  embedder: Embedder, config: InducedConfig | None = None, min_df: int = 1) -> InducedLexicon:
         """The embedded vocabulary of the index at `folder`, from its cache file when that was written for
         this `version` of the index (no scan of the archive, so a service starts fast); otherwise
         `vocabulary()` ((term, surface word) pairs, see `arabic_vocabulary`) is read and only the words the
@@ -96,12 +99,15 @@ class InducedLexicon:
                         words_, vectors_ = data["words"].tolist(), data["vectors"]
                         if str(data["version"]) == version:
                             return cls(embedder, data["terms"].tolist(), vectors_.astype(np.float32), config,
-                                       words=words_)
+                                       words=words_, names=list(zip(data["all_terms"].tolist(),
+                                                                    data["all_words"].tolist(), strict=True)))
                         known = dict(zip(words_, vectors_, strict=True))
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("induced vocabulary cache %s unreadable (%s); re-embedding", cache, exc)
-        vocab = list(vocabulary())
+        every = list(vocabulary())  # (term, word) or (term, word, document frequency)
+        vocab = [(v[0], v[1]) for v in every if len(v) < 3 or v[2] >= min_df]  # only these are embedded
         terms, words = [t for t, _ in vocab], [w for _, w in vocab]
+        names = [(v[0], v[1]) for v in every]
         missing = [w for w in words if w not in known]
         for i in range(0, len(missing), 256):
             batch = missing[i : i + 256]
@@ -110,11 +116,12 @@ class InducedLexicon:
         tmp = cache.with_suffix(".tmp.npz")
         try:
             np.savez(tmp, model=np.array(embedder.model_id), version=np.array(version), terms=np.array(terms),
-                     words=np.array(words), vectors=vectors16)
+                     words=np.array(words), vectors=vectors16, all_terms=np.array([t for t, _ in names]),
+                     all_words=np.array([w for _, w in names]))
             tmp.replace(cache)
         except OSError as exc:  # a read-only index still works, it just re-embeds next time
             log.warning("cannot write %s (%s)", cache, exc)
-        return cls(embedder, terms, vectors16.astype(np.float32), config, words=words)
+        return cls(embedder, terms, vectors16.astype(np.float32), config, words=words, names=names)
 
     def neighbours(self, words: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
         """For each English word, its nearest Arabic terms, best first, as (term, cosine), unfiltered."""
@@ -158,6 +165,11 @@ def arabic_vocabulary(documents: Iterable[str], max_terms: int = 200_000,
 
     `min_df` 2 halves the words to embed (most of a vocabulary occurs once) and so the bridge's indexing
     cost; a term of one document is reached by the dense vectors of that document's passages anyway."""
+    return [(t, w) for t, w, df in vocabulary_with_df(documents, max_terms) if df >= min_df]
+
+
+def vocabulary_with_df(documents: Iterable[str], max_terms: int = 200_000) -> list[tuple[str, str, int]]:
+    """(term, commonest surface word, document frequency) of every Arabic BM25 term of `documents`."""
     counts: Counter[tuple[str, str]] = Counter()
     df: Counter[str] = Counter()
     for text in documents:
@@ -168,5 +180,5 @@ def arabic_vocabulary(documents: Iterable[str], max_terms: int = 200_000,
     for (term, word), n in counts.items():
         if term not in best or (n, word) > best[term]:
             best[term] = (n, word)
-    ranked = sorted((t for t in df if df[t] >= min_df), key=lambda t: (-df[t], t))[:max_terms]
-    return [(t, best[t][1]) for t in sorted(ranked)]
+    ranked = sorted(df, key=lambda t: (-df[t], t))[:max_terms]
+    return [(t, best[t][1], df[t]) for t in sorted(ranked)]

@@ -21,7 +21,7 @@ from indexer.embed import Embedder
 from indexer.index import Index
 from indexer.types import Chunk, SearchFilters
 from service import induced
-from service.induced import InducedConfig, InducedLexicon, arabic_vocabulary, english_content_words
+from service.induced import InducedConfig, InducedLexicon, english_content_words, vocabulary_with_df
 from service.lexicon import Lexicon
 from service.names import NameConfig, NameMatcher
 from service.query import AnalyzedQuery, Bridges, analyze, query_language
@@ -195,9 +195,8 @@ class Searcher:
                 version = f"{self.index.manifest.data}/min_df={induced.MIN_DF}"  # data folder: one per build
                 docs = self.index.documents
                 lexicon = InducedLexicon.for_index(
-                    self.index.folder, version,
-                    lambda: arabic_vocabulary((d.text for d in docs.values()), min_df=induced.MIN_DF),
-                    self.embedder)
+                    self.index.folder, version, lambda: vocabulary_with_df(d.text for d in docs.values()),
+                    self.embedder, min_df=induced.MIN_DF)
                 self._shared["induced"] = lexicon
         return lexicon  # type: ignore[return-value]
 
@@ -206,7 +205,7 @@ class Searcher:
         with self._shared_lock:
             matcher = self._shared.get("names")
             if matcher is None:
-                matcher = NameMatcher(list(zip(vocab.terms, vocab.words, strict=True)))
+                matcher = NameMatcher(vocab.names)
                 self._shared["names"] = matcher
         return matcher  # type: ignore[return-value]
 
