@@ -81,14 +81,10 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
     from indexer.embed import make_embedder
     from indexer.store_milvus import make_store_factory
     from service.pipeline import make_builder
-    from service.state import ServiceState
 
     factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
-    embedder = make_embedder(backend, model)
-    builder = make_builder(embedder, progress=progress, store_factory=factory)
+    builder = make_builder(make_embedder(backend, model), progress=progress, store_factory=factory)
     report = builder.run(corpus, index_path)
-    # the cross-lingual bridge embeds the archive's vocabulary once, here, so serving starts without it
-    ServiceState.open(index_path, embedder).searcher.prepare_bridges()
     for skipped in report.skipped:
         click.echo(f"warning: skipped {skipped.path}: {skipped.reason}", err=True)
     click.echo(

@@ -26,7 +26,7 @@ from indexer.arabic import surface_terms
 from indexer.embed import Embedder
 
 __all__ = ["CACHE_FILE", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary", "english_content_words",
-           "vocabulary_with_df"]
+           "vocabulary_version", "vocabulary_with_df"]
 
 log = logging.getLogger(__name__)
 CACHE_FILE = "induced-vocab.npz"
@@ -123,6 +123,18 @@ class InducedLexicon:
             log.warning("cannot write %s (%s)", cache, exc)
         return cls(embedder, terms, vectors16.astype(np.float32), config, words=words, names=names)
 
+    @classmethod
+    def load_cached(cls, folder: Path, version: str, embedder: Embedder,
+                    config: InducedConfig | None = None) -> InducedLexicon | None:
+        """The cached lexicon of the index at `folder` if it was written for this `version`, else None."""
+        def unavailable() -> list[tuple[str, str]]:
+            raise LookupError(version)
+
+        try:
+            return cls.for_index(folder, version, unavailable, embedder, config)
+        except LookupError:
+            return None
+
     def neighbours(self, words: Sequence[str]) -> dict[str, list[tuple[str, float]]]:
         """For each English word, its nearest Arabic terms, best first, as (term, cosine), unfiltered."""
         with self._lock:
@@ -156,6 +168,11 @@ class InducedLexicon:
                     if sim >= cfg.threshold and sim >= best - cfg.margin]
             out.extend(Expansion(word, term, round(sim, 4)) for term, sim in kept)
         return out
+
+
+def vocabulary_version(index_data: str) -> str:
+    """Cache key of an index's vocabulary: its data folder (new on every build or update) and `MIN_DF`."""
+    return f"{index_data}/min_df={MIN_DF}"
 
 
 def arabic_vocabulary(documents: Iterable[str], max_terms: int = 200_000,

@@ -21,7 +21,13 @@ from indexer.embed import Embedder
 from indexer.index import Index
 from indexer.types import Chunk, SearchFilters
 from service import induced
-from service.induced import InducedConfig, InducedLexicon, english_content_words, vocabulary_with_df
+from service.induced import (
+    InducedConfig,
+    InducedLexicon,
+    english_content_words,
+    vocabulary_version,
+    vocabulary_with_df,
+)
 from service.lexicon import Lexicon
 from service.names import NameConfig, NameMatcher
 from service.query import AnalyzedQuery, Bridges, analyze, query_language
@@ -171,8 +177,9 @@ class Searcher:
         cfg = self.config
         if not (cfg.lexical and self.index.lexical is not None and (cfg.induced or cfg.names or cfg.dates)):
             return None
-        induced = self._induced() if cfg.induced else None
-        names = self._names() if cfg.names else None
+        ready = self._ready()
+        induced = ready if cfg.induced else None
+        names = self._names() if cfg.names and ready is not None else None
         return Bridges(induced=induced, names=names, dates=cfg.dates, induced_weight=cfg.induced_weight,
                        induced_config=InducedConfig(cfg.induced_threshold, cfg.induced_neighbours,
                                                     cfg.induced_margin),
@@ -192,13 +199,34 @@ class Searcher:
         with self._shared_lock:
             lexicon = self._shared.get("induced")
             if lexicon is None:
-                version = f"{self.index.manifest.data}/min_df={induced.MIN_DF}"  # data folder: one per build
+                version = vocabulary_version(self.index.manifest.data)
                 docs = self.index.documents
                 lexicon = InducedLexicon.for_index(
                     self.index.folder, version, lambda: vocabulary_with_df(d.text for d in docs.values()),
                     self.embedder, min_df=induced.MIN_DF)
                 self._shared["induced"] = lexicon
         return lexicon  # type: ignore[return-value]
+
+    def _ready(self) -> InducedLexicon | None:
+        """The induced lexicon if it is built or its cache matches this index; otherwise None, and it is built
+        in the background: a request never waits for the archive's vocabulary to be embedded (an index
+        written without `make_builder`, or one just updated through POST /documents)."""
+        lexicon = self._shared.get("induced")
+        if lexicon is not None:
+            return lexicon  # type: ignore[return-value]
+        if "building" in self._shared:
+            return None  # the background build holds the lock until it is done
+        with self._shared_lock:
+            if "building" not in self._shared:
+                version = vocabulary_version(self.index.manifest.data)
+                cached = InducedLexicon.load_cached(self.index.folder, version, self.embedder)
+                if cached is not None:
+                    self._shared["induced"] = cached
+                    return cached
+                self._shared["building"] = threading.Thread(target=self._induced, daemon=True,
+                                                            name="isnad-bridge-vocabulary")
+                self._shared["building"].start()  # type: ignore[attr-defined]
+        return None
 
     def _names(self) -> NameMatcher:
         vocab = self._induced()  # the names share the induced lexicon's cached vocabulary

@@ -130,3 +130,19 @@ def test_hand_lexicon_holds_no_dev_copied_entries() -> None:
     variants = {v for e in lexicon.entries.values() for v in e.arabic}
     assert not variants & set(DEV_COPIED)
     assert ("onal",) not in lexicon.entries
+
+
+def test_a_request_never_waits_for_the_vocabulary(tmp_path: Path, embedder: E5Embedder, sample_index: Path) -> None:
+    # an index whose bridge cache is missing (written without make_builder, or just updated): the first
+    # English question is answered without the induced lexicon while it is built in the background
+    import shutil
+
+    folder = tmp_path / "copy"
+    shutil.copytree(sample_index, folder)
+    (folder / CACHE_FILE).unlink()
+    state = ServiceState.open(folder, embedder)
+    first = state.searcher.bridges()  # starts the build and returns at once, whatever the machine's speed
+    assert first is not None and first.induced is None and first.names is None and first.dates
+    thread = state.searcher._shared["building"]
+    thread.join()  # type: ignore[attr-defined]
+    assert state.searcher.bridges().induced is not None and (folder / CACHE_FILE).is_file()
