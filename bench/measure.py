@@ -50,8 +50,10 @@ class CountingEmbedder:
         self.dim = inner.dim
         self.calls = 0
         self.texts = 0
+        self.passage_texts = 0  # chunks only: the cross-lingual bridge embeds vocabulary words as queries
 
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
         self.calls += 1
         self.texts += len(texts)
+        self.passage_texts += len(texts) if role == "passage" else 0
         return self.inner.embed_batch(texts, role)

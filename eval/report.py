@@ -37,6 +37,7 @@ KEY_METRICS = (
     "false_abstentions",
     "latency_p50_ms",
     "latency_p95_ms",
+    "bridge_coverage",
 )
 REGRESSION_TOLERANCE = 0.005  # primary-metric drop that counts as a regression, not noise
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")

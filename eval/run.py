@@ -9,7 +9,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,9 @@ from eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_a
 from eval.report import write_report
 from indexer.embed import E5Embedder, Embedder, Role, make_embedder
 from service.answer import Answerer
+from service.induced import english_content_words
 from service.pipeline import make_builder
+from service.query import analyze, query_language
 from service.search import ABLATIONS, Searcher
 from service.state import ServiceState
 
@@ -45,6 +47,25 @@ class MemoQueryEmbedder:
         if missing:
             self._memo.update(zip(missing, self.inner.embed_batch(missing, role), strict=True))
         return np.stack([self._memo[t] for t in texts])
+
+    def warm(self, texts: Sequence[str], cache: Path | None = None) -> None:
+        """Embed `texts` ahead, in batches (several times faster than one by one), reusing and updating the
+        query vectors stored at `cache` (eval/results/cache, per model)."""
+        stored: dict[str, np.ndarray] = {}
+        if cache is not None and cache.is_file():
+            with np.load(cache, allow_pickle=False) as data:
+                if str(data["model"]) == self.model_id:
+                    stored = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+        self._memo.update({t: v for t, v in stored.items() if t in set(texts)})
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        for i in range(0, len(missing), 64):
+            batch = missing[i : i + 64]
+            self._memo.update(zip(batch, self.inner.embed_batch(batch, "query"), strict=True))
+        if cache is not None and missing:
+            merged = {**stored, **self._memo}
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, model=np.array(self.model_id), texts=np.array(list(merged)),
+                     vectors=np.stack(list(merged.values())))
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,15 @@ def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers:
     print(f"[{suite.name}] index: {report.chunks} chunks, embedded {report.embedded_chunks} "
           f"in {time.perf_counter() - started:.1f}s ({folder})")
     state = ServiceState.open(folder, embedder)
+    index_s = time.perf_counter() - started
+    started = time.perf_counter()
+    state.searcher.prepare_bridges()  # the bridge's share of indexing: the archive's vocabulary, embedded once
+    print(f"[{suite.name}] bridge: {time.perf_counter() - started:.1f}s (index {index_s:.1f}s)")
+    questions = [q.text for b in suite.benchmarks for q in b.queries]
+    if isinstance(embedder, MemoQueryEmbedder):  # questions and their English words (the bridge's)
+        words = [w for q in questions if query_language(q) == "en" for w in english_content_words(q)]
+        embedder.warm(questions + list(dict.fromkeys(words)), cache / "query-vectors.npz")
+    state.searcher.prepare_bridges(questions)  # their English words, batched (the service embeds per query)
     results: dict[str, EvalResult] = {}
     for config_name in configs:
         searcher = state.searcher.with_config(ABLATIONS[config_name])
@@ -90,6 +120,8 @@ def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers:
         for bench in suite.benchmarks:
             key = f"{bench.name} | {config_name}{_model_tag(embedder)}"
             results[key] = evaluate_retrieval(bench, retrieve)
+            if "en" in bench.langs:
+                results[key] = _with_coverage(results[key], bench, searcher)
             print(f"  {key}: " + _summary(results[key]))
     if answers and any(q.answers or q.unanswerable for b in suite.benchmarks for q in b.queries):
         ask = _asker(Answerer(state.searcher))
@@ -98,6 +130,14 @@ def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers:
             results[key] = evaluate_answers(bench, ask)
             print(f"  {key}: " + _summary(results[key]))
     return results
+
+
+def _with_coverage(result: EvalResult, bench: Benchmark, searcher: Searcher) -> EvalResult:
+    """Add the mean share of an English question's content words that the bridge translated."""
+    cfg = searcher.config
+    lexicon, bridges = (searcher.lexicon if cfg.lexicon else None), searcher.bridges()
+    shares = [analyze(q.text, lexicon, bridges).translated_share for q in bench.answerable if q.lang == "en"]
+    return replace(result, metrics={**result.metrics, "bridge_coverage": float(np.mean(shares)) if shares else 0.0})
 
 
 def _model_tag(embedder: Embedder) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "Token",
     "normalize",
     "normalize_str",
+    "surface_terms",
     "tokenize",
     "tokenize_with_spans",
 ]
@@ -372,3 +373,19 @@ def tokenize_with_spans(text: str) -> list[Token]:
     """Like `tokenize`, with each term's span in the ORIGINAL text (for highlighting and citations)."""
     norm = _normalize_offsets(text, keep_ta=True)
     return [Token(t, *norm.to_original(s, e)) for t, s, e in _tokens(norm.text)]
+
+
+_RAW_WORD = re.compile(r"[^\W\d_][\w\u064b-\u0652\u0670\u0640]*")  # a word with its harakat and tatweel
+_MARKS = re.compile("[\u064b-\u0652\u0670\u0640]")
+
+
+def surface_terms(text: str) -> list[tuple[str, str]]:
+    """(word, BM25 term) for each word of `text` that yields exactly one term. The word is as written, less
+    harakat and tatweel: hamza seats and ة stay, so it reads as a word (the cross-lingual bridge embeds it)
+    where the term is a folded stem."""
+    out: list[tuple[str, str]] = []
+    for raw in _RAW_WORD.findall(text):
+        terms = [t for word in _WORD.findall(_translate(raw, _TOK_TABLE)) for t in _word_terms(word)]
+        if len(terms) == 1:
+            out.append((_MARKS.sub("", raw), terms[0]))
+    return out

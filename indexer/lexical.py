@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import bm25s
@@ -57,13 +57,32 @@ class LexicalIndex:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
 
+    def has_term(self, term: str) -> bool:
+        return self._bm25 is not None and term in self._bm25.vocab_dict
+
+    def weighted_scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        """BM25 scores where each term's contribution is scaled by its weight (expansion terms count less
+        than the question's own)."""
+        if self._bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        vocab = self._bm25.vocab_dict
+        by_weight: dict[float, list[int]] = {}
+        for t, w in weights.items():
+            if t in vocab and w > 0:
+                by_weight.setdefault(round(float(w), 3), []).append(vocab[t])
+        total = np.zeros(self._size, dtype=np.float32)
+        for w, ids in by_weight.items():  # one pass per distinct weight: BM25 is a sum over terms
+            total += w * np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
+        return total
+
     def search_terms(
-        self, terms: Sequence[str], k: int, allowed: np.ndarray | None = None
+        self, terms: Sequence[str] | Mapping[str, float], k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """Top-k rows for already-tokenized terms (e.g. `tokenize(q)` plus lexicon expansions)."""
+        """Top-k rows for already-tokenized terms (e.g. `tokenize(q)` plus lexicon expansions), or for a
+        mapping term -> weight."""
         if k <= 0 or self._size == 0:
             return []
-        scores = self.scores(terms)
+        scores = self.weighted_scores(terms) if isinstance(terms, Mapping) else self.scores(terms)
         if allowed is not None:
             allowed = np.asarray(allowed, dtype=bool)
             if allowed.shape != (self._size,):

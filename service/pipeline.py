@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from indexer.arabic import TOKENIZER_VERSION
 from indexer.chunk import Chunker
 from indexer.embed import Embedder
-from indexer.index import IndexBuilder, chunk_contexts
+from indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest, chunk_contexts
 from indexer.rounds import detect_rounds
 from indexer.store import VectorStore
-from indexer.types import Chunk
+from indexer.tables import load_tables
+from indexer.types import Chunk, RawDocument
+from service import induced
+from service.induced import InducedLexicon, vocabulary_version, vocabulary_with_df
 
 ENRICH_VERSION = f"rounds-2/tok-{TOKENIZER_VERSION}"
 
@@ -21,7 +25,24 @@ def tag_rounds(chunks: Sequence[Chunk]) -> list[Chunk]:
     return [replace(c, rounds=detect_rounds(text)) for c, text in zip(chunks, chunk_contexts(chunks), strict=True)]
 
 
+class BridgedBuilder(IndexBuilder):
+    """A full index build that also embeds the archive's vocabulary for the cross-lingual bridge
+    (service/induced.py), so a service never does it while answering a request. Partial updates
+    (indexer/changes.py, through `build`) leave it to the first English question after the reload, which
+    embeds only the new words."""
+
+    def run(self, source: str | Path | Iterable[RawDocument], index_folder: str | Path) -> BuildReport:
+        report = super().run(source, index_folder)
+        folder = Path(index_folder)
+        manifest = Manifest.read(folder)  # documents only: the vector store (maybe Milvus) is not reopened
+        documents = load_tables(folder / manifest.data, DOCUMENTS_FILE, CHUNKS_FILE).documents
+        InducedLexicon.for_index(folder, vocabulary_version(manifest.data),
+                                 lambda: vocabulary_with_df(d.text for d in documents.values()),
+                                 self.embedder, min_df=induced.MIN_DF)
+        return report
+
+
 def make_builder(embedder: Embedder, progress: bool = True, chunker: Chunker | None = None,
                  store_factory: Callable[[int], VectorStore] | None = None) -> IndexBuilder:
-    return IndexBuilder(embedder, chunker=chunker, progress=progress, enrich=tag_rounds,
-                        enrich_version=ENRICH_VERSION, store_factory=store_factory)
+    return BridgedBuilder(embedder, chunker=chunker, progress=progress, enrich=tag_rounds,
+                          enrich_version=ENRICH_VERSION, store_factory=store_factory)

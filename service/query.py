@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from indexer.arabic import tokenize
 from indexer.rounds import detect_query_round
-from service.lexicon import Lexicon
+from service.induced import Expansion, InducedConfig, InducedLexicon, english_content_words
+from service.lexicon import Lexicon, _words
+from service.names import NameConfig, NameMatcher
+from service.numbers import date_number_terms
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,32 @@ class AnalyzedQuery:
     terms: tuple[str, ...]  # BM25 terms of the question itself (for English: its numbers)
     bridge_terms: tuple[str, ...]  # BM25 terms of the lexicon's Arabic for an English question
     round: int | None
-    bridge_coverage: float = 0.0  # share of the English question's content words the lexicon translated
+    bridge_coverage: float = 0.0  # share of the English question's content words the bridge translated
+    expansions: tuple[Expansion, ...] = ()  # weighted terms from the induced lexicon, names, dates/numbers
+    translated_share: float = 0.0  # share of content words the hand lexicon or the bridge translated (reported)
+
+    def weighted_terms(self) -> dict[str, float]:
+        """BM25 term -> weight: the question's own terms and the hand lexicon's count fully, the generalizing
+        bridge's terms by its confidence (a term reached several ways keeps its best weight)."""
+        weights = {t: 1.0 for t in (*self.terms, *self.bridge_terms)}
+        for e in self.expansions:
+            weights[e.term] = max(weights.get(e.term, 0.0), e.weight)
+        return weights
+
+
+@dataclass(frozen=True)
+class Bridges:
+    """The generalizing English→Arabic bridge; each part is optional (the evaluation ablates them)."""
+
+    induced: InducedLexicon | None = None
+    names: NameMatcher | None = None
+    dates: bool = False
+    induced_weight: float = 1.0  # scales the induced lexicon's cosine into a BM25 term weight
+    induced_config: InducedConfig | None = None
+    names_config: NameConfig | None = None
+    names_weight: float = 1.0
+    coverage_credit: float = 1.0  # how much a word the bridge reached raises BM25's weight (hand entries: 1)
+    skip: frozenset[str] = field(default_factory=frozenset)  # English words never expanded
 
 
 def query_language(text: str) -> str:
@@ -25,18 +53,53 @@ def query_language(text: str) -> str:
     return "ar" if letters and arabic * 2 >= len(letters) else "en"
 
 
-def analyze(text: str, lexicon: Lexicon | None) -> AnalyzedQuery:
+def analyze(text: str, lexicon: Lexicon | None, bridges: Bridges | None = None) -> AnalyzedQuery:
     lang = query_language(text)
     bridge: tuple[str, ...] = ()
     coverage = 0.0
     terms = tuple(tokenize(text))
-    if lang == "en" and lexicon is not None:
-        entries = lexicon.matches(text)
-        bridge = tuple(dict.fromkeys(t for e in entries for phrase in e.arabic for t in tokenize(phrase)))
-        covered = sum(len(tokenize(e.english)) for e in entries)
-        coverage = min(1.0, covered / max(1, len(terms)))  # terms: all content words, before the digit filter
+    expansions: list[Expansion] = []
+    translated = 0.0
     if lang == "en":
+        covered: set[str] = set()
+        if lexicon is not None:
+            entries = lexicon.matches(text)
+            bridge = tuple(dict.fromkeys(t for e in entries for phrase in e.arabic for t in tokenize(phrase)))
+            covered = {w.lower() for e in entries for w in _words(e.english)}
+            n_covered: float = sum(len(tokenize(e.english)) for e in entries)
+        else:
+            n_covered = 0
+        n_translated = n_covered
+        if bridges is not None:
+            expansions, reached = _expand(text, bridges, covered)
+            n_covered += bridges.coverage_credit * len(reached)
+            n_translated += len(reached)
+        coverage = min(1.0, n_covered / max(1, len(terms)))  # terms: all content words, before the digit filter
+        translated = min(1.0, n_translated / max(1, len(terms)))
         # English words only ever match Latin titles in an Arabic archive, which misleads more than it
         # helps (xquad_en2ar: nDCG@10 0.883 -> 0.881); numbers and Latin names written as digits still match.
         terms = tuple(t for t in terms if any(ch.isdigit() for ch in t))
-    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text), coverage)
+    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text), coverage, tuple(expansions),
+                         translated)
+
+
+def _expand(text: str, bridges: Bridges, covered: set[str]) -> tuple[list[Expansion], set[str]]:
+    """Expansions for the English words the hand lexicon left untranslated, and the words they reached."""
+    out: list[Expansion] = []
+    if bridges.dates:
+        out.extend(e for e in date_number_terms(text) if e.word not in covered)
+    if bridges.names is not None:
+        names = [n for n in NameMatcher.candidates(text) if n.lower() not in covered]
+        found = bridges.names.expand(names, bridges.names_config)
+        out.extend(Expansion(e.word, e.term, round(e.weight * bridges.names_weight, 4)) for e in found)
+    done = covered | {e.word for e in out} | bridges.skip
+    if bridges.induced is not None:
+        words = [w for w in english_content_words(text) if w not in done and _singular(w) not in done]
+        scale = bridges.induced_weight
+        found = bridges.induced.expand(words, bridges.induced_config)
+        out.extend(Expansion(e.word, e.term, round(e.weight * scale, 4)) for e in found)
+    return out, {e.word for e in out}
+
+
+def _singular(word: str) -> str:
+    return _words(word)[0].lower() if _words(word) else word

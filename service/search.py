@@ -8,7 +8,9 @@ weight follows the query's language. Weights were chosen on seed_qa.dev and xqua
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,8 +20,17 @@ from indexer.arabic import normalize_str, tokenize
 from indexer.embed import Embedder
 from indexer.index import Index
 from indexer.types import Chunk, SearchFilters
+from service import induced
+from service.induced import (
+    InducedConfig,
+    InducedLexicon,
+    english_content_words,
+    vocabulary_version,
+    vocabulary_with_df,
+)
 from service.lexicon import Lexicon
-from service.query import AnalyzedQuery, analyze
+from service.names import NameConfig, NameMatcher
+from service.query import AnalyzedQuery, Bridges, analyze, query_language
 
 MAX_K = 50
 
@@ -36,18 +47,36 @@ class SearchConfig:
     candidates: int = 100
     lexical_weight_ar: float = 0.05
     lexical_weight_en: float = 0.02
-    lexical_weight_bridge: float = 0.08  # times the share of an English question the lexicon translated
+    lexical_weight_bridge: float = 0.04  # times the share of an English question the lexicon translated
     round_bonus: float = 0.02
     dedupe_jaccard: float = 0.85
+    # The generalizing English→Arabic bridge (issue 13): see service/induced.py, names.py, numbers.py.
+    induced: bool = True  # English words → nearest Arabic terms of this archive, by the model's embeddings
+    names: bool = True  # capitalized Latin names → Arabic names of the archive, by consonant skeleton
+    dates: bool = True  # month names and number words → their Arabic forms
+    # chosen on the TRAIN half of xquad_en2ar (eval/bridge_tune.py --grid), reported on the test half
+    induced_threshold: float = 0.86
+    induced_neighbours: int = 3
+    induced_margin: float = 0.03
+    induced_weight: float = 0.6
+    names_min_ratio: float = 1.0
+    names_weight: float = 0.3
+    bridge_coverage_credit: float = 0.0  # words the bridge reached do not raise BM25's weight (train: +0.03)
 
 
+_NO_BRIDGE: dict[str, bool | float] = {"induced": False, "names": False, "dates": False, "lexical_weight_bridge": 0.08}
 ABLATIONS: dict[str, SearchConfig] = {
-    "dense": SearchConfig(lexical=False, lexicon=False, rounds=False, dedupe=False),
-    "bm25": SearchConfig(dense=False, lexicon=False, rounds=False, dedupe=False),
-    "hybrid": SearchConfig(lexicon=False, rounds=False, dedupe=False),
-    "hybrid+lexicon": SearchConfig(rounds=False, dedupe=False),
-    "hybrid+rounds": SearchConfig(lexicon=False, dedupe=False),
-    "full": SearchConfig(),
+    "dense": SearchConfig(lexical=False, lexicon=False, rounds=False, dedupe=False, **_NO_BRIDGE),
+    "bm25": SearchConfig(dense=False, lexicon=False, rounds=False, dedupe=False, **_NO_BRIDGE),
+    "hybrid": SearchConfig(lexicon=False, rounds=False, dedupe=False, **_NO_BRIDGE),
+    "hybrid+lexicon": SearchConfig(rounds=False, dedupe=False, **_NO_BRIDGE),
+    "hybrid+rounds": SearchConfig(lexicon=False, dedupe=False, **_NO_BRIDGE),
+    "full": SearchConfig(**_NO_BRIDGE),  # the service before issue 13
+    # issue 13's ablation of the cross-lingual bridge: dense; + hand lexicon (= full); each row below adds one
+    "bridge:+induced": SearchConfig(names=False, dates=False),
+    "bridge:+names": SearchConfig(dates=False),
+    "all": SearchConfig(),  # + dates and numbers: the service's configuration
+    "bridge:no-hand": SearchConfig(lexicon=False),  # the generalizing bridge alone, without the hand file
 }
 
 
@@ -80,6 +109,8 @@ class Searcher:
         self.lexicon = lexicon if lexicon is not None else Lexicon.default()
         self.config = config or SearchConfig()
         self._row_of_key = index.chunks.by_key  # key -> row over the index's sorted key column
+        self._shared: dict[str, object] = {}  # bridge parts built once per index, shared by with_config clones
+        self._shared_lock = threading.Lock()
 
     def with_config(self, config: SearchConfig) -> Searcher:
         """The same index and model with other levers (used by the evaluation's ablations)."""
@@ -92,7 +123,7 @@ class Searcher:
             raise ValueError(f"k must be between 1 and {MAX_K}")
         started = time.perf_counter()
         cfg = self.config
-        analyzed = analyze(query, self.lexicon if cfg.lexicon else None)
+        analyzed = analyze(query, self.lexicon if cfg.lexicon else None, self.bridges())
         filters = None if filters is None or filters.is_empty() else filters
         n = max(cfg.candidates, k * 4)
         dense: dict[int, float] = {}
@@ -112,7 +143,9 @@ class Searcher:
         fused = dict(dense)
 
         if cfg.lexical and self.index.lexical is not None:
-            terms = list(analyzed.terms) + list(analyzed.bridge_terms)
+            terms: list[str] | dict[str, float] = list(analyzed.terms) + list(analyzed.bridge_terms)
+            if analyzed.expansions:
+                terms = analyzed.weighted_terms()
             weight = cfg.lexical_weight_ar
             if analyzed.lang == "en":
                 weight = cfg.lexical_weight_en + cfg.lexical_weight_bridge * analyzed.bridge_coverage
@@ -140,6 +173,71 @@ class Searcher:
         )
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, results, took, analyzed, best_dense, None if vector is None else vector[0])
+
+    def bridges(self) -> Bridges | None:
+        """The generalizing bridge this configuration uses (None when every part is off)."""
+        cfg = self.config
+        if not (cfg.lexical and self.index.lexical is not None and (cfg.induced or cfg.names or cfg.dates)):
+            return None
+        ready = self._ready()
+        induced = ready if cfg.induced else None
+        names = self._names() if cfg.names and ready is not None else None
+        return Bridges(induced=induced, names=names, dates=cfg.dates, induced_weight=cfg.induced_weight,
+                       induced_config=InducedConfig(cfg.induced_threshold, cfg.induced_neighbours,
+                                                    cfg.induced_margin),
+                       names_config=NameConfig(min_ratio=cfg.names_min_ratio), names_weight=cfg.names_weight,
+                       coverage_credit=cfg.bridge_coverage_credit)
+
+    def prepare_bridges(self, questions: Sequence[str] = ()) -> None:
+        """Build (or load from the index folder's cache) what the bridge needs, before the first query; with
+        `questions` (an evaluation's), also embed their English words in batches."""
+        induced = self._induced()
+        self._names()
+        words = [w for q in questions if query_language(q) == "en" for w in english_content_words(q)]
+        if words:
+            induced.neighbours(list(dict.fromkeys(words)))
+
+    def _induced(self) -> InducedLexicon:
+        with self._shared_lock:
+            lexicon = self._shared.get("induced")
+            if lexicon is None:
+                version = vocabulary_version(self.index.manifest.data)
+                docs = self.index.documents
+                lexicon = InducedLexicon.for_index(
+                    self.index.folder, version, lambda: vocabulary_with_df(d.text for d in docs.values()),
+                    self.embedder, min_df=induced.MIN_DF)
+                self._shared["induced"] = lexicon
+        return lexicon  # type: ignore[return-value]
+
+    def _ready(self) -> InducedLexicon | None:
+        """The induced lexicon if it is built or its cache matches this index; otherwise None, and it is built
+        in the background: a request never waits for the archive's vocabulary to be embedded (an index
+        written without `make_builder`, or one just updated through POST /documents)."""
+        lexicon = self._shared.get("induced")
+        if lexicon is not None:
+            return lexicon  # type: ignore[return-value]
+        if "building" in self._shared:
+            return None  # the background build holds the lock until it is done
+        with self._shared_lock:
+            if "building" not in self._shared:
+                version = vocabulary_version(self.index.manifest.data)
+                cached = InducedLexicon.load_cached(self.index.folder, version, self.embedder)
+                if cached is not None:
+                    self._shared["induced"] = cached
+                    return cached
+                self._shared["building"] = threading.Thread(target=self._induced, daemon=True,
+                                                            name="isnad-bridge-vocabulary")
+                self._shared["building"].start()  # type: ignore[attr-defined]
+        return None
+
+    def _names(self) -> NameMatcher:
+        vocab = self._induced()  # the names share the induced lexicon's cached vocabulary
+        with self._shared_lock:
+            matcher = self._shared.get("names")
+            if matcher is None:
+                matcher = NameMatcher(vocab.names)
+                self._shared["names"] = matcher
+        return matcher  # type: ignore[return-value]
 
     def _allowed_rows(self, filters: SearchFilters) -> np.ndarray:
         return self.index.chunks.mask(filters)  # vectorized over the chunk columns

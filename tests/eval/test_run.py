@@ -15,7 +15,8 @@ def test_seed_suite_runs_ablations_and_answers_and_caches(tmp_path: Path, embedd
     results = run_suite(suite, memo, ["dense", "full"], answers=True, cache=tmp_path / "cache")
     assert set(results) == {"seed_qa.dev | dense", "seed_qa.dev | full", "seed_qa.dev | answers"}
     full, dense = results["seed_qa.dev | full"].metrics, results["seed_qa.dev | dense"].metrics
-    assert full["recall@5"] == 1.0 and full["mrr@10"] > dense["mrr@10"]
+    # 23/24 since issue 13 removed the lexicon entries copied from dev gold sentences (d11's signatory)
+    assert full["recall@5"] >= 0.95 and full["mrr@10"] > dense["mrr@10"]
     assert {"ar/recall@5", "en/recall@5", "latency_p50_ms"} <= set(full)
     answers = results["seed_qa.dev | answers"].metrics
     assert answers["abstention_recall"] == 1.0 and answers["answer_accuracy"] >= 0.85
