@@ -13,6 +13,7 @@ a hash of their title, `eval/splits.py`), never on seed_qa.dev or the held-out s
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections import Counter
@@ -113,7 +114,7 @@ class InducedLexicon:
             batch = missing[i : i + 256]
             known.update(zip(batch, embedder.embed_batch(batch, role="query").astype(np.float16), strict=True))
         vectors16 = np.stack([known[w] for w in words]) if words else np.zeros((0, embedder.dim), np.float16)
-        tmp = cache.with_suffix(".tmp.npz")
+        tmp = cache.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npz")  # writers never share one
         try:
             np.savez(tmp, model=np.array(embedder.model_id), version=np.array(version), terms=np.array(terms),
                      words=np.array(words), vectors=vectors16, all_terms=np.array([t for t, _ in names]),

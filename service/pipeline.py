@@ -31,8 +31,10 @@ class BridgedBuilder(IndexBuilder):
     (indexer/changes.py, through `build`) leave it to the first English question after the reload, which
     embeds only the new words."""
 
-    def run(self, source: str | Path | Iterable[RawDocument], index_folder: str | Path) -> BuildReport:
-        report = super().run(source, index_folder)
+    def run(self, source: str | Path | Iterable[RawDocument], index_folder: str | Path,
+            keep_api_documents: bool = True, rebuild: bool = False, lock_timeout: float | None = None) -> BuildReport:
+        report = super().run(source, index_folder, keep_api_documents=keep_api_documents, rebuild=rebuild,
+                             lock_timeout=lock_timeout)
         folder = Path(index_folder)
         manifest = Manifest.read(folder)  # documents only: the vector store (maybe Milvus) is not reopened
         documents = load_tables(folder / manifest.data, DOCUMENTS_FILE, CHUNKS_FILE).documents
