@@ -19,7 +19,9 @@ def test_seed_suite_runs_ablations_and_answers_and_caches(tmp_path: Path, embedd
     assert full["recall@5"] >= 0.95 and full["mrr@10"] > dense["mrr@10"]
     assert {"ar/recall@5", "en/recall@5", "latency_p50_ms"} <= set(full)
     answers = results["seed_qa.dev | answers"].metrics
-    assert answers["abstention_recall"] == 1.0 and answers["answer_accuracy"] >= 0.85
+    # A regression guard, not the target (that lives in `make eval`, models.md): 20/24 since the dev-copied
+    # lexicon entries went (issue 13) and answers became one focused sentence or a few (issue 9)
+    assert answers["abstention_recall"] == 1.0 and answers["answer_accuracy"] >= 0.8
     # A second run reuses the cached index: nothing is embedded again.
     cached = next((tmp_path / "cache").iterdir())
     manifest_before = (cached / "manifest.json").read_text()
