@@ -7,9 +7,9 @@ worked (issue 14: two concurrent callers with default threads fell to ~4 queries
 thread means one team, sized to the cores. Texts that queue while a call runs go into the next call
 together.
 
-Each role has its own owner thread: passages (API writes, seconds per batch) never hold up queries (reads
-never wait behind writes, issue 11). So at most two engine calls run at once, one per role, and only while
-a write embeds.
+Queries have their own owner thread; background work (passages of API writes, the bridge's vocabulary:
+seconds per batch) has another, so it never holds up a query (reads never wait behind writes, issue 11).
+At most two engine calls run at once, and only while background work embeds.
 """
 
 from __future__ import annotations
@@ -62,22 +62,30 @@ class EmbedExecutor:
         self.inner = inner
         self.model_id = inner.model_id
         self.dim = inner.dim
-        roles: tuple[Role, ...] = ("query", "passage")
-        self._jobs: dict[Role, queue.SimpleQueue[_Job | None]] = {role: queue.SimpleQueue() for role in roles}
+        lanes = ("query", "background")  # passages always go to the background lane
+        self._jobs: dict[str, queue.SimpleQueue[_Job | None]] = {lane: queue.SimpleQueue() for lane in lanes}
         # Each thread holds its queue and the inner embedder, not self: dropping the executor stops them.
-        self._threads = {role: threading.Thread(target=_serve, args=(inner, self._jobs[role], max_batch, window_s),
-                                                name=f"isnad-embed-{role}", daemon=True) for role in roles}
+        self._threads = {lane: threading.Thread(target=_serve, args=(inner, self._jobs[lane], max_batch, window_s),
+                                                name=f"isnad-embed-{lane}", daemon=True) for lane in lanes}
         for thread in self._threads.values():
             thread.start()
         self._finalizer = weakref.finalize(self, _stop_all, list(self._jobs.values()))
 
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        return self._submit(texts, role, "query" if role == "query" else "background")
+
+    @property
+    def background(self) -> Embedder:
+        """The same engine for work no request waits on: its calls queue on the background lane."""
+        return _BackgroundLane(self)
+
+    def _submit(self, texts: Sequence[str], role: Role, lane: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if threading.current_thread() in self._threads.values():  # never reached today; would deadlock
             return self.inner.embed_batch(texts, role)
         job = _Job(list(texts), role)
-        self._jobs[role].put(job)
+        self._jobs[lane].put(job)
         return job.future.result()
 
     def close(self) -> None:
@@ -87,19 +95,28 @@ class EmbedExecutor:
         return getattr(self.inner, name)
 
 
+class _BackgroundLane:
+    def __init__(self, executor: EmbedExecutor) -> None:
+        self.executor, self.model_id, self.dim = executor, executor.model_id, executor.dim
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        return self.executor._submit(texts, role, "background")
+
+
 def _stop_all(queues: list[queue.SimpleQueue[_Job | None]]) -> None:
     for jobs in queues:
         jobs.put(None)
 
 
 def _serve(inner: Embedder, jobs: queue.SimpleQueue[_Job | None], max_batch: int, window_s: float) -> None:
-    """One role's owner thread: every job on `jobs` has that role."""
+    """One lane's owner thread; one engine call per role among the jobs taken together."""
     while True:
         first = jobs.get()
         if first is None:
             return
         batch, stop = _gather(first, jobs, max_batch, window_s)
-        _run(inner, batch, first.role)
+        for role in dict.fromkeys(job.role for job in batch):
+            _run(inner, [job for job in batch if job.role == role], role)
         if stop:
             return
 

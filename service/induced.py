@@ -86,11 +86,13 @@ class InducedLexicon:
 
     @classmethod
     def for_index(cls, folder: Path, version: str, vocabulary: Callable[[], Sequence[tuple[str, ...]]],
-                  embedder: Embedder, config: InducedConfig | None = None, min_df: int = 1) -> InducedLexicon:
+                  embedder: Embedder, config: InducedConfig | None = None, min_df: int = 1,
+                  build_embedder: Embedder | None = None) -> InducedLexicon:
         """The embedded vocabulary of the index at `folder`, from its cache file when that was written for
         this `version` of the index (no scan of the archive, so a service starts fast); otherwise
         `vocabulary()` ((term, surface word) pairs, see `arabic_vocabulary`) is read and only the words the
-        cache lacks are embedded, and the cache is rewritten."""
+        cache lacks are embedded (by `build_embedder`, default `embedder`, which the lexicon keeps for the
+        questions' words), and the cache is rewritten."""
         cache = Path(folder) / CACHE_FILE
         known: dict[str, np.ndarray] = {}
         if cache.is_file():
@@ -110,9 +112,10 @@ class InducedLexicon:
         terms, words = [t for t, _ in vocab], [w for _, w in vocab]
         names = [(v[0], v[1]) for v in every]
         missing = [w for w in words if w not in known]
+        bulk = build_embedder or embedder
         for i in range(0, len(missing), 256):
             batch = missing[i : i + 256]
-            known.update(zip(batch, embedder.embed_batch(batch, role="query").astype(np.float16), strict=True))
+            known.update(zip(batch, bulk.embed_batch(batch, role="query").astype(np.float16), strict=True))
         vectors16 = np.stack([known[w] for w in words]) if words else np.zeros((0, embedder.dim), np.float16)
         tmp = cache.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npz")  # writers never share one
         try:

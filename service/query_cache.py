@@ -43,6 +43,11 @@ class CachedQueryEmbedder:
         self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def background(self) -> Embedder:
+        """For bulk work no request waits on (the bridge's vocabulary): past the cache, on a background lane."""
+        return getattr(self.inner, "background", self.inner)
+
     def __len__(self) -> int:
         return len(self._vectors)
 

@@ -205,7 +205,9 @@ class Searcher:
                 docs = self.index.documents
                 lexicon = InducedLexicon.for_index(
                     self.index.folder, version, lambda: vocabulary_with_df(d.text for d in docs.values()),
-                    self.embedder, min_df=induced.MIN_DF)
+                    self.embedder, min_df=induced.MIN_DF,
+                    # a serving embedder's background lane: queries never queue behind the vocabulary
+                    build_embedder=getattr(self.embedder, "background", None))
                 self._shared["induced"] = lexicon
         return lexicon  # type: ignore[return-value]
 

@@ -13,6 +13,7 @@ import pytest
 
 from indexer.embed import E5Embedder, Role
 from service.embed_executor import EmbedExecutor, passive_engine_waits
+from service.query_cache import CachedQueryEmbedder
 from service.state import ServiceState
 from tests.indexer.fake_embedder import HashEmbedder
 
@@ -198,3 +199,39 @@ def test_engine_waits_are_passive_unless_the_user_chose(monkeypatch: pytest.Monk
     monkeypatch.setenv("OMP_WAIT_POLICY", "active")
     passive_engine_waits()
     assert os.environ["OMP_WAIT_POLICY"] == "active"
+
+
+class TextGate(HashEmbedder):
+    """A stand-in (the test is about scheduling) whose calls holding `held` wait for the test's gate."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__()
+        self.held = held
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def embed_batch(self, texts: Sequence[str], role: str) -> np.ndarray:
+        if self.held in texts:
+            self.entered.set()
+            assert self.gate.wait(HANG_GUARD_S)
+        return super().embed_batch(texts, role)
+
+
+def test_background_work_of_the_query_role_never_holds_up_a_query() -> None:
+    """The bridge's vocabulary is embedded as queries, in bulk, on the background lane, past the cache."""
+    inner = TextGate("vocabulary-word")
+    cache = CachedQueryEmbedder(EmbedExecutor(inner))  # type: ignore[arg-type]
+    out: dict[str, object] = {}
+
+    def bulk() -> None:
+        out["bulk"] = cache.background.embed_batch(["vocabulary-word"], "query")
+
+    worker = threading.Thread(target=bulk)
+    worker.start()
+    assert inner.entered.wait(HANG_GUARD_S)
+    assert cache.embed_batch(["q1"], "query").shape == (1, 32)  # answered while the bulk call is held
+    assert "bulk" not in out
+    inner.gate.set()
+    worker.join(HANG_GUARD_S)
+    assert np.array_equal(out["bulk"], HashEmbedder().embed_batch(["vocabulary-word"], "query"))
+    assert len(cache) == 1  # only the query was cached
