@@ -137,8 +137,8 @@ def markdown(r: dict[str, Any]) -> str:
     lines += ["", "GPU: not measured in this run.", "", "## Scale", "",
               "Real e5 vectors for the sample chunks (astana + XQuAD); synthetic unit vectors (shaped like the "
               "real ones) and generated Arabic-like text (real words recombined) for the rest.", "",
-              "| chunks | real | index type | build s (chunk / vectors / store / bm25 / write) | bytes/chunk | "
-              "vector bytes/chunk | load s | exact p50 ms | IVF-SQ8 p50 ms | recall@10 | BM25 p50 ms | "
+              "| chunks | real | index type | build s (chunk / vectors / store / bm25 / write / bridge vocabulary) | "
+              "bytes/chunk | vector bytes/chunk | load s | exact p50 ms | IVF-SQ8 p50 ms | recall@10 | BM25 p50 ms | "
               "bm25 build s / MB |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n, s in r["scale"].items():
         b, ld, se = s["build"], s["load"], s["search"]
@@ -146,7 +146,8 @@ def markdown(r: dict[str, Any]) -> str:
         lines.append(
             f"| {int(n):,} | {b['real_chunks']:,} | {b['index_type']} | {_f(b['build_total_s'])} "
             f"({_f(b['generate_and_chunk_s'])} / {_f(b['synthetic_vectors_s'])} / {_f(b['vector_store_build_s'])} / "
-            f"{_f(b['lexical_build_s'])} / {_f(b['write_s'])}) | {_f(b['index_bytes_per_chunk'])} | "
+            f"{_f(b['lexical_build_s'])} / {_f(b['write_s'])} / {_f(b.get('bridge_vocabulary_s'))}) | "
+            f"{_f(b['index_bytes_per_chunk'])} | "
             f"{_f(b['vector_bytes_per_chunk'])} | {_f(ld['index_load_s'])} | {_f(se['exact_flat']['p50_ms'])} | "
             f"{_f(ivf['p50_ms'])} (nprobe {ivf['nprobe']}/{ivf['nlist']}) | {_f(ivf['recall_at_10_vs_exact'])} | "
             f"{_f(se['lexical_bm25']['p50_ms'])} | {_f(b['lexical_build_s'])} / "

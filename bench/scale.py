@@ -24,7 +24,7 @@ from indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, passage
 from indexer.lexical import LexicalIndex
 from indexer.store import APPROX_THRESHOLD, FaissStore, build_ivf, store_nlist
 from indexer.types import Chunk, Document
-from service.pipeline import tag_rounds
+from service.pipeline import embed_bridge_vocabulary, tag_rounds
 
 ADD_BATCH = 20_000  # the store grows batch by batch, so the flat -> IVF switch happens as in a real build
 
@@ -90,6 +90,10 @@ def build_scale_index(n: int, sample: Sample, words: Sequence[str], folder: Path
                         len(documents), len(chunks), data="", created=time.time())
     write_index(folder, manifest, documents, hashes, chunks, store, lexical)
     t["write_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    embed_bridge_vocabulary(folder, builder.embedder)  # as `isnad index` does: the service finds it cached
+    t["bridge_vocabulary_s"] = time.perf_counter() - started
     data = next(p for p in folder.iterdir() if p.is_dir() and p.name.startswith("data-"))
     total = folder_bytes(data)
     row: dict[str, Any] = {

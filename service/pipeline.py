@@ -35,13 +35,18 @@ class BridgedBuilder(IndexBuilder):
             keep_api_documents: bool = True, rebuild: bool = False, lock_timeout: float | None = None) -> BuildReport:
         report = super().run(source, index_folder, keep_api_documents=keep_api_documents, rebuild=rebuild,
                              lock_timeout=lock_timeout)
-        folder = Path(index_folder)
-        manifest = Manifest.read(folder)  # documents only: the vector store (maybe Milvus) is not reopened
-        documents = load_tables(folder / manifest.data, DOCUMENTS_FILE, CHUNKS_FILE).documents
-        InducedLexicon.for_index(folder, vocabulary_version(manifest.data),
-                                 lambda: vocabulary_with_df(d.text for d in documents.values()),
-                                 self.embedder, min_df=induced.MIN_DF)
+        embed_bridge_vocabulary(Path(index_folder), self.embedder)
         return report
+
+
+def embed_bridge_vocabulary(folder: Path, embedder: Embedder) -> None:
+    """Embed the index's vocabulary for the bridge into its cache file (only words the cache lacks), as a
+    full build does, so the service never embeds it while serving."""
+    manifest = Manifest.read(folder)  # documents only: the vector store (maybe Milvus) is not reopened
+    documents = load_tables(folder / manifest.data, DOCUMENTS_FILE, CHUNKS_FILE).documents
+    InducedLexicon.for_index(folder, vocabulary_version(manifest.data),
+                             lambda: vocabulary_with_df(d.text for d in documents.values()),
+                             embedder, min_df=induced.MIN_DF)
 
 
 def make_builder(embedder: Embedder, progress: bool = True, chunker: Chunker | None = None,
