@@ -84,6 +84,18 @@ class Prober:
         assert slowest < self.bound, sorted(results, key=lambda r: -r[1])[:5]
 
 
+def _in_rounds(one: Callable[[], tuple[int, bytes]], clients: int,
+              outcomes: list[tuple[int, bytes]]) -> Callable[[Prober], None]:
+    """A flood of `clients` at once, round after round: at least 3 rounds and until the prober has 6 answers."""
+    def flood(prober: Prober) -> None:
+        with ThreadPoolExecutor(clients) as pool:
+            for round_ in range(20):
+                outcomes.extend(pool.map(lambda _: one(), range(clients)))
+                if round_ >= 2 and len(prober.results) >= 6:
+                    break
+    return flood
+
+
 def _during(url: str, folder: Path, flood: Callable[[Prober], None]) -> Prober:
     prober = Prober(url, folder)
     try:
@@ -135,14 +147,7 @@ def test_endless_headers_are_cut_off_and_normal_requests_go_on(server: LiveServe
             return _push_until_answered(sock, b"GET /health HTTP/1.1\r\nHost: x\r\n",
                                         b"X-Flood: " + b"a" * 8000 + b"\r\n", cap)
 
-    def flood(prober: Prober) -> None:
-        with ThreadPoolExecutor(10) as pool:
-            for round_ in range(20):
-                outcomes.extend(pool.map(lambda _: one(), range(10)))
-                if round_ >= 2 and len(prober.results) >= 6:
-                    break
-
-    _during(server.url, tmp_path, flood)
+    _during(server.url, tmp_path, _in_rounds(one, 10, outcomes))
     assert len(outcomes) >= 30
     for sent, answer in outcomes:  # loopback buffers take a few MB more before the client sees the answer
         assert sent < cap, f"the server read {sent} bytes of headers without stopping"
@@ -177,14 +182,7 @@ def test_a_huge_junk_body_without_a_key_is_refused_before_it_is_read(server: Liv
         with _connect(server.url) as sock:
             return _push_until_answered(sock, head, b"\x00junk" * 13_000, size, pace=0.05)  # 65 KB pieces
 
-    def flood(prober: Prober) -> None:
-        with ThreadPoolExecutor(4) as pool:
-            for round_ in range(20):
-                outcomes.extend(pool.map(lambda _: one(), range(4)))
-                if round_ >= 2 and len(prober.results) >= 6:
-                    break
-
-    _during(server.url, tmp_path, flood)
+    _during(server.url, tmp_path, _in_rounds(one, 4, outcomes))
     for sent, answer in outcomes:
         assert answer.startswith(b"HTTP/1.1 401") or answer == RESET, answer[:200]
         assert sent < size // 2, f"the server read {sent} of {size} junk bytes before refusing"
