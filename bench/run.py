@@ -20,8 +20,8 @@ from bench.http import service_run
 from bench.scale import build_scale_index, load_costs, load_sample, search_costs
 from bench.throughput import pipeline_vs_raw, reindex_unchanged
 from indexer.embed import E5Embedder
+from indexer.pipeline import make_builder
 from indexer.types import RawDocument
-from service.pipeline import make_builder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SCALES = (10_000, 100_000)

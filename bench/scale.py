@@ -19,12 +19,12 @@ import numpy as np
 
 from bench.corpus import ArabicLikeGenerator, synthetic_vectors
 from bench.measure import folder_bytes, percentiles, rss_mb, time_each
-from indexer.arabic import tokenize
 from indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, passage_text, write_index
-from indexer.lexical import LexicalIndex
-from indexer.store import APPROX_THRESHOLD, FaissStore, build_ivf, store_nlist
+from indexer.pipeline import embed_bridge_vocabulary, tag_rounds
+from indexer.stores.faiss_store import APPROX_THRESHOLD, FaissStore, build_ivf, store_nlist
+from indexer.stores.lexical import LexicalIndex
+from indexer.text.arabic import tokenize
 from indexer.types import Chunk, Document
-from service.pipeline import embed_bridge_vocabulary, tag_rounds
 
 ADD_BATCH = 20_000  # the store grows batch by batch, so the flat -> IVF switch happens as in a real build
 
@@ -147,7 +147,7 @@ def search_costs(vectors: np.ndarray, queries: np.ndarray, query_texts: Sequence
     exact_ms = time_each(lambda q: exact.search(q[None, :], k), list(queries))
 
     started = time.perf_counter()
-    # The lists the service's store would have: it converts at APPROX_THRESHOLD vectors (see indexer/store.py)
+    # The lists the service's store would have: it converts at APPROX_THRESHOLD vectors (indexer/stores/faiss_store.py)
     ivf = build_ivf(vectors, ids, dim, nlist=store_nlist(min(n, APPROX_THRESHOLD)))
     ivf_build = time.perf_counter() - started
     approx = ivf.search(queries, k)[1]

@@ -16,9 +16,9 @@ from eval.metrics import evaluate_retrieval
 from eval.run import CACHE, DATA, MemoQueryEmbedder, _cache_folder, _retriever
 from eval.splits import split_benchmark
 from indexer.embed import make_embedder
-from service import induced
-from service.induced import english_content_words
-from service.pipeline import make_builder
+from indexer.pipeline import make_builder
+from indexer.text import induced
+from indexer.text.induced import english_content_words
 from service.search import ABLATIONS, SearchConfig
 from service.state import ServiceState
 

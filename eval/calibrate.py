@@ -29,9 +29,9 @@ from eval.datasets import Query, load_beir, load_seed
 from eval.metrics import contains_answer
 from eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder
 from indexer.embed import Embedder, Role, make_embedder
+from indexer.pipeline import make_builder
 from service.answer import Answerer
 from service.answerability import FEATURES, MODEL_DIR, Evidence, features, model_file_stem
-from service.pipeline import make_builder
 from service.search import Searcher, SearchResponse
 from service.state import ServiceState
 

@@ -18,10 +18,10 @@ from eval.datasets import Benchmark, load_beir, load_seed, load_squad
 from eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
 from eval.report import write_report
 from indexer.embed import E5Embedder, Embedder, Role, make_embedder
+from indexer.pipeline import make_builder
+from indexer.text.induced import english_content_words
+from indexer.text.query import analyze, query_language
 from service.answer import Answerer
-from service.induced import english_content_words
-from service.pipeline import make_builder
-from service.query import analyze, query_language
 from service.search import ABLATIONS, Searcher
 from service.state import ServiceState
 

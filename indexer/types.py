@@ -1,4 +1,4 @@
-"""Dataclasses that travel through every pipeline stage.
+"""Dataclasses that travel through every pipeline stage, and the `Embedder` seam every layer may call.
 
 `Chunk.doc_id/chunk_id/start/end` are the citation: `document.text[start:end] == chunk.text`.
 """
@@ -6,7 +6,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -100,3 +104,16 @@ class Hit:
 
     key: int
     score: float
+
+
+Role = Literal["query", "passage"]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        """Return one L2-normalized float32 row per text."""
+        ...

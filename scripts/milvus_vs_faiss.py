@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.store import FaissStore
-from indexer.store_milvus import MilvusStore
+from indexer.stores.faiss_store import FaissStore
+from indexer.stores.milvus_store import MilvusStore
 from indexer.types import Chunk, SearchFilters
 
 DIM = 384
@@ -84,14 +84,14 @@ def bench_vectors(n: int, workdir: Path) -> dict[str, object]:
 
 
 def bench_bm25(n: int, workdir: Path) -> dict[str, object]:
-    from indexer.lexical import LexicalIndex
+    from indexer.stores.lexical import LexicalIndex
 
     rng = np.random.default_rng(3)
     vocab = [f"w{i}" for i in range(30_000)]
     ranks = np.minimum(rng.zipf(1.2, size=(n, 60)), len(vocab)) - 1
     texts = [" ".join(vocab[r] for r in row) for row in ranks]
     cs = [Chunk(f"d{i}", f"d{i}#0", 0, len(t), t) for i, t in enumerate(texts)]
-    from indexer.arabic import tokenize
+    from indexer.text.arabic import tokenize
 
     queries = [tokenize(" ".join(vocab[int(r)] for r in rng.integers(0, 3000, 3))) for _ in range(QUERIES)]
     started = time.perf_counter()

@@ -15,12 +15,12 @@ import re
 import time
 from dataclasses import dataclass
 
-from indexer.arabic import normalize_str, tokenize
 from indexer.chunk import sentence_spans
+from indexer.text.arabic import normalize_str, tokenize
+from indexer.text.query import AnalyzedQuery
 from indexer.types import Chunk, SearchFilters
 from service.answer_types import AnswerType, find_span, question_numbers, question_type, sentence_has
 from service.answerability import AnswerabilityModel, Evidence
-from service.query import AnalyzedQuery
 from service.search import Searcher, SearchResponse
 
 NOT_FOUND = "Not found in the corpus. / لم يُعثر على إجابة في المدونة."

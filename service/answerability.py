@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.arabic import tokenize
+from indexer.text.arabic import tokenize
+from indexer.text.query import AnalyzedQuery
 from service.answer_types import AnswerType, question_numbers, sentence_has
-from service.query import AnalyzedQuery
 from service.search import SearchResponse
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "answerability"

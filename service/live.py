@@ -17,8 +17,8 @@ from typing import Any
 from indexer.changes import apply_changes
 from indexer.index import BuildReport, IndexLoadError, Manifest
 from indexer.lock import IndexBusy, writer_lock
+from indexer.pipeline import make_builder
 from indexer.types import RawDocument
-from service.pipeline import make_builder
 from service.state import ServiceState
 from service.writes import Job, ProgressEmbedder
 

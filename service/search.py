@@ -16,21 +16,21 @@ from functools import lru_cache
 
 import numpy as np
 
-from indexer.arabic import normalize_str, tokenize
 from indexer.embed import Embedder
 from indexer.index import Index
-from indexer.types import Chunk, SearchFilters
-from service import induced
-from service.induced import (
+from indexer.text import induced
+from indexer.text.arabic import normalize_str, tokenize
+from indexer.text.induced import (
     InducedConfig,
     InducedLexicon,
     english_content_words,
     vocabulary_version,
     vocabulary_with_df,
 )
-from service.lexicon import Lexicon
-from service.names import NameConfig, NameMatcher
-from service.query import AnalyzedQuery, Bridges, analyze, query_language
+from indexer.text.lexicon import Lexicon
+from indexer.text.names import NameConfig, NameMatcher
+from indexer.text.query import AnalyzedQuery, Bridges, analyze, query_language
+from indexer.types import Chunk, SearchFilters
 
 MAX_K = 50
 
@@ -50,7 +50,7 @@ class SearchConfig:
     lexical_weight_bridge: float = 0.04  # times the share of an English question the lexicon translated
     round_bonus: float = 0.02
     dedupe_jaccard: float = 0.85
-    # The generalizing English→Arabic bridge (issue 13): see service/induced.py, names.py, numbers.py.
+    # The generalizing English→Arabic bridge (issue 13): see indexer/text/induced.py, names.py, numbers.py.
     induced: bool = True  # English words → nearest Arabic terms of this archive, by the model's embeddings
     names: bool = True  # capitalized Latin names → Arabic names of the archive, by consonant skeleton
     dates: bool = True  # month names and number words → their Arabic forms

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from indexer.embed import Embedder, embedder_for_model_id
 from indexer.index import Index, Manifest
-from indexer.store import set_search_threads
+from indexer.stores.faiss_store import set_search_threads
 from service.answer import Answerer
 from service.embed_executor import EmbedExecutor
 from service.metrics import timed

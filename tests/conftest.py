@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from indexer.embed import E5Embedder
+from indexer.pipeline import make_builder
 from service.api.main import create_app
-from service.pipeline import make_builder
 from service.state import ServiceState
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from indexer.embed import E5Embedder
-from service.pipeline import make_builder
+from indexer.pipeline import make_builder
 from tests.e2e.conftest import screenshot
 from tests.live_server import LiveServer, live_server
 

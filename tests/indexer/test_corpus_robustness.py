@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from indexer.index import Index
+from indexer.pipeline import make_builder
 from indexer.read import FolderReader
-from service.cli import cli
-from service.pipeline import make_builder
 from tests.indexer.fake_embedder import HashEmbedder
 
 ARABIC = "انطلقت في العاصمة الكازاخية أستانا الجولة الرابعة من المحادثات حول سوريا بمشاركة الدول الضامنة."

@@ -10,7 +10,7 @@ import pytest
 
 from indexer.embed import E5Embedder, SentenceTransformerEmbedder, make_embedder
 from indexer.index import Index, IndexLoadError
-from service.pipeline import make_builder
+from indexer.pipeline import make_builder
 from service.search import Searcher
 
 pytest.importorskip("sentence_transformers")

@@ -11,7 +11,7 @@ import pytest
 from bench.measure import CountingEmbedder
 from indexer.embed import E5Embedder
 from indexer.index import Index, IndexLoadError, Manifest
-from service.pipeline import make_builder
+from indexer.pipeline import make_builder
 from tests.conftest import CORPUS
 
 

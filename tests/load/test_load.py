@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import QuestionCursor, distinct_questions
-from service.server_process import free_port
+from bench.server_process import free_port
 from tests.live_server import live_server
 from tests.load.loadtest import main, report, run_load_blocking
 

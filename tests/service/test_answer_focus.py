@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from indexer.index import Index
+from indexer.pipeline import make_builder
 from service.answer import Answerer
-from service.pipeline import make_builder
 from service.search import Searcher
 from tests.indexer.fake_embedder import HashEmbedder
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from eval.metrics import normalize_for_match
 from indexer.embed import E5Embedder
+from indexer.pipeline import make_builder
 from service.answer import DIFFERING_FIGURES, NOT_FOUND
-from service.pipeline import make_builder
 from service.state import ServiceState
 from tests.conftest import CORPUS, ROOT
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from cli.main import cli
 from indexer.embed import E5Embedder
 from indexer.index import Index
-from indexer.store_milvus import MilvusStore
+from indexer.stores.milvus_store import MilvusStore
 from indexer.types import SearchFilters
-from service.cli import cli
 from service.search import Searcher
 from tests.conftest import CORPUS, ROOT
 

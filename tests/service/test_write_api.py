@@ -142,7 +142,7 @@ def test_cors_is_off_unless_configured(index_copy: Path, embedder: E5Embedder) -
 
 def test_admin_reload_picks_up_a_rebuilt_index(writer: TestClient, index_copy: Path, embedder: E5Embedder) -> None:
     from indexer.changes import apply_changes
-    from service.pipeline import make_builder
+    from indexer.pipeline import make_builder
 
     victim = sorted(Index.load(index_copy).documents)[0]
     apply_changes(index_copy, make_builder(embedder, progress=False), delete=[victim])  # as `isnad index` would

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from service.cli import cli
+from cli.main import cli
 from tests.conftest import ROUND_FOUR_AGREEMENT
 
 
@@ -38,7 +38,7 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         ["search", "   ", "--index", str(tmp_path)],
     ]
     for args in runs:
-        proc = subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr

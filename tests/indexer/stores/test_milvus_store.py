@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import store_milvus
-from indexer.lexical import LexicalIndex
-from indexer.store import StoreError, VectorStore
-from indexer.store_milvus import MilvusStore, MilvusStoreFactory, filter_expression
+from indexer.stores import milvus_store as store_milvus
+from indexer.stores.faiss_store import StoreError, VectorStore
+from indexer.stores.lexical import LexicalIndex
+from indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory, filter_expression
 from indexer.types import Chunk, SearchFilters
-from tests.indexer.store_contract import DIM, StoreContract, make_chunks, unit_vectors
+from tests.indexer.stores.store_contract import DIM, StoreContract, make_chunks, unit_vectors
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_bm25_in_milvus_matches_bm25s(milvus_uri: str) -> None:
     chunks = [Chunk(f"d{i}", f"d{i}#0", 0, len(t), t) for i, t in enumerate(texts)]
     store = MilvusStore(DIM, milvus_uri, "bm25")
     store.add(chunks, unit_vectors(len(chunks)))
-    from indexer.arabic import tokenize
+    from indexer.text.arabic import tokenize
 
     reference = LexicalIndex.build(texts)
     for query in ["مناطق خفض التصعيد", "الجولة الرابعة أستانا", "de-escalation zones"]:
@@ -121,7 +121,7 @@ def test_second_process_on_a_local_file_gets_a_clear_error(tmp_path: Path, milvu
     import sys
 
     MilvusStore(DIM, milvus_uri, "locked").add(make_chunks(1), unit_vectors(1))
-    script = f"from indexer.store_milvus import MilvusStore; MilvusStore({DIM}, {milvus_uri!r}, 'other')"
+    script = f"from indexer.stores.milvus_store import MilvusStore; MilvusStore({DIM}, {milvus_uri!r}, 'other')"
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "one process" in run.stderr
 

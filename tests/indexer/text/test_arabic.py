@@ -1,4 +1,4 @@
-"""Normalization offsets, tokenization and spelling-variant behaviour of `indexer.arabic`."""
+"""Normalization offsets, tokenization and spelling-variant behaviour of `indexer.text.arabic`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.arabic import Token, normalize, normalize_str, tokenize, tokenize_with_spans
+from indexer.text.arabic import Token, normalize, normalize_str, tokenize, tokenize_with_spans
 
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "astana"
+CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 CORPUS_FILES = sorted(CORPUS.glob("*.txt"))
 
 TRICKY = [

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.store import VectorStore
+from indexer.stores.faiss_store import VectorStore
 from indexer.types import Chunk, SearchFilters
 
 DIM = 16
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def make_chunks(n: int, doc: str = "d", published: str | None = "2018-01-01") -> list[Chunk]:

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from bench.measure import CountingEmbedder
-from indexer.arabic import tokenize
 from indexer.embed import E5Embedder
-from indexer.lexical import LexicalIndex
-from service.induced import CACHE_FILE, InducedLexicon, arabic_vocabulary, english_content_words
-from service.lexicon import Lexicon
-from service.names import NameMatcher, arabic_skeleton, latin_skeleton
-from service.numbers import date_number_terms
-from service.query import Bridges, analyze
+from indexer.stores.lexical import LexicalIndex
+from indexer.text.arabic import tokenize
+from indexer.text.induced import CACHE_FILE, InducedLexicon, arabic_vocabulary, english_content_words
+from indexer.text.lexicon import Lexicon
+from indexer.text.names import NameMatcher, arabic_skeleton, latin_skeleton
+from indexer.text.numbers import date_number_terms
+from indexer.text.query import Bridges, analyze
 from service.state import ServiceState
 
 

@@ -8,7 +8,7 @@ Collection schema (primary key `Chunk.key`, a 63-bit int):
     key INT64 | vector FLOAT_VECTOR(dim), IP on L2-normalized rows | doc_id VARCHAR | published VARCHAR
     ("" when unknown; ISO dates compare as strings) | rounds ARRAY<INT64> | terms VARCHAR + sparse: BM25.
 
-`terms` holds the chunk's `indexer.arabic.tokenize` tokens, each hashed to an ASCII word: milvus-lite ships
+`terms` holds the chunk's `indexer.text.arabic.tokenize` tokens, each hashed to an ASCII word: milvus-lite ships
 only the `standard` and `jieba` tokenizers, so hashing keeps Milvus' BM25 term-for-term identical to ours.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.store import StoreError
+from indexer.stores.faiss_store import StoreError
 from indexer.types import Chunk, Hit, SearchFilters
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class MilvusStore:
         params = c.prepare_index_params()
         self._vector_index(params, self._fixed_index or "FLAT")
         if self.lexical:
-            # k1/b as bm25s' defaults so scores match indexer.lexical
+            # k1/b as bm25s' defaults so scores match indexer.stores.lexical
             params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                              params={"bm25_k1": BM25_K1, "bm25_b": 0.75})
         c.create_collection(self.collection, schema=schema, index_params=params, consistency_level="Strong")
@@ -173,7 +173,7 @@ class MilvusStore:
         row: dict[str, Any] = {"key": chunk.key, "vector": vector, "doc_id": chunk.doc_id,
                                "published": chunk.published or "", "rounds": [int(r) for r in chunk.rounds]}
         if self.lexical:
-            from indexer.arabic import tokenize
+            from indexer.text.arabic import tokenize
 
             words = term_words(tokenize(f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text))
             # ASCII, so characters are bytes; cut at a word boundary
@@ -193,7 +193,7 @@ class MilvusStore:
         return [[Hit(int(h["key"] if "key" in h else h["id"]), float(h["distance"])) for h in row] for row in result]
 
     def lexical_search(self, terms: Sequence[str], k: int, filters: SearchFilters | None = None) -> list[Hit]:
-        """BM25 top-k for already-tokenized query terms (`indexer.arabic.tokenize`), computed inside Milvus."""
+        """BM25 top-k for already-tokenized query terms (`indexer.text.arabic.tokenize`), computed inside Milvus."""
         if not self.lexical:
             raise StoreError(f"collection {self.collection} was created without the BM25 field")
         words = term_words(list(dict.fromkeys(terms)))
@@ -203,7 +203,7 @@ class MilvusStore:
                                      filter=filter_expression(filters), search_params={"metric_type": "BM25"},
                                      output_fields=[])
         # milvus-lite reports BM25 as a negated distance, a Milvus server as the score (BM25 is never negative);
-        # Milvus keeps the (k1 + 1) numerator bm25s drops: divide it out so scores match indexer.lexical
+        # Milvus keeps the (k1 + 1) numerator bm25s drops: divide it out so scores match indexer.stores.lexical
         return [Hit(int(h["key"] if "key" in h else h["id"]), abs(float(h["distance"])) / (1 + BM25_K1))
                 for h in result[0]]
 
@@ -303,7 +303,7 @@ def make_store_factory(kind: str, index_folder: Path, milvus_uri: str | None = N
                        collection: str = DEFAULT_COLLECTION) -> Any:
     """The `store_factory` for `IndexBuilder`: FAISS files, or Milvus at `milvus_uri` (default INDEX/milvus.db)."""
     if kind == "faiss":
-        from indexer.store import FaissStore
+        from indexer.stores.faiss_store import FaissStore
 
         return FaissStore
     if kind == "milvus":

@@ -6,16 +6,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from indexer.arabic import TOKENIZER_VERSION
 from indexer.chunk import Chunker
 from indexer.embed import Embedder
 from indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest, chunk_contexts
-from indexer.rounds import detect_rounds
-from indexer.store import VectorStore
+from indexer.stores.faiss_store import VectorStore
 from indexer.tables import load_tables
+from indexer.text import induced
+from indexer.text.arabic import TOKENIZER_VERSION
+from indexer.text.induced import InducedLexicon, vocabulary_version, vocabulary_with_df
+from indexer.text.rounds import detect_rounds
 from indexer.types import Chunk, RawDocument
-from service import induced
-from service.induced import InducedLexicon, vocabulary_version, vocabulary_with_df
 
 ENRICH_VERSION = f"rounds-2/tok-{TOKENIZER_VERSION}"
 
@@ -27,7 +27,7 @@ def tag_rounds(chunks: Sequence[Chunk]) -> list[Chunk]:
 
 class BridgedBuilder(IndexBuilder):
     """A full index build that also embeds the archive's vocabulary for the cross-lingual bridge
-    (service/induced.py), so a service never does it while answering a request. Partial updates
+    (indexer/text/induced.py), so a service never does it while answering a request. Partial updates
     (indexer/changes.py, through `build`) leave it to the first English question after the reload, which
     embeds only the new words."""
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.arabic import surface_terms
-from indexer.embed import Embedder
+from indexer.text.arabic import surface_terms
+from indexer.types import Embedder
 
 __all__ = ["CACHE_FILE", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary", "english_content_words",
            "vocabulary_version", "vocabulary_with_df"]

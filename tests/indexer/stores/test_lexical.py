@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.lexical import LexicalIndex
+from indexer.stores.lexical import LexicalIndex
 
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "astana"
+CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 __all__ = ["DEFAULT_PATH", "Lexicon", "LexiconEntry"]
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon_en_ar.tsv"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "lexicon_en_ar.tsv"
 
 _ACRONYM_DOTS = re.compile(r"(?<![A-Za-z])((?:[A-Za-z]\.){2,})")  # U.S. → US, U.N. → UN
 _POSSESSIVE = re.compile(r"(?<=\w)['’](?:s\b)?")  # Russia's, rebels'

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.rounds import detect_query_round, detect_rounds
+from indexer.text.rounds import detect_query_round, detect_rounds
 
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "astana"
+CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 
 
 @pytest.mark.parametrize(

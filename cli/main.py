@@ -16,7 +16,7 @@ from indexer.embed import EmbedderError
 from indexer.index import IndexLoadError
 from indexer.lock import IndexBusy, IndexWriteError
 from indexer.read import ReadError
-from indexer.store import StoreError
+from indexer.stores.faiss_store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOMAIN_ERRORS = (IndexLoadError, IndexBusy, IndexWriteError, ReadError, StoreError, EmbedderError, ValueError, OSError)
@@ -48,7 +48,7 @@ def domain_errors(func: F) -> F:
 
 
 def _echo(text: str, shaped: bool) -> None:
-    from service.terminal import shape
+    from indexer.text.script import shape
 
     click.echo(shape(text) if shaped else text)
 
@@ -93,8 +93,8 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
     """
     from indexer.embed import E5Embedder, make_embedder
     from indexer.parallel_embed import ParallelE5Embedder
-    from indexer.store_milvus import make_store_factory
-    from service.pipeline import make_builder
+    from indexer.pipeline import make_builder
+    from indexer.stores.milvus_store import make_store_factory
 
     factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
     embedder = make_embedder(backend, model)

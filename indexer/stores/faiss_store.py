@@ -14,7 +14,7 @@ from typing import Literal, Protocol, runtime_checkable
 import faiss
 import numpy as np
 
-from indexer.filter_table import FilterTable
+from indexer.stores.filters import FilterTable
 from indexer.types import Chunk, Hit, SearchFilters
 
 FAISS_FILE = "index.faiss"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indexer.arabic import tokenize
-from indexer.rounds import detect_query_round
-from service.induced import Expansion, InducedConfig, InducedLexicon, english_content_words
-from service.lexicon import Lexicon, _words
-from service.names import NameConfig, NameMatcher
-from service.numbers import date_number_terms
+from indexer.text.arabic import tokenize
+from indexer.text.induced import Expansion, InducedConfig, InducedLexicon, english_content_words
+from indexer.text.lexicon import Lexicon, _words
+from indexer.text.names import NameConfig, NameMatcher
+from indexer.text.numbers import date_number_terms
+from indexer.text.rounds import detect_query_round
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.arabic import tokenize
-from indexer.lexical import LexicalIndex
-from service.lexicon import Lexicon
+from indexer.stores.lexical import LexicalIndex
+from indexer.text.arabic import tokenize
+from indexer.text.lexicon import Lexicon
 
-CORPUS = Path(__file__).resolve().parents[2] / "data" / "astana"
+CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import faiss
 import numpy as np
 import pytest
 
-from indexer import store as store_module
-from indexer.store import FaissStore, StoreError, VectorStore, set_search_threads
+from indexer.stores import faiss_store as store_module
+from indexer.stores.faiss_store import FaissStore, StoreError, VectorStore, set_search_threads
 from indexer.types import Chunk
-from tests.indexer.store_contract import StoreContract
+from tests.indexer.stores.store_contract import StoreContract
 
 
 class TestFaissStore(StoreContract):

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import store as store_module
-from indexer.store import FaissStore, VectorStore
+from indexer.stores import faiss_store as store_module
+from indexer.stores.faiss_store import FaissStore, VectorStore
 from indexer.types import SearchFilters
-from tests.indexer.store_contract import DIM, StoreContract, make_chunks, unit_vectors
+from tests.indexer.stores.store_contract import DIM, StoreContract, make_chunks, unit_vectors
 
 
 class TestFaissStoreIVF(StoreContract):

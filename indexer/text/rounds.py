@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from indexer.arabic import normalize_str
+from indexer.text.arabic import normalize_str
 
 __all__ = ["detect_query_round", "detect_rounds"]
 

@@ -1,4 +1,4 @@
-"""BM25 over chunk texts (bm25s sparse index), tokenized with `indexer.arabic.tokenize`.
+"""BM25 over chunk texts (bm25s sparse index), tokenized with `indexer.text.arabic.tokenize`.
 
 Rows are positions in the `texts` given to `build`; callers map them to chunks. The index lives in
 `<folder>/bm25/` (bm25s's own .npy/.json files) next to `<folder>/bm25/lexical.json`, which records the
@@ -15,7 +15,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from indexer.arabic import TOKENIZER_VERSION, tokenize
+from indexer.text.arabic import TOKENIZER_VERSION, tokenize
 
 __all__ = ["LexicalIndex"]
 
