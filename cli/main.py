@@ -119,6 +119,28 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
                    f"--prune-api-documents drops them")
 
 
+@cli.command("english-table")
+@index_option
+@click.option("--words", "limit", type=click.IntRange(1), default=None,
+              help="only the N commonest words of data/english/words.txt (default: all 30,000)")
+@domain_errors
+def english_table_cmd(index_path: Path, limit: int | None) -> None:
+    """Embed common English words once with INDEX's model (INDEX/english-vectors.npz), so the cross-lingual
+    bridge looks an English question's words up instead of running the model on them per query."""
+    import time
+
+    from indexer.embed import embedder_for_model_id
+    from indexer.index import Manifest
+    from indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
+
+    embedder = embedder_for_model_id(Manifest.read(index_path).model)
+    started = time.perf_counter()
+    table = EnglishVectors.build(embedder, load_words(limit=limit))
+    table.save(index_path / TABLE_FILE)
+    click.echo(f"embedded {len(table)} English words with {embedder.model_id} into {index_path / TABLE_FILE} "
+               f"in {time.perf_counter() - started:.1f}s; a running service picks it up on reload")
+
+
 def embedder_workers_wanted(requested: int) -> int:
     from indexer.parallel_embed import default_workers
 

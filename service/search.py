@@ -20,6 +20,7 @@ from indexer.embed import Embedder
 from indexer.index import Index
 from indexer.text import induced
 from indexer.text.arabic import normalize_str, tokenize
+from indexer.text.english_vectors import EnglishVectors
 from indexer.text.induced import (
     InducedConfig,
     InducedLexicon,
@@ -207,7 +208,7 @@ class Searcher:
                     self.index.folder, version, lambda: vocabulary_with_df(d.text for d in docs.values()),
                     self.embedder, min_df=induced.MIN_DF,
                     # a serving embedder's background lane: queries never queue behind the vocabulary
-                    build_embedder=getattr(self.embedder, "background", None))
+                    build_embedder=getattr(self.embedder, "background", None), english=self._english())
                 self._shared["induced"] = lexicon
         return lexicon  # type: ignore[return-value]
 
@@ -223,7 +224,8 @@ class Searcher:
         with self._shared_lock:
             if "building" not in self._shared:
                 version = vocabulary_version(self.index.manifest.data)
-                cached = InducedLexicon.load_cached(self.index.folder, version, self.embedder)
+                cached = InducedLexicon.load_cached(self.index.folder, version, self.embedder,
+                                                    english=self._english())
                 if cached is not None:
                     self._shared["induced"] = cached
                     return cached
@@ -231,6 +233,12 @@ class Searcher:
                                                             name="isnad-bridge-vocabulary")
                 self._shared["building"].start()  # type: ignore[attr-defined]
         return None
+
+    def _english(self) -> EnglishVectors | None:
+        """The index folder's English word table (`isnad english-table`), read once; None without one."""
+        if "english" not in self._shared:  # callers hold _shared_lock
+            self._shared["english"] = EnglishVectors.load_for(self.index.folder, self.embedder)
+        return self._shared["english"]  # type: ignore[return-value]
 
     def _names(self) -> NameMatcher:
         vocab = self._induced()  # the names share the induced lexicon's cached vocabulary

@@ -20,21 +20,25 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from indexer.text.arabic import surface_terms
 from indexer.types import Embedder
 
-__all__ = ["CACHE_FILE", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary", "english_content_words",
-           "vocabulary_version", "vocabulary_with_df"]
+if TYPE_CHECKING:  # english_vectors imports this module's normalization
+    from indexer.text.english_vectors import EnglishVectors
+
+__all__ = ["CACHE_FILE", "EN_STOP", "EN_WORD", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary",
+           "english_content_words", "vocabulary_version", "vocabulary_with_df"]
 
 log = logging.getLogger(__name__)
 CACHE_FILE = "induced-vocab.npz"
 MIN_DF = 2  # see arabic_vocabulary: halves the words to embed (indexing cost ≤ 1.5x), xquad-en -0.005
 _KEEP = 8  # neighbours remembered per English word; the config picks among them
 _ARABIC = re.compile("[\u0621-\u064a]")
-_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 # Function words and question words carry no content to translate.
 _STOP_WORDS = """
     a an the and or but if of to in on at by for with from as into about over under between after before during
@@ -44,13 +48,13 @@ _STOP_WORDS = """
     you your he him his she her us all any both each few more most other some s t many much one ones name
     named called type kind part percent per year years time times number way get got make made use used
     """
-_EN_STOP = frozenset(_STOP_WORDS.split())
+EN_STOP = frozenset(_STOP_WORDS.split())
 
 
 def english_content_words(text: str) -> list[str]:
     """Lower-cased English content words of a question, in order, without repeats."""
-    words = (w.lower().strip("'’-") for w in _EN_WORD.findall(text))
-    return list(dict.fromkeys(w for w in words if len(w) > 1 and w not in _EN_STOP))
+    words = (w.lower().strip("'’-") for w in EN_WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if len(w) > 1 and w not in EN_STOP))
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,10 @@ class InducedLexicon:
 
     def __init__(self, embedder: Embedder, terms: Sequence[str], vectors: np.ndarray,
                  config: InducedConfig | None = None, memo_size: int = 50_000,
-                 words: Sequence[str] | None = None, names: Sequence[tuple[str, str]] | None = None) -> None:
+                 words: Sequence[str] | None = None, names: Sequence[tuple[str, str]] | None = None,
+                 english: EnglishVectors | None = None) -> None:
         self.embedder = embedder
+        self.english = english  # precomputed English word vectors: words found there skip the model
         self.terms = list(terms)
         self.words = list(words) if words is not None else list(terms)  # the surface word behind each term
         # every (term, word) of the archive, embedded or not: names are matched by spelling, so rare ones count
@@ -87,7 +93,7 @@ class InducedLexicon:
     @classmethod
     def for_index(cls, folder: Path, version: str, vocabulary: Callable[[], Sequence[tuple[str, ...]]],
                   embedder: Embedder, config: InducedConfig | None = None, min_df: int = 1,
-                  build_embedder: Embedder | None = None) -> InducedLexicon:
+                  build_embedder: Embedder | None = None, english: EnglishVectors | None = None) -> InducedLexicon:
         """The embedded vocabulary of the index at `folder`, from its cache file when that was written for
         this `version` of the index (no scan of the archive, so a service starts fast); otherwise
         `vocabulary()` ((term, surface word) pairs, see `arabic_vocabulary`) is read and only the words the
@@ -103,7 +109,8 @@ class InducedLexicon:
                         if str(data["version"]) == version:
                             return cls(embedder, data["terms"].tolist(), vectors_.astype(np.float32), config,
                                        words=words_, names=list(zip(data["all_terms"].tolist(),
-                                                                    data["all_words"].tolist(), strict=True)))
+                                                                    data["all_words"].tolist(), strict=True)),
+                                       english=english)
                         known = dict(zip(words_, vectors_, strict=True))
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("induced vocabulary cache %s unreadable (%s); re-embedding", cache, exc)
@@ -125,17 +132,17 @@ class InducedLexicon:
             tmp.replace(cache)
         except OSError as exc:  # a read-only index still works, it just re-embeds next time
             log.warning("cannot write %s (%s)", cache, exc)
-        return cls(embedder, terms, vectors16.astype(np.float32), config, words=words, names=names)
+        return cls(embedder, terms, vectors16.astype(np.float32), config, words=words, names=names, english=english)
 
     @classmethod
-    def load_cached(cls, folder: Path, version: str, embedder: Embedder,
-                    config: InducedConfig | None = None) -> InducedLexicon | None:
+    def load_cached(cls, folder: Path, version: str, embedder: Embedder, config: InducedConfig | None = None,
+                    english: EnglishVectors | None = None) -> InducedLexicon | None:
         """The cached lexicon of the index at `folder` if it was written for this `version`, else None."""
         def unavailable() -> list[tuple[str, str]]:
             raise LookupError(version)
 
         try:
-            return cls.for_index(folder, version, unavailable, embedder, config)
+            return cls.for_index(folder, version, unavailable, embedder, config, english=english)
         except LookupError:
             return None
 
@@ -144,9 +151,7 @@ class InducedLexicon:
         with self._lock:
             missing = [w for w in dict.fromkeys(words) if w not in self._memo]
         if missing and len(self.terms):
-            vecs = np.concatenate([self.embedder.embed_batch(missing[i : i + 256], role="query")
-                                   for i in range(0, len(missing), 256)])
-            sims = vecs @ self.vectors.T
+            sims = self._word_vectors(missing) @ self.vectors.T
             k = min(_KEEP, len(self.terms))
             found: dict[str, list[tuple[str, float]]] = {}
             for w, row in zip(missing, sims, strict=True):
@@ -159,6 +164,20 @@ class InducedLexicon:
                 self._memo.update(found)
         with self._lock:
             return {w: self._memo.get(w, []) for w in words}
+
+    def forget(self) -> None:
+        """Drop the memoized neighbours (a benchmark measures words the service has not seen yet)."""
+        with self._lock:
+            self._memo.clear()
+
+    def _word_vectors(self, words: list[str]) -> np.ndarray:
+        """One row per word: from the English table where it has the word, from the model otherwise."""
+        found, unseen = self.english.lookup(words) if self.english is not None else ({}, words)
+        if unseen:
+            embedded = np.concatenate([self.embedder.embed_batch(unseen[i : i + 256], role="query")
+                                       for i in range(0, len(unseen), 256)])
+            found.update(zip(unseen, embedded, strict=True))
+        return np.stack([found[w] for w in words])
 
     def expand(self, words: Sequence[str], config: InducedConfig | None = None) -> list[Expansion]:
         """Arabic terms for `words` above the confidence bar, weighted by their cosine."""

@@ -43,3 +43,20 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr
         assert proc.stderr.strip().startswith("Error:") and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_english_table_command_writes_the_index_models_table(sample_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from indexer.index import Manifest
+    from indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
+
+    folder = tmp_path / "copy"
+    shutil.copytree(sample_index, folder)
+    result = CliRunner().invoke(cli, ["english-table", "--index", str(folder), "--words", "40"])
+    assert result.exit_code == 0, result.output
+    model = Manifest.read(folder).model
+    table = EnglishVectors.load(folder / TABLE_FILE, model)
+    assert table.words == load_words(limit=40) and "embedded 40 English words" in result.output
+    missing = CliRunner().invoke(cli, ["english-table", "--index", str(tmp_path / "none")])
+    assert missing.exit_code != 0 and "Traceback" not in missing.output
