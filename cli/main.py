@@ -122,7 +122,7 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 @cli.command("english-table")
 @index_option
 @click.option("--words", "limit", type=click.IntRange(1), default=None,
-              help="only the N commonest words of data/english/words.txt (default: all 30,000)")
+              help="only the N commonest words of data/english/words.txt (default: all 50,000)")
 @domain_errors
 def english_table_cmd(index_path: Path, limit: int | None) -> None:
     """Embed common English words once with INDEX's model (INDEX/english-vectors.npz), so the cross-lingual
