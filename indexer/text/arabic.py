@@ -24,6 +24,8 @@ from functools import lru_cache
 
 import Stemmer
 
+from indexer.text.script import stems_as_arabic
+
 __all__ = [
     "TOKENIZER_VERSION",
     "NormalizedText",
@@ -245,7 +247,6 @@ _VARIANTS: dict[str, str] = {
 }
 
 _WORD = re.compile(r"[^\W\d_]+|\d+")
-_ARABIC = re.compile("[\u0621-\u064a]")
 _AR_STEM = Stemmer.Stemmer("arabic")
 _EN_STEM = Stemmer.Stemmer("english")
 
@@ -333,7 +334,7 @@ def _term(word: str) -> str | None:
     """BM25 term for one normalized (ة-keeping) word, or None for a stopword / noise."""
     if word.isdigit():
         return word.lstrip("0") or "0"
-    if not _ARABIC.match(word):
+    if not stems_as_arabic(word):
         if len(word) < 2 or word in _EN_STOP:
             return None
         return _EN_STEM.stemWord(word)

@@ -10,6 +10,7 @@ from indexer.text.lexicon import Lexicon, _words
 from indexer.text.names import NameConfig, NameMatcher
 from indexer.text.numbers import date_number_terms
 from indexer.text.rounds import detect_query_round
+from indexer.text.script import query_language
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,6 @@ class Bridges:
     names_weight: float = 1.0
     coverage_credit: float = 1.0  # how much a word the bridge reached raises BM25's weight (hand entries: 1)
     skip: frozenset[str] = field(default_factory=frozenset)  # English words never expanded
-
-
-def query_language(text: str) -> str:
-    letters = [ch for ch in text if ch.isalpha()]
-    arabic = sum(1 for ch in letters if "\u0600" <= ch <= "\u06ff")
-    return "ar" if letters and arabic * 2 >= len(letters) else "en"
 
 
 def analyze(text: str, lexicon: Lexicon | None, bridges: Bridges | None = None) -> AnalyzedQuery:
