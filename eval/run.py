@@ -20,7 +20,8 @@ from eval.report import write_report
 from indexer.embed import E5Embedder, Embedder, Role, make_embedder
 from indexer.pipeline import make_builder
 from indexer.text.induced import english_content_words
-from indexer.text.query import analyze, query_language
+from indexer.text.query import analyze
+from indexer.text.script import query_language
 from service.answer import Answerer
 from service.search import ABLATIONS, Searcher
 from service.state import ServiceState

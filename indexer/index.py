@@ -33,7 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import phases
-from indexer.chunk import Chunker, sentence_spans
+from indexer.chunk import Chunker
 from indexer.clean import Cleaner
 from indexer.embed import Embedder
 from indexer.lock import pin_generation, unpinned, write_failure, writer_lock
@@ -400,23 +400,6 @@ class IndexBuilder:
 def passage_text(chunk: Chunk) -> str:
     """What gets embedded and BM25-indexed for a chunk: its headline gives a paragraph the context it lacks."""
     return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
-
-
-def chunk_contexts(chunks: Sequence[Chunk]) -> list[str]:
-    """Each chunk's text after the last sentence of its predecessor in the same document.
-
-    Used to tag rounds ("ووقع الوثيقة…" names no round; the sentence before it does), not for ranking: a
-    chunk that carried its neighbour's sentence would outrank the neighbour for what that sentence says.
-    """
-    texts = []
-    for i, chunk in enumerate(chunks):
-        before = chunks[i - 1] if i else None
-        context = ""
-        if before is not None and before.doc_id == chunk.doc_id:
-            spans = sentence_spans(before.text)
-            context = before.text[spans[-1][0] : spans[-1][1]] if spans else ""
-        texts.append("\n".join(part for part in (chunk.title, context, chunk.text) if part))
-    return texts
 
 
 def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document], hashes: dict[str, str],

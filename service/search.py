@@ -29,7 +29,8 @@ from indexer.text.induced import (
 )
 from indexer.text.lexicon import Lexicon
 from indexer.text.names import NameConfig, NameMatcher
-from indexer.text.query import AnalyzedQuery, Bridges, analyze, query_language
+from indexer.text.query import AnalyzedQuery, Bridges, analyze
+from indexer.text.script import query_language
 from indexer.types import Chunk, SearchFilters
 
 MAX_K = 50
