@@ -226,25 +226,6 @@ class KeyRows(Mapping[int, int]):
         return len(self._sorted)
 
 
-class ChunksByKey(Mapping[int, Chunk]):
-    """`Index.chunk_by_key`: key -> Chunk."""
-
-    def __init__(self, chunks: ChunkTable) -> None:
-        self._chunks = chunks
-
-    def __getitem__(self, key: int) -> Chunk:
-        return self._chunks[self._chunks.by_key[key]]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._chunks.by_key
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._chunks.keys.tolist())
-
-    def __len__(self) -> int:
-        return len(self._chunks)
-
-
 # --- writing and reading -------------------------------------------------------------------------------
 
 
