@@ -16,7 +16,7 @@ from indexer.embed import EmbedderError
 from indexer.index import IndexLoadError
 from indexer.lock import IndexBusy, IndexWriteError
 from indexer.read import ReadError
-from indexer.stores.faiss_store import StoreError
+from indexer.stores import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOMAIN_ERRORS = (IndexLoadError, IndexBusy, IndexWriteError, ReadError, StoreError, EmbedderError, ValueError, OSError)
@@ -94,9 +94,9 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
     from indexer.embed import E5Embedder, make_embedder
     from indexer.parallel_embed import ParallelE5Embedder
     from indexer.pipeline import make_builder
-    from indexer.stores.milvus_store import make_store_factory
+    from indexer.stores import store_factory
 
-    factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
+    factory = store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
     embedder = make_embedder(backend, model)
     if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:
         embedder = ParallelE5Embedder(embedder_workers_wanted(embed_workers), local=embedder)
@@ -141,10 +141,10 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     from service.settings import Settings
     from service.state import ServiceState
 
-    _check_store(index_path, store_kind, milvus_uri)
+    _check_store(index_path, store_kind)
     passive_engine_waits()  # before ServiceState.open loads the engine: libgomp reads it once, at load
     settings = Settings()
-    app = create_app(ServiceState.open(index_path), settings)
+    app = create_app(ServiceState.open(index_path, store_uri=milvus_uri), settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     serve_http(app, settings, host, port)
@@ -204,18 +204,14 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
         click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
 
 
-def _check_store(index_path: Path, store_kind: str | None, milvus_uri: str | None) -> None:
-    """The manifest decides the store; --store only asserts it, --milvus-uri points at where Milvus runs now."""
-    import os
-
+def _check_store(index_path: Path, store_kind: str | None) -> None:
+    """The manifest decides the store; --store only asserts it (--milvus-uri points at where Milvus runs now)."""
     from indexer.index import Manifest
 
     built = Manifest.read(index_path).store
     if store_kind is not None and store_kind != built:
         raise click.ClickException(f"index at {index_path} uses the {built} store, not {store_kind}; rebuild it "
                                    f"with isnad index --store {store_kind}")
-    if milvus_uri:
-        os.environ["ISNAD_MILVUS_URI"] = milvus_uri  # read by MilvusStore.load, overriding the saved uri
 
 
 def _validated(model: Any, **fields: Any) -> Any:

@@ -38,11 +38,9 @@ from indexer.clean import Cleaner
 from indexer.embed import Embedder
 from indexer.lock import pin_generation, unpinned, write_failure, writer_lock
 from indexer.read import FolderReader, Skipped
-from indexer.stores.faiss_store import FaissStore, StoreError, VectorStore
-from indexer.stores.lexical import LexicalIndex
+from indexer.stores import FaissStoreFactory, LexicalIndex, StoreError, StoreFactory, VectorStore, store_class
 from indexer.tables import (
     COLUMNS_FILE,
-    ChunksByKey,
     ChunkTable,
     DocumentTable,
     TableError,
@@ -50,7 +48,7 @@ from indexer.tables import (
     save_columns,
     write_documents,
 )
-from indexer.types import Chunk, Document, RawDocument
+from indexer.types import Chunk, Document, RawDocument, passage_text
 
 log = logging.getLogger(__name__)
 
@@ -64,19 +62,6 @@ VERIFY_ENV = "ISNAD_VERIFY_CHECKSUMS"
 
 class IndexLoadError(RuntimeError):
     """The index folder is missing, incompatible or corrupt. The message says what to do."""
-
-
-def store_class(name: str) -> type[VectorStore]:
-    """The `VectorStore` a manifest's `store` names; Milvus is imported only when used."""
-    if name == "faiss":
-        return FaissStore
-    if name == "milvus":
-        from indexer.stores.milvus_store import MilvusStore
-
-        return MilvusStore
-    raise IndexLoadError(f"unknown vector store {name!r} in the manifest; rebuild the index with isnad index")
-
-
 
 
 @dataclass(frozen=True)
@@ -147,10 +132,6 @@ class Index:
     store: VectorStore
     lexical: LexicalIndex | None = None  # BM25 rows are positions in `chunks`
     damaged: str | None = None  # set when the manifest's generation was damaged and this is the previous one
-    chunk_by_key: ChunksByKey = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.chunk_by_key = ChunksByKey(self.chunks)
 
     @cached_property
     def document_hashes(self) -> dict[str, str]:
@@ -158,21 +139,24 @@ class Index:
         return self.documents.hashes()
 
     @classmethod
-    def load(cls, folder: str | Path, expected_model: str | None = None) -> Index:
-        """Load the manifest's generation; if it is damaged, the previous one (logged, `damaged` says why)."""
+    def load(cls, folder: str | Path, expected_model: str | None = None, store_uri: str | None = None) -> Index:
+        """Load the manifest's generation; if it is damaged, the previous one (logged, `damaged` says why).
+
+        `store_uri`: where a server-backed store (Milvus) runs now, overriding the uri saved with the index.
+        """
         folder = Path(folder)
         manifest = Manifest.read(folder)
         if expected_model is not None and manifest.model != expected_model:
             raise IndexLoadError(f"index at {folder} was built with model {manifest.model!r}, but the embedder "
                               f"is {expected_model!r}; use that model or rebuild the index")
         try:
-            return cls._load_generation(folder, manifest)
+            return cls._load_generation(folder, manifest, store_uri)
         except IndexLoadError as exc:
             previous = manifest.previous_manifest()
             if previous is None or previous.model != manifest.model:
                 raise
             try:
-                index = cls._load_generation(folder, previous)
+                index = cls._load_generation(folder, previous, store_uri)
             except IndexLoadError:
                 raise exc from None
             log.warning("%s; loaded the previous generation %s instead (writes since then are missing: run "
@@ -181,13 +165,13 @@ class Index:
             return index
 
     @classmethod
-    def _load_generation(cls, folder: Path, manifest: Manifest) -> Index:
+    def _load_generation(cls, folder: Path, manifest: Manifest, store_uri: str | None) -> Index:
         data = folder / manifest.data
         if not data.is_dir():
             raise IndexLoadError(f"index at {folder} is incomplete: data folder {manifest.data} is missing")
         pin = pin_generation(data)  # cleanup by a concurrent writer skips a pinned generation
         try:
-            index = cls._load_data(folder, data, manifest)
+            index = cls._load_data(folder, data, manifest, store_uri)
         except BaseException:
             if pin is not None:
                 os.close(pin)
@@ -197,7 +181,7 @@ class Index:
         return index
 
     @classmethod
-    def _load_data(cls, folder: Path, data: Path, manifest: Manifest) -> Index:
+    def _load_data(cls, folder: Path, data: Path, manifest: Manifest, store_uri: str | None) -> Index:
         verify_files(data, manifest.files)
         try:
             chunks = load_tables(data, DOCUMENTS_FILE, CHUNKS_FILE)
@@ -205,7 +189,7 @@ class Index:
             raise IndexLoadError(f"index at {folder} is unreadable ({exc}); rebuild it with isnad index") from exc
         documents = chunks.documents
         try:
-            store = store_class(manifest.store).load(data)
+            store = store_class(manifest.store).load(data, uri=store_uri)
         except StoreError as exc:
             raise IndexLoadError(f"index at {folder} is unreadable ({exc}); rebuild it with isnad index") from exc
         if store.dim != manifest.dim:
@@ -213,8 +197,7 @@ class Index:
         if not (len(chunks) == store.count() == manifest.chunks and len(documents) == manifest.documents):
             raise IndexLoadError(f"index at {folder} is inconsistent (chunks {len(chunks)}, vectors {store.count()}, "
                               f"manifest {manifest.chunks}); rebuild it with isnad index")
-        keys = getattr(store, "all_keys", None)
-        if keys is not None and not np.array_equal(keys(), chunks.by_key.sorted_keys):
+        if not np.array_equal(store.all_keys(), chunks.by_key.sorted_keys):
             raise IndexLoadError(f"index at {folder} is inconsistent (chunk keys differ from the vector store's); "
                                  f"rebuild it with isnad index")
         return cls(folder, manifest, documents, chunks, store, _load_lexical(data, chunks))
@@ -267,15 +250,15 @@ class IndexBuilder:
 
     def __init__(self, embedder: Embedder, chunker: Chunker | None = None, cleaner: Cleaner | None = None,
                  progress: bool = True, enrich: Callable[[Sequence[Chunk]], Sequence[Chunk]] | None = None,
-                 enrich_version: str = "", store_factory: Callable[[int], VectorStore] | None = None) -> None:
+                 enrich_version: str = "", store_factory: StoreFactory | None = None) -> None:
         self.embedder = embedder
         self.chunker = chunker or Chunker()
         self.cleaner = cleaner or Cleaner()
         self.progress = progress
         self.enrich = enrich
         # A fresh store of a given dim for from-scratch builds; its `name` goes into the manifest
-        self.store_factory: Callable[[int], VectorStore] = store_factory or FaissStore
-        self.store_name = str(getattr(self.store_factory, "name", "faiss"))
+        self.store_factory: StoreFactory = store_factory or FaissStoreFactory()
+        self.store_name = self.store_factory.name
         # Recorded in the manifest: changing chunking or enrichment forces a full rebuild.
         self.params: dict[str, int | str] = {**self.chunker.params, "enrich": enrich_version}
 
@@ -368,7 +351,7 @@ class IndexBuilder:
 
     def _compatible(self, previous: Index, folder: Path) -> Index | None:
         same = previous.manifest.model == self.embedder.model_id and previous.manifest.chunking == self.params
-        reusable = getattr(self.store_factory, "same_target", lambda _store: True)(previous.store)
+        reusable = self.store_factory.same_target(previous.store)
         if same and not (previous.manifest.store == self.store_name and reusable):
             log.warning("rebuilding %s from scratch: the vector store changed", folder)
             return None
@@ -397,9 +380,6 @@ class IndexBuilder:
             bar.close()
 
 
-def passage_text(chunk: Chunk) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its headline gives a paragraph the context it lacks."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
 
 
 def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document], hashes: dict[str, str],

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from indexer.chunk import Chunker
 from indexer.embed import Embedder
 from indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest
-from indexer.stores.faiss_store import VectorStore
+from indexer.stores import StoreFactory
 from indexer.tables import load_tables
 from indexer.text import induced
 from indexer.text.arabic import TOKENIZER_VERSION
@@ -44,6 +44,6 @@ def embed_bridge_vocabulary(folder: Path, embedder: Embedder) -> None:
 
 
 def make_builder(embedder: Embedder, progress: bool = True, chunker: Chunker | None = None,
-                 store_factory: Callable[[int], VectorStore] | None = None) -> IndexBuilder:
+                 store_factory: StoreFactory | None = None) -> IndexBuilder:
     return BridgedBuilder(embedder, chunker=chunker, progress=progress, enrich=tag_rounds,
                           enrich_version=ENRICH_VERSION, store_factory=store_factory)

@@ -66,7 +66,7 @@ class LiveIndex:
         for attempt in range(1, _LOAD_ATTEMPTS + 1):
             try:
                 same_model = Manifest.read(folder).model == old.embedder.model_id
-                new = ServiceState.open(folder, old.embedder if same_model else None)
+                new = ServiceState.open(folder, old.embedder if same_model else None, old.store_uri)
                 break
             except IndexLoadError:
                 if attempt == _LOAD_ATTEMPTS:

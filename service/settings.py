@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     # One OpenMP thread per search: requests already run in parallel, and on a busy 2-core machine faiss's
     # 2-thread search of one query measured 4x slower (88 vs 23 ms at 100k) than 1 thread.
     search_threads: int = 1
+    # A Milvus-backed index's server, when it runs elsewhere than where the index was built (ISNAD_MILVUS_URI)
+    milvus_uri: str | None = None
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
     query_cache_size: int = 8192
     # How long the embedding thread waits for more queries after the first; 0 takes only those already

@@ -31,14 +31,16 @@ class ServiceState:
     embedder: CachedQueryEmbedder
     searcher: Searcher
     answerer: Answerer
+    store_uri: str | None = None  # where a Milvus store runs now, when not where the index was built
 
     @classmethod
-    def open(cls, index_folder: Path, embedder: Embedder | None = None) -> ServiceState:
+    def open(cls, index_folder: Path, embedder: Embedder | None = None, store_uri: str | None = None) -> ServiceState:
         settings = Settings()
+        store_uri = store_uri or settings.milvus_uri
         if embedder is None:
             embedder = embedder_for_model_id(Manifest.read(index_folder).model)
         serving = serving_embedder(embedder, settings)
         set_search_threads(settings.search_threads)
-        index = Index.load(index_folder, expected_model=serving.model_id)
+        index = Index.load(index_folder, expected_model=serving.model_id, store_uri=store_uri)
         searcher = Searcher(index, serving)
-        return cls(index, serving, searcher, Answerer(searcher))
+        return cls(index, serving, searcher, Answerer(searcher), store_uri)
