@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,6 +18,9 @@ from indexer.index import IndexLoadError
 from indexer.lock import IndexBusy, IndexWriteError
 from indexer.read import ReadError
 from indexer.stores.faiss_store import StoreError
+
+if TYPE_CHECKING:  # the service loads lazily: `isnad index` never imports it
+    from service.state import ServiceState
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOMAIN_ERRORS = (IndexLoadError, IndexBusy, IndexWriteError, ReadError, StoreError, EmbedderError, ValueError, OSError)
@@ -216,7 +219,7 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
         click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
 
 
-def _open_state(index_path: Path) -> Any:
+def _open_state(index_path: Path) -> ServiceState:
     """The service's state over INDEX, configured by the ISNAD_* settings, for one command."""
     from service import ServiceState, Settings
 

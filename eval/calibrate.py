@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import numpy as np
 from eval.datasets import Query, load_beir, load_seed
 from eval.metrics import contains_answer
 from eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared
-from indexer.embed import Embedder, Role, make_embedder
+from indexer.embed import Embedder, make_embedder
 from indexer.pipeline import make_builder
 from service.answer import Answerer
 from service.answerability import FEATURES, MODEL_DIR, Evidence, features, model_file_stem
@@ -72,9 +71,6 @@ class DiskQueryEmbedder(MemoQueryEmbedder):
             data = np.load(path, allow_pickle=False)
             self._memo.update(zip(data["texts"].tolist(), data["vectors"], strict=True))
         self._saved = len(self._memo)
-
-    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        return super().embed_batch(texts, role)
 
     def save(self) -> None:
         if len(self._memo) == self._saved:

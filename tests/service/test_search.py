@@ -136,3 +136,17 @@ def test_an_index_of_another_model_is_refused(searcher: Searcher, tmp_path: Path
 
     with pytest.raises(ValueError, match="fake:hash"):
         Searcher(searcher.index, OtherModel())
+
+
+def test_the_query_analysis_the_searcher_uses(searcher: Searcher) -> None:
+    arabic = searcher.search("ماذا تقرر في الجولة الرابعة؟", 3).analyzed
+    assert arabic is not None and arabic.lang == "ar" and arabic.round == 4 and arabic.bridge_terms == ()
+    english = searcher.search("What did round 4 decide about de-escalation zones?", 3).analyzed
+    assert english is not None and english.lang == "en" and english.round == 4
+    assert "4" in english.terms and {"خفض", "تصعيد"} <= set(english.bridge_terms)
+    # without the hand lexicon (and the bridge) an English question reaches no Arabic term: BM25 at its floor
+    bare = searcher.with_config(replace(PLAIN, lexicon=False, induced=False, names=False, dates=False))
+    response = bare.search("de-escalation zones", MAX_K)
+    assert response.analyzed is not None and response.analyzed.bridge_terms == ()
+    assert response.analyzed.bridge_coverage == 0.0
+    assert all(r.lexical_score is None and r.score == round(r.dense_score or 0.0, 6) for r in response.results)
