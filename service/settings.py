@@ -1,8 +1,11 @@
-"""One settings object for the service, read from ISNAD_* environment variables."""
+"""One settings object for the service, read from ISNAD_* environment variables.
+
+Built once at the edge (`isnad serve`, `isnad search`, `isnad ask`) and passed down to the state and the app;
+where a caller passes none they build their own from the same variables. The command line's own options
+(--index, --host, --port, --backend, --model) read their ISNAD_* variables through click, in cli/main.py.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,9 +14,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ISNAD_", extra="ignore")
 
-    index: Path = Path("index")
-    host: str = "127.0.0.1"
-    port: int = 8000
     # One OpenMP thread per search: requests already run in parallel, and on a busy 2-core machine faiss's
     # 2-thread search of one query measured 4x slower (88 vs 23 ms at 100k) than 1 thread.
     search_threads: int = 1
