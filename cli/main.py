@@ -89,8 +89,8 @@ def cli(verbose: bool) -> None:
 @click.option("--prune-api-documents", is_flag=True,
               help="drop documents added through the API (POST /documents); by default they are kept")
 @click.option("--rebuild", is_flag=True, help="re-embed everything instead of reusing the index's vectors")
-@click.option("--lock-timeout", type=click.FloatRange(0), default=None,
-              help="seconds to wait for another writer of INDEX (env ISNAD_LOCK_TIMEOUT, default 30)")
+@click.option("--lock-timeout", envvar="ISNAD_LOCK_TIMEOUT", type=click.FloatRange(0), default=None,
+              help="seconds to wait for another writer of INDEX (default 30)")
 @domain_errors
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
               embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str,
@@ -100,11 +100,13 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
     Documents added through the API are kept unless --prune-api-documents; a file with the same doc_id
     replaces one. A damaged index is named and rebuilt from its last intact generation (or use --rebuild).
     """
+    from indexer import phases
     from indexer.embed import E5Embedder, make_embedder
     from indexer.parallel_embed import ParallelE5Embedder
     from indexer.pipeline import make_builder
     from indexer.stores import store_factory
 
+    phases.pause_at(os.environ.get(phases.PAUSE_AT_ENV), os.environ.get(phases.MARKER_ENV))  # crash tests only
     factory = store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
     embedder = make_embedder(backend, model)
     if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:

@@ -57,7 +57,6 @@ MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
 EMBED_BATCH = 32
-VERIFY_ENV = "ISNAD_VERIFY_CHECKSUMS"
 
 
 class IndexLoadError(RuntimeError):
@@ -139,7 +138,8 @@ class Index:
         return self.documents.hashes()
 
     @classmethod
-    def load(cls, folder: str | Path, expected_model: str | None = None, store_uri: str | None = None) -> Index:
+    def load(cls, folder: str | Path, expected_model: str | None = None, store_uri: str | None = None,
+             verify_checksums: bool = True) -> Index:
         """Load the manifest's generation; if it is damaged, the previous one (logged, `damaged` says why).
 
         `store_uri`: where a server-backed store (Milvus) runs now, overriding the uri saved with the index.
@@ -150,13 +150,13 @@ class Index:
             raise IndexLoadError(f"index at {folder} was built with model {manifest.model!r}, but the embedder "
                               f"is {expected_model!r}; use that model or rebuild the index")
         try:
-            return cls._load_generation(folder, manifest, store_uri)
+            return cls._load_generation(folder, manifest, store_uri, verify_checksums)
         except IndexLoadError as exc:
             previous = manifest.previous_manifest()
             if previous is None or previous.model != manifest.model:
                 raise
             try:
-                index = cls._load_generation(folder, previous, store_uri)
+                index = cls._load_generation(folder, previous, store_uri, verify_checksums)
             except IndexLoadError:
                 raise exc from None
             log.warning("%s; loaded the previous generation %s instead (writes since then are missing: run "
@@ -165,13 +165,14 @@ class Index:
             return index
 
     @classmethod
-    def _load_generation(cls, folder: Path, manifest: Manifest, store_uri: str | None) -> Index:
+    def _load_generation(cls, folder: Path, manifest: Manifest, store_uri: str | None,
+                         verify_checksums: bool = True) -> Index:
         data = folder / manifest.data
         if not data.is_dir():
             raise IndexLoadError(f"index at {folder} is incomplete: data folder {manifest.data} is missing")
         pin = pin_generation(data)  # cleanup by a concurrent writer skips a pinned generation
         try:
-            index = cls._load_data(folder, data, manifest, store_uri)
+            index = cls._load_data(folder, data, manifest, store_uri, verify_checksums)
         except BaseException:
             if pin is not None:
                 os.close(pin)
@@ -181,8 +182,9 @@ class Index:
         return index
 
     @classmethod
-    def _load_data(cls, folder: Path, data: Path, manifest: Manifest, store_uri: str | None) -> Index:
-        verify_files(data, manifest.files)
+    def _load_data(cls, folder: Path, data: Path, manifest: Manifest, store_uri: str | None,
+                   verify_checksums: bool = True) -> Index:
+        verify_files(data, manifest.files, verify_checksums)
         try:
             chunks = load_tables(data, DOCUMENTS_FILE, CHUNKS_FILE)
         except TableError as exc:
@@ -209,13 +211,13 @@ def file_digest(path: Path) -> dict[str, Any]:
     return {"bytes": path.stat().st_size, "sha256": digest}
 
 
-def verify_files(data: Path, files: dict[str, dict[str, Any]]) -> None:
+def verify_files(data: Path, files: dict[str, dict[str, Any]], checksums: bool = True) -> None:
     """Raise IndexLoadError naming the first data file that is missing or differs from its manifest record.
 
     Hashing reads every byte (~0.7 GB/s on the 2-core dev box: +0.3 s at 100k chunks, ~+2.6 s at 1M);
-    ISNAD_VERIFY_CHECKSUMS=0 checks sizes only (still catches truncation), for very large indexes.
+    `checksums=False` (the service's ISNAD_VERIFY_CHECKSUMS=0) checks sizes only (still catches truncation), for
+    very large indexes.
     """
-    full = os.environ.get(VERIFY_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
     for name, expected in files.items():
         path = data / name
         if name == COLUMNS_FILE and not path.exists():
@@ -226,7 +228,7 @@ def verify_files(data: Path, files: dict[str, dict[str, Any]]) -> None:
         if size != expected.get("bytes"):
             raise IndexLoadError(f"index file {path} is damaged ({size} bytes, {expected.get('bytes')} when "
                                  f"written); rebuild with isnad index --rebuild")
-        if full and file_digest(path)["sha256"] != expected.get("sha256"):
+        if checksums and file_digest(path)["sha256"] != expected.get("sha256"):
             raise IndexLoadError(f"index file {path} is damaged (checksum differs from the manifest); rebuild "
                                  f"with isnad index --rebuild")
 

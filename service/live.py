@@ -37,19 +37,23 @@ class LiveIndex:
         return state
 
     @property
+    def _lock_timeout(self) -> float:
+        return float(self._holder.settings.lock_timeout)
+
+    @property
     def folder(self) -> Path:
         return self.current.index.folder
 
     def reload(self) -> ServiceState:
         # The folder's writer lock (indexer/lock.py): never read a folder while `isnad index` cleans it up
-        with self.lock, writer_lock(self.folder, purpose="reload", readonly_ok=True):
+        with self.lock, writer_lock(self.folder, self._lock_timeout, purpose="reload", readonly_ok=True):
             return self._swap()
 
     def write(self, add: Sequence[RawDocument] = (), delete: Sequence[str] = (), job: Job | None = None) -> BuildReport:
         """Raises IndexBusy (another writer holds the folder) or IndexWriteError (disk refused the write).
 
         `job` (service/writes.py) counts progress and can stop the write between embedding batches."""
-        with self.lock, writer_lock(self.folder, purpose="API write"):
+        with self.lock, writer_lock(self.folder, self._lock_timeout, purpose="API write"):
             embedder = self.current.embedder
             builder = make_builder(ProgressEmbedder(embedder, job) if job else embedder, progress=False)
             report = apply_changes(self.folder, builder, add, delete)

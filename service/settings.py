@@ -7,7 +7,7 @@ where a caller passes none they build their own from the same variables. The com
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     search_threads: int = 1
     # A Milvus-backed index's server, when it runs elsewhere than where the index was built (ISNAD_MILVUS_URI)
     milvus_uri: str | None = None
+    # Hash every data file of the index on load (~0.7 GB/s); false checks sizes only, for very large indexes.
+    verify_checksums: bool = True
+    # Seconds an API write or a reload waits for another writer of the index folder (`isnad index`) before 503.
+    lock_timeout: float = Field(30.0, ge=0)
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
     query_cache_size: int = 8192
     # How long the embedding thread waits for more queries after the first; 0 takes only those already

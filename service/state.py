@@ -35,7 +35,8 @@ def open_searcher(index_folder: Path, embedder: Embedder | None = None, config: 
         embedder = embedder_for_model_id(Manifest.read(index_folder).model)
     serving = serving_embedder(embedder, settings)
     set_search_threads(settings.search_threads)
-    index = Index.load(index_folder, expected_model=serving.model_id, store_uri=settings.milvus_uri)
+    index = Index.load(index_folder, expected_model=serving.model_id, store_uri=settings.milvus_uri,
+                       verify_checksums=settings.verify_checksums)
     return Searcher(index, serving, config=config)
 
 

@@ -89,3 +89,15 @@ def test_the_rule_itself_catches_an_upward_import(tmp_path: Path) -> None:
     found = imports(bad, "indexer.stores.bad")
     assert [(t, s) for t, s, _ in found] == [("service.search", "Searcher"), ("indexer.text.lexicon", "_words")]
     assert layer("service.search")[0] > layer("indexer.stores.bad")[0]
+
+
+BELOW_THE_EDGE = ("indexer", "service", "eval")  # configuration reaches them as arguments and Settings
+
+
+@pytest.mark.parametrize("module", sorted(m for m in ALL if m.split(".")[0] in BELOW_THE_EDGE))
+def test_no_environment_below_the_edge(module: str) -> None:
+    tree = ast.parse(ALL[module].read_text(encoding="utf-8"))
+    uses = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name) and node.value.id == "os"
+            and node.attr in ("environ", "getenv", "putenv", "unsetenv")]
+    assert not uses, f"{module} reads or writes the environment on lines {uses}: take it from Settings or an argument"
