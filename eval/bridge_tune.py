@@ -13,14 +13,14 @@ from dataclasses import replace
 
 from eval.datasets import load_beir
 from eval.metrics import evaluate_retrieval
-from eval.run import CACHE, DATA, MemoQueryEmbedder, _cache_folder, _retriever
+from eval.run import CACHE, DATA, MemoQueryEmbedder, cache_folder, retriever
 from eval.splits import split_benchmark
 from indexer.embed import make_embedder
 from indexer.pipeline import make_builder
 from indexer.text import induced
 from indexer.text.induced import english_content_words
 from service.search import ABLATIONS, SearchConfig
-from service.state import ServiceState
+from service.state import open_searcher
 
 
 def main(grid: bool, min_df: int | None = None) -> None:
@@ -28,20 +28,20 @@ def main(grid: bool, min_df: int | None = None) -> None:
         induced.MIN_DF = min_df
     embedder = MemoQueryEmbedder(make_embedder())
     bench = load_beir(DATA / "xquad_en2ar", "en", "xquad_en2ar/en")
-    folder = _cache_folder(bench, embedder)
+    folder = cache_folder(bench, embedder)
     make_builder(embedder, progress=False).run(bench.documents, folder)
-    state = ServiceState.open(folder, embedder)
+    searcher = open_searcher(folder, embedder)
     words = list(dict.fromkeys(w for q in bench.queries for w in english_content_words(q.text)))
     embedder.warm([q.text for q in bench.queries] + words, CACHE / "query-vectors.npz")
     started = time.perf_counter()
-    state.searcher.prepare_bridges([q.text for q in bench.queries])
+    searcher.prepare_bridges([q.text for q in bench.queries])
     print(f"bridge prepared in {time.perf_counter() - started:.1f}s")
     parts = {p: split_benchmark(bench, p) for p in ("train", "test")}
     print({p: len(b.queries) for p, b in parts.items()})
 
     def score(cfg: SearchConfig, part: str) -> float:
         b = parts[part] if part != "all" else bench
-        return evaluate_retrieval(b, _retriever(state.searcher.with_config(cfg))).metrics["ndcg@10"]
+        return evaluate_retrieval(b, retriever(searcher.with_config(cfg))).metrics["ndcg@10"]
 
     if grid:
         best = ABLATIONS["full"]

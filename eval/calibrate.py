@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,13 +26,13 @@ import numpy as np
 
 from eval.datasets import Query, load_beir, load_seed
 from eval.metrics import contains_answer
-from eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder
-from indexer.embed import Embedder, Role, make_embedder
+from eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared
+from indexer.embed import Embedder, make_embedder
 from indexer.pipeline import make_builder
 from service.answer import Answerer
 from service.answerability import FEATURES, MODEL_DIR, Evidence, features, model_file_stem
 from service.search import Searcher, SearchResponse
-from service.state import ServiceState
+from service.state import open_searcher
 
 SALT = "isnad-answerability-split-v1"
 TRAIN_SHARE = 0.7
@@ -73,9 +72,6 @@ class DiskQueryEmbedder(MemoQueryEmbedder):
             self._memo.update(zip(data["texts"].tolist(), data["vectors"], strict=True))
         self._saved = len(self._memo)
 
-    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        return super().embed_batch(texts, role)
-
     def save(self) -> None:
         if len(self._memo) == self._saved:
             return
@@ -105,24 +101,22 @@ class Example:
 class Corpora:
     """The two indexes calibration and the answer protocols ask, and the XQuAD questions."""
 
-    xquad: ServiceState
-    sample: ServiceState
+    xquad: Searcher
+    sample: Searcher
     queries: tuple[Query, ...]
     article_of: dict[str, str]  # XQuAD doc id -> article title
 
 
 def open_corpora(embedder: Embedder) -> Corpora:
-    from eval.run import _cache_folder  # the eval's index cache: built once, shared with `make eval`
-
     xq = load_beir(DATA / "xquad_en2ar", "all", "xquad_en2ar")
     seed = load_seed(DATA / "seed_qa.dev.jsonl", ROOT / "data" / "astana")
-    states = []
+    searchers = []
     for bench in (xq, seed):
-        folder = _cache_folder(bench, embedder)
+        folder = cache_folder(bench, embedder)
         make_builder(embedder, progress=False).run(bench.documents, folder)
-        states.append(ServiceState.open(folder, embedder))
+        searchers.append(open_searcher(folder, embedder))
     article_of = {d.doc_id: d.title or d.doc_id for d in xq.documents}
-    return Corpora(states[0], states[1], xq.queries, article_of)
+    return Corpora(searchers[0], searchers[1], xq.queries, article_of)
 
 
 def background_vectors(corpora: Corpora, embedder: Embedder) -> np.ndarray:
@@ -144,8 +138,8 @@ def without_doc(searcher: Searcher, question: str, doc_id: str, k: int = 5) -> S
 
 
 def collect(corpora: Corpora, background: np.ndarray) -> list[Example]:
-    on = Answerer(corpora.xquad.searcher, model=False)
-    off = Answerer(corpora.sample.searcher, model=False)
+    on = Answerer(corpora.xquad, model=False)
+    off = Answerer(corpora.sample, model=False)
     out: list[Example] = []
     for q in corpora.queries:
         gold = next(iter(q.relevant_docs))
@@ -345,8 +339,9 @@ def reliability_plot(p: np.ndarray, y: np.ndarray, path: Path, title: str) -> No
     plt.close(fig)
 
 
-def calibrate(out_dir: Path, model_dir: Path = MODEL_DIR, target: dict[str, float] = TARGET_PRECISION) -> dict:
-    embedder = cached_embedder()
+def calibrate(out_dir: Path, model_dir: Path = MODEL_DIR, target: dict[str, float] = TARGET_PRECISION,
+              inner: Embedder | None = None) -> dict:
+    embedder = cached_embedder(inner)
     corpora = open_corpora(embedder)
     background = background_vectors(corpora, embedder.inner)
     examples = collect(corpora, background)

@@ -26,6 +26,7 @@ from eval.calibrate import Corpora, cached_embedder, open_corpora, split_of
 from eval.datasets import load_squad
 from eval.metrics import contains_answer
 from eval.run import SHARED
+from indexer.embed import Embedder
 from service.answer import Answerer
 from service.answerability import MODEL_DIR, model_file_stem
 
@@ -124,11 +125,11 @@ def calibration(model_id: str) -> dict | None:
             "ece_by_lang": {lang: m["report"]["test_ece"] for lang, m in spec["langs"].items()}}
 
 
-def run_protocols(out_dir: Path, heldout: bool = True) -> dict:
-    embedder = cached_embedder()
+def run_protocols(out_dir: Path, heldout: bool = True, inner: Embedder | None = None) -> dict:
+    embedder = cached_embedder(inner)
     corpora = open_corpora(embedder)
-    sample = Answerer(corpora.sample.searcher)
-    xquad = Answerer(corpora.xquad.searcher)
+    sample = Answerer(corpora.sample)
+    xquad = Answerer(corpora.xquad)
     figures: dict = {"off_corpus": off_corpus(corpora, sample), "on_corpus": on_corpus(corpora, xquad)}
     if heldout:
         figures["heldout_off_corpus"] = heldout_off_corpus(sample)

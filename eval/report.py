@@ -13,17 +13,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-import arabic_reshaper
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
 from eval.metrics import EvalResult, K
-
-try:  # python-bidi >= 0.5 exports it at top level; older versions only from bidi.algorithm
-    from bidi import get_display
-except ImportError:  # pragma: no cover
-    from bidi.algorithm import get_display
+from indexer.text.script import has_arabic, shape
 
 KEY_METRICS = (
     "recall@1",
@@ -40,7 +35,6 @@ KEY_METRICS = (
     "bridge_coverage",
 )
 REGRESSION_TOLERANCE = 0.005  # primary-metric drop that counts as a regression, not noise
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -55,11 +49,6 @@ def _fmt(key: str, value: float | None) -> str:
     if key.startswith("n_") or key.endswith("/n_queries") or key.endswith("false_abstentions"):
         return str(int(value))
     return f"{value:.3f}"
-
-
-def reshape_rtl(text: str) -> str:
-    """Logical-order Arabic to joined presentation forms in visual order, for renderers without shaping."""
-    return get_display(arabic_reshaper.reshape(text))
 
 
 @lru_cache(maxsize=1)
@@ -82,9 +71,7 @@ def shape_for_display(text: str, max_chars: int = 90) -> str:
     """Text ready for a matplotlib text artist: truncated on the logical text, then reshaped if needed."""
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
-    if not _ARABIC.search(text) or native_text_shaping():
-        return text
-    return reshape_rtl(text)
+    return text if native_text_shaping() else shape(text)
 
 
 def _columns(results: Mapping[str, EvalResult]) -> list[str]:
@@ -177,7 +164,7 @@ def plot_failed_questions(path: str | Path, result: EvalResult, max_items: int =
         _line(fig, y - step * 0.33, d.question, fontsize=9.5)
         gold = " / ".join(d.expected[:2])
         if gold:
-            _line(fig, y - step * 0.63, "gold: " + gold if not _ARABIC.search(gold) else gold, 8, "darkgreen")
+            _line(fig, y - step * 0.63, "gold: " + gold if not has_arabic(gold) else gold, 8, "darkgreen")
     if len(failed) > len(shown):
         fig.text(0.01, 0.005, f"… and {len(failed) - len(shown)} more", fontsize=8, va="bottom")
     return _save(fig, path)
@@ -189,7 +176,7 @@ def _failed_title(result: EvalResult) -> str:
 
 def _line(fig: Figure, y: float, text: str, fontsize: float, color: str = "black") -> None:
     # Arabic lines are right-aligned, as a reader of Arabic expects them.
-    arabic = bool(_ARABIC.search(text))
+    arabic = has_arabic(text)
     x, ha = (0.99, "right") if arabic else (0.03, "left")
     fig.text(x, y, shape_for_display(text, 110), fontsize=fontsize, color=color, ha=ha, va="top")
 

@@ -20,10 +20,11 @@ from eval.report import write_report
 from indexer.embed import E5Embedder, Embedder, Role, make_embedder
 from indexer.pipeline import make_builder
 from indexer.text.induced import english_content_words
-from indexer.text.query import analyze, query_language
+from indexer.text.query import analyze
+from indexer.text.script import query_language
 from service.answer import Answerer
 from service.search import ABLATIONS, Searcher
-from service.state import ServiceState
+from service.state import open_searcher
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "eval"
@@ -89,7 +90,7 @@ def default_suites(heldout: bool = False) -> list[Suite]:
     return suites
 
 
-def _cache_folder(benchmark: Benchmark, embedder: Embedder, cache: Path = CACHE) -> Path:
+def cache_folder(benchmark: Benchmark, embedder: Embedder, cache: Path = CACHE) -> Path:
     digest = hashlib.sha256(embedder.model_id.encode())
     for d in benchmark.documents:
         digest.update(d.doc_id.encode())
@@ -98,33 +99,33 @@ def _cache_folder(benchmark: Benchmark, embedder: Embedder, cache: Path = CACHE)
 
 def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers: bool,
               cache: Path = CACHE) -> dict[str, EvalResult]:
-    folder = _cache_folder(suite.benchmarks[0], embedder, cache)
+    folder = cache_folder(suite.benchmarks[0], embedder, cache)
     started = time.perf_counter()
     report = make_builder(embedder, progress=True).run(suite.benchmarks[0].documents, folder)
     print(f"[{suite.name}] index: {report.chunks} chunks, embedded {report.embedded_chunks} "
           f"in {time.perf_counter() - started:.1f}s ({folder})")
-    state = ServiceState.open(folder, embedder)
+    searcher = open_searcher(folder, embedder)
     index_s = time.perf_counter() - started
     started = time.perf_counter()
-    state.searcher.prepare_bridges()  # the bridge's share of indexing: the archive's vocabulary, embedded once
+    searcher.prepare_bridges()  # the bridge's share of indexing: the archive's vocabulary, embedded once
     print(f"[{suite.name}] bridge: {time.perf_counter() - started:.1f}s (index {index_s:.1f}s)")
     questions = [q.text for b in suite.benchmarks for q in b.queries]
     if isinstance(embedder, MemoQueryEmbedder):  # questions and their English words (the bridge's)
         words = [w for q in questions if query_language(q) == "en" for w in english_content_words(q)]
         embedder.warm(questions + list(dict.fromkeys(words)), cache / "query-vectors.npz")
-    state.searcher.prepare_bridges(questions)  # their English words, batched (the service embeds per query)
+    searcher.prepare_bridges(questions)  # their English words, batched (the service embeds per query)
     results: dict[str, EvalResult] = {}
     for config_name in configs:
-        searcher = state.searcher.with_config(ABLATIONS[config_name])
-        retrieve = _retriever(searcher)
+        ablation = searcher.with_config(ABLATIONS[config_name])
+        retrieve = retriever(ablation)
         for bench in suite.benchmarks:
             key = f"{bench.name} | {config_name}{_model_tag(embedder)}"
             results[key] = evaluate_retrieval(bench, retrieve)
             if "en" in bench.langs:
-                results[key] = _with_coverage(results[key], bench, searcher)
+                results[key] = _with_coverage(results[key], bench, ablation)
             print(f"  {key}: " + _summary(results[key]))
     if answers and any(q.answers or q.unanswerable for b in suite.benchmarks for q in b.queries):
-        ask = _asker(Answerer(state.searcher))
+        ask = _asker(Answerer(searcher))
         for bench in suite.benchmarks:
             key = f"{bench.name} | answers{_model_tag(embedder)}"
             results[key] = evaluate_answers(bench, ask)
@@ -145,7 +146,7 @@ def _model_tag(embedder: Embedder) -> str:
     return "" if embedder.model_id == E5Embedder.model_id else f" @{embedder.model_id}"
 
 
-def _retriever(searcher: Searcher) -> Callable[[str], list[RetrievedPassage]]:
+def retriever(searcher: Searcher) -> Callable[[str], list[RetrievedPassage]]:
     def retrieve(q: str) -> list[RetrievedPassage]:
         return [RetrievedPassage(r.chunk.doc_id, r.chunk.text) for r in searcher.search(q, RETRIEVE_K).results]
 
@@ -166,8 +167,11 @@ def _summary(result: EvalResult) -> str:
 
 
 def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bool = True,
-        out_dir: Path = RESULTS / "latest", suites: Sequence[str] | None = None) -> dict[str, EvalResult]:
-    embedder = MemoQueryEmbedder(make_embedder())
+        out_dir: Path = RESULTS / "latest", suites: Sequence[str] | None = None,
+        embedder: Embedder | None = None) -> dict[str, EvalResult]:
+    """Every chosen suite and configuration with `embedder` (default: the default model); reports to `out_dir`."""
+    inner = embedder or make_embedder()
+    embedder = MemoQueryEmbedder(inner)
     configs = list(configs or ABLATIONS)
     unknown = [c for c in configs if c not in ABLATIONS]
     if unknown:
@@ -182,7 +186,7 @@ def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bo
         # issue 9's answerability protocols (off-corpus, on-corpus, held-out off-corpus, calibration)
         from eval.protocols import protocols_markdown, run_protocols
 
-        figures = run_protocols(out_dir, heldout=heldout)
+        figures = run_protocols(out_dir, heldout=heldout, inner=inner)
         print(protocols_markdown(figures))
     summary = write_report(out_dir, results, history_path=RESULTS / "history.jsonl")
     # results.json holds every query's details (megabytes, not committed); summary.json is the figures.

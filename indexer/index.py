@@ -33,16 +33,14 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer import phases
-from indexer.chunk import Chunker, sentence_spans
+from indexer.chunk import Chunker
 from indexer.clean import Cleaner
 from indexer.embed import Embedder
 from indexer.lock import pin_generation, unpinned, write_failure, writer_lock
 from indexer.read import FolderReader, Skipped
-from indexer.stores.faiss_store import FaissStore, StoreError, VectorStore
-from indexer.stores.lexical import LexicalIndex
+from indexer.stores import FaissStoreFactory, LexicalIndex, StoreError, StoreFactory, VectorStore, store_class
 from indexer.tables import (
     COLUMNS_FILE,
-    ChunksByKey,
     ChunkTable,
     DocumentTable,
     TableError,
@@ -50,7 +48,7 @@ from indexer.tables import (
     save_columns,
     write_documents,
 )
-from indexer.types import Chunk, Document, RawDocument
+from indexer.types import Chunk, Document, RawDocument, passage_text
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +57,10 @@ MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
 EMBED_BATCH = 32
-VERIFY_ENV = "ISNAD_VERIFY_CHECKSUMS"
 
 
 class IndexLoadError(RuntimeError):
     """The index folder is missing, incompatible or corrupt. The message says what to do."""
-
-
-def store_class(name: str) -> type[VectorStore]:
-    """The `VectorStore` a manifest's `store` names; Milvus is imported only when used."""
-    if name == "faiss":
-        return FaissStore
-    if name == "milvus":
-        from indexer.stores.milvus_store import MilvusStore
-
-        return MilvusStore
-    raise IndexLoadError(f"unknown vector store {name!r} in the manifest; rebuild the index with isnad index")
-
-
 
 
 @dataclass(frozen=True)
@@ -147,10 +131,6 @@ class Index:
     store: VectorStore
     lexical: LexicalIndex | None = None  # BM25 rows are positions in `chunks`
     damaged: str | None = None  # set when the manifest's generation was damaged and this is the previous one
-    chunk_by_key: ChunksByKey = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.chunk_by_key = ChunksByKey(self.chunks)
 
     @cached_property
     def document_hashes(self) -> dict[str, str]:
@@ -158,21 +138,25 @@ class Index:
         return self.documents.hashes()
 
     @classmethod
-    def load(cls, folder: str | Path, expected_model: str | None = None) -> Index:
-        """Load the manifest's generation; if it is damaged, the previous one (logged, `damaged` says why)."""
+    def load(cls, folder: str | Path, expected_model: str | None = None, store_uri: str | None = None,
+             verify_checksums: bool = True) -> Index:
+        """Load the manifest's generation; if it is damaged, the previous one (logged, `damaged` says why).
+
+        `store_uri`: where a server-backed store (Milvus) runs now, overriding the uri saved with the index.
+        """
         folder = Path(folder)
         manifest = Manifest.read(folder)
         if expected_model is not None and manifest.model != expected_model:
             raise IndexLoadError(f"index at {folder} was built with model {manifest.model!r}, but the embedder "
                               f"is {expected_model!r}; use that model or rebuild the index")
         try:
-            return cls._load_generation(folder, manifest)
+            return cls._load_generation(folder, manifest, store_uri, verify_checksums)
         except IndexLoadError as exc:
             previous = manifest.previous_manifest()
             if previous is None or previous.model != manifest.model:
                 raise
             try:
-                index = cls._load_generation(folder, previous)
+                index = cls._load_generation(folder, previous, store_uri, verify_checksums)
             except IndexLoadError:
                 raise exc from None
             log.warning("%s; loaded the previous generation %s instead (writes since then are missing: run "
@@ -181,13 +165,14 @@ class Index:
             return index
 
     @classmethod
-    def _load_generation(cls, folder: Path, manifest: Manifest) -> Index:
+    def _load_generation(cls, folder: Path, manifest: Manifest, store_uri: str | None,
+                         verify_checksums: bool = True) -> Index:
         data = folder / manifest.data
         if not data.is_dir():
             raise IndexLoadError(f"index at {folder} is incomplete: data folder {manifest.data} is missing")
         pin = pin_generation(data)  # cleanup by a concurrent writer skips a pinned generation
         try:
-            index = cls._load_data(folder, data, manifest)
+            index = cls._load_data(folder, data, manifest, store_uri, verify_checksums)
         except BaseException:
             if pin is not None:
                 os.close(pin)
@@ -197,15 +182,16 @@ class Index:
         return index
 
     @classmethod
-    def _load_data(cls, folder: Path, data: Path, manifest: Manifest) -> Index:
-        verify_files(data, manifest.files)
+    def _load_data(cls, folder: Path, data: Path, manifest: Manifest, store_uri: str | None,
+                   verify_checksums: bool = True) -> Index:
+        verify_files(data, manifest.files, verify_checksums)
         try:
             chunks = load_tables(data, DOCUMENTS_FILE, CHUNKS_FILE)
         except TableError as exc:
             raise IndexLoadError(f"index at {folder} is unreadable ({exc}); rebuild it with isnad index") from exc
         documents = chunks.documents
         try:
-            store = store_class(manifest.store).load(data)
+            store = store_class(manifest.store).load(data, uri=store_uri)
         except StoreError as exc:
             raise IndexLoadError(f"index at {folder} is unreadable ({exc}); rebuild it with isnad index") from exc
         if store.dim != manifest.dim:
@@ -213,8 +199,7 @@ class Index:
         if not (len(chunks) == store.count() == manifest.chunks and len(documents) == manifest.documents):
             raise IndexLoadError(f"index at {folder} is inconsistent (chunks {len(chunks)}, vectors {store.count()}, "
                               f"manifest {manifest.chunks}); rebuild it with isnad index")
-        keys = getattr(store, "all_keys", None)
-        if keys is not None and not np.array_equal(keys(), chunks.by_key.sorted_keys):
+        if not np.array_equal(store.all_keys(), chunks.by_key.sorted_keys):
             raise IndexLoadError(f"index at {folder} is inconsistent (chunk keys differ from the vector store's); "
                                  f"rebuild it with isnad index")
         return cls(folder, manifest, documents, chunks, store, _load_lexical(data, chunks))
@@ -226,13 +211,13 @@ def file_digest(path: Path) -> dict[str, Any]:
     return {"bytes": path.stat().st_size, "sha256": digest}
 
 
-def verify_files(data: Path, files: dict[str, dict[str, Any]]) -> None:
+def verify_files(data: Path, files: dict[str, dict[str, Any]], checksums: bool = True) -> None:
     """Raise IndexLoadError naming the first data file that is missing or differs from its manifest record.
 
     Hashing reads every byte (~0.7 GB/s on the 2-core dev box: +0.3 s at 100k chunks, ~+2.6 s at 1M);
-    ISNAD_VERIFY_CHECKSUMS=0 checks sizes only (still catches truncation), for very large indexes.
+    `checksums=False` (the service's ISNAD_VERIFY_CHECKSUMS=0) checks sizes only (still catches truncation), for
+    very large indexes.
     """
-    full = os.environ.get(VERIFY_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
     for name, expected in files.items():
         path = data / name
         if name == COLUMNS_FILE and not path.exists():
@@ -243,7 +228,7 @@ def verify_files(data: Path, files: dict[str, dict[str, Any]]) -> None:
         if size != expected.get("bytes"):
             raise IndexLoadError(f"index file {path} is damaged ({size} bytes, {expected.get('bytes')} when "
                                  f"written); rebuild with isnad index --rebuild")
-        if full and file_digest(path)["sha256"] != expected.get("sha256"):
+        if checksums and file_digest(path)["sha256"] != expected.get("sha256"):
             raise IndexLoadError(f"index file {path} is damaged (checksum differs from the manifest); rebuild "
                                  f"with isnad index --rebuild")
 
@@ -267,15 +252,15 @@ class IndexBuilder:
 
     def __init__(self, embedder: Embedder, chunker: Chunker | None = None, cleaner: Cleaner | None = None,
                  progress: bool = True, enrich: Callable[[Sequence[Chunk]], Sequence[Chunk]] | None = None,
-                 enrich_version: str = "", store_factory: Callable[[int], VectorStore] | None = None) -> None:
+                 enrich_version: str = "", store_factory: StoreFactory | None = None) -> None:
         self.embedder = embedder
         self.chunker = chunker or Chunker()
         self.cleaner = cleaner or Cleaner()
         self.progress = progress
         self.enrich = enrich
         # A fresh store of a given dim for from-scratch builds; its `name` goes into the manifest
-        self.store_factory: Callable[[int], VectorStore] = store_factory or FaissStore
-        self.store_name = str(getattr(self.store_factory, "name", "faiss"))
+        self.store_factory: StoreFactory = store_factory or FaissStoreFactory()
+        self.store_name = self.store_factory.name
         # Recorded in the manifest: changing chunking or enrichment forces a full rebuild.
         self.params: dict[str, int | str] = {**self.chunker.params, "enrich": enrich_version}
 
@@ -368,7 +353,7 @@ class IndexBuilder:
 
     def _compatible(self, previous: Index, folder: Path) -> Index | None:
         same = previous.manifest.model == self.embedder.model_id and previous.manifest.chunking == self.params
-        reusable = getattr(self.store_factory, "same_target", lambda _store: True)(previous.store)
+        reusable = self.store_factory.same_target(previous.store)
         if same and not (previous.manifest.store == self.store_name and reusable):
             log.warning("rebuilding %s from scratch: the vector store changed", folder)
             return None
@@ -397,26 +382,6 @@ class IndexBuilder:
             bar.close()
 
 
-def passage_text(chunk: Chunk) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its headline gives a paragraph the context it lacks."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
-
-
-def chunk_contexts(chunks: Sequence[Chunk]) -> list[str]:
-    """Each chunk's text after the last sentence of its predecessor in the same document.
-
-    Used to tag rounds ("ووقع الوثيقة…" names no round; the sentence before it does), not for ranking: a
-    chunk that carried its neighbour's sentence would outrank the neighbour for what that sentence says.
-    """
-    texts = []
-    for i, chunk in enumerate(chunks):
-        before = chunks[i - 1] if i else None
-        context = ""
-        if before is not None and before.doc_id == chunk.doc_id:
-            spans = sentence_spans(before.text)
-            context = before.text[spans[-1][0] : spans[-1][1]] if spans else ""
-        texts.append("\n".join(part for part in (chunk.title, context, chunk.text) if part))
-    return texts
 
 
 def write_index(folder: Path, manifest: Manifest, documents: Sequence[Document], hashes: dict[str, str],

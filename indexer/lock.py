@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_FILE = ".writer.lock"
-TIMEOUT_ENV = "ISNAD_LOCK_TIMEOUT"
 DEFAULT_TIMEOUT = 30.0  # seconds a writer waits for another one before giving up
 RETRY_AFTER = 5  # seconds suggested to clients that got IndexBusy
 _POLL = 0.05
@@ -42,13 +41,6 @@ class IndexBusy(RuntimeError):
 
 class IndexWriteError(RuntimeError):
     """Writing the index failed (full disk, read-only folder, ...); the previous index is intact."""
-
-
-def default_timeout() -> float:
-    try:
-        return max(0.0, float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT)))
-    except ValueError:
-        return DEFAULT_TIMEOUT
 
 
 def write_failure(folder: Path, exc: OSError) -> IndexWriteError:
@@ -81,7 +73,7 @@ def writer_lock(folder: str | Path, timeout: float | None = None, purpose: str =
             with _held_guard:
                 _held[key] -= 1
         return
-    timeout = default_timeout() if timeout is None else timeout
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable
 from pathlib import Path
 
 from indexer.chunk import Chunker
 from indexer.embed import Embedder
-from indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest, chunk_contexts
-from indexer.stores.faiss_store import VectorStore
+from indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest
+from indexer.stores import StoreFactory
 from indexer.tables import load_tables
 from indexer.text import induced
 from indexer.text.arabic import TOKENIZER_VERSION
 from indexer.text.induced import InducedLexicon, vocabulary_version, vocabulary_with_df
-from indexer.text.rounds import detect_rounds
-from indexer.types import Chunk, RawDocument
+from indexer.text.rounds import ROUNDS_VERSION, tag_rounds
+from indexer.types import RawDocument
 
-ENRICH_VERSION = f"rounds-2/tok-{TOKENIZER_VERSION}"
-
-
-def tag_rounds(chunks: Sequence[Chunk]) -> list[Chunk]:
-    # Headline + previous sentence + text name the round a paragraph often leaves implicit.
-    return [replace(c, rounds=detect_rounds(text)) for c, text in zip(chunks, chunk_contexts(chunks), strict=True)]
+ENRICH_VERSION = f"{ROUNDS_VERSION}/tok-{TOKENIZER_VERSION}"  # in the manifest: a change forces a full rebuild
 
 
 class BridgedBuilder(IndexBuilder):
@@ -50,6 +44,6 @@ def embed_bridge_vocabulary(folder: Path, embedder: Embedder) -> None:
 
 
 def make_builder(embedder: Embedder, progress: bool = True, chunker: Chunker | None = None,
-                 store_factory: Callable[[int], VectorStore] | None = None) -> IndexBuilder:
+                 store_factory: StoreFactory | None = None) -> IndexBuilder:
     return BridgedBuilder(embedder, chunker=chunker, progress=progress, enrich=tag_rounds,
                           enrich_version=ENRICH_VERSION, store_factory=store_factory)

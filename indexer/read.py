@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.text.script import arabic_share
 from indexer.types import RawDocument
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def decode_text(data: bytes) -> tuple[str | None, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if encoding == "cp1256" and not _mostly_arabic(text):
+        if encoding == "cp1256" and arabic_share(text) <= 0.5:
             # cp1256 decodes almost any byte string; only trust it for Arabic-looking text.
             continue
         text = text.replace("\x00", "")
@@ -128,14 +129,6 @@ def _bomless_utf16(data: bytes) -> str | None:
 def _looks_utf16(data: bytes) -> bool:
     zeros = data.count(0)
     return zeros > len(data) // 4
-
-
-def _mostly_arabic(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return False
-    arabic = sum(1 for c in letters if "\u0600" <= c <= "\u06ff")
-    return arabic / len(letters) > 0.5
 
 
 def _control_ratio(text: str) -> float:

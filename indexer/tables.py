@@ -9,7 +9,8 @@ carried its text, every `Document` its full text (~1.6 GB of Arabic), plus two k
 - `ChunkTable` keeps doc row, start, end, ordinal, key and rounds (CSR) per chunk; `table[row]` builds the
   `Chunk` (text = document text[start:end], chunk_id = f"{doc_id}#{ordinal}"). Chunks that do not follow
   that shape (ids, titles or dates differing from their document's) are kept whole in a small dict.
-- `KeyRows` / `ChunksByKey`: key -> row and key -> Chunk lookups over a sorted key array.
+- `KeyRows`: key -> row over a sorted key array (`chunks[chunks.by_key[key]]` is the key's Chunk).
+- `ChunkTable.filters`: the filter kernel (indexer/stores/filters.py) over these columns.
 
 `chunks.npz` (written by `write_index`) holds all columns so a load reads no JSON; without it the columns
 are rebuilt from the JSONL files.
@@ -21,12 +22,13 @@ import json
 import mmap
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
 
+from indexer.stores.filters import FilterColumns
 from indexer.types import Chunk, Document, SearchFilters, chunk_key
 
 COLUMNS_FILE = "chunks.npz"
@@ -74,6 +76,15 @@ class DocumentTable(Mapping[str, Document]):
 
     def row(self, doc_id: str) -> int | None:
         return self._row.get(doc_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return self._ids
+
+    @property
+    def row_of(self) -> Mapping[str, int]:
+        """doc_id -> row (read-only use)."""
+        return self._row
 
     def __getitem__(self, doc_id: str) -> Document:
         return self.at(self._row[doc_id])
@@ -152,26 +163,26 @@ class ChunkTable(Sequence[Chunk]):
     def known_rounds(self) -> set[int]:
         return {int(r) for r in np.unique(self.rval)}
 
+    @cached_property
+    def filters(self) -> FilterColumns:
+        """The filter kernel over these rows: the document columns for regular rows, each odd row as itself."""
+        odd_rows = np.fromiter(self.odd, np.int64, len(self.odd))
+        if not odd_rows.size:
+            return FilterColumns(self.doc, self.documents.pub[self.doc], self.rptr, self.rval,
+                                 self.documents.ids, self.documents.dates, self.documents.row_of)
+        # An odd chunk's doc_id or date may be no document's: those rows get codes of their own
+        plain = np.ones(len(self), dtype=bool)
+        plain[odd_rows] = False
+        regular = FilterColumns(self.doc, self.documents.pub[self.doc], self.rptr, self.rval,
+                                list(self.documents.ids), list(self.documents.dates))
+        extended = regular.take(plain).append([self.odd[int(i)] for i in odd_rows])
+        order = np.empty(len(self), dtype=np.int64)
+        order[np.concatenate([np.flatnonzero(plain), odd_rows])] = np.arange(len(self))
+        return extended.take(order)
+
     def mask(self, filters: SearchFilters) -> np.ndarray:
-        """Rows `filters.accepts`, vectorized (odd rows are checked one by one)."""
-        n = len(self)
-        mask = np.ones(n, dtype=bool)
-        if filters.doc_id is not None:
-            code = self.documents.row(filters.doc_id)
-            mask &= self.doc == (-1 if code is None else code)
-        if filters.round is not None:
-            rows = np.searchsorted(self.rptr, np.flatnonzero(self.rval == filters.round), side="right") - 1
-            in_round = np.zeros(n, dtype=bool)
-            in_round[rows] = True
-            mask &= in_round
-        if filters.published_from is not None or filters.published_to is not None:
-            lo, hi = filters.published_from, filters.published_to
-            ok = np.array([d is not None and (lo is None or d >= lo) and (hi is None or d <= hi)
-                           for d in self.documents.dates], dtype=bool)
-            mask &= ok[self.documents.pub[self.doc]]
-        for i, chunk in self.odd.items():
-            mask[i] = filters.accepts(chunk)
-        return mask
+        """Rows the filters accept (`FilterColumns.mask`), in row order."""
+        return self.filters.mask(filters)
 
 
 class KeyRows(Mapping[int, int]):
@@ -213,25 +224,6 @@ class KeyRows(Mapping[int, int]):
 
     def __len__(self) -> int:
         return len(self._sorted)
-
-
-class ChunksByKey(Mapping[int, Chunk]):
-    """`Index.chunk_by_key`: key -> Chunk."""
-
-    def __init__(self, chunks: ChunkTable) -> None:
-        self._chunks = chunks
-
-    def __getitem__(self, key: int) -> Chunk:
-        return self._chunks[self._chunks.by_key[key]]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._chunks.by_key
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._chunks.keys.tolist())
-
-    def __len__(self) -> int:
-        return len(self._chunks)
 
 
 # --- writing and reading -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -66,6 +66,11 @@ class Chunk:
         return chunk_key(self.chunk_id)
 
 
+def passage_text(chunk: Chunk) -> str:
+    """What gets embedded and BM25-indexed for a chunk: its headline gives a paragraph the context it lacks."""
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
 def chunk_key(chunk_id: str) -> int:
     digest = hashlib.blake2b(chunk_id.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -73,7 +78,7 @@ def chunk_key(chunk_id: str) -> int:
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Optional restrictions on a search. All set fields must hold."""
+    """Optional restrictions on a search. All set fields must hold; the rule is `indexer.stores.filters`."""
 
     round: int | None = None
     doc_id: str | None = None
@@ -81,21 +86,7 @@ class SearchFilters:
     published_to: str | None = None  # inclusive, YYYY-MM-DD
 
     def is_empty(self) -> bool:
-        return all(v is None for v in (self.round, self.doc_id, self.published_from, self.published_to))
-
-    def accepts(self, chunk: Chunk) -> bool:
-        if self.doc_id is not None and chunk.doc_id != self.doc_id:
-            return False
-        if self.round is not None and self.round not in chunk.rounds:
-            return False
-        if self.published_from is not None or self.published_to is not None:
-            if chunk.published is None:
-                return False
-            if self.published_from is not None and chunk.published < self.published_from:
-                return False
-            if self.published_to is not None and chunk.published > self.published_to:
-                return False
-        return True
+        return all(getattr(self, f.name) is None for f in fields(self))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""Measure FaissStore vs MilvusStore (milvus-lite) on synthetic vectors, and Milvus' BM25 on synthetic texts.
+"""Measure FaissStore vs MilvusStore (milvus-lite) on synthetic vectors.
 
-    .venv/bin/python scripts/milvus_vs_faiss.py --sizes 10000 100000 --bm25 20000 [--json out.json]
+    .venv/bin/python scripts/milvus_vs_faiss.py --sizes 10000 100000 [--json out.json]
 
 Vectors are random unit vectors (384 dims, like multilingual-e5-small); chunk metadata cycles through 5 docs x
-rounds 1..20 x 365 dates so filters select ~5%. BM25 texts are random draws from a Zipf vocabulary of 30k
-words, 60 words per chunk. Figures feed docs/scaling.md.
+rounds 1..20 x 365 dates so filters select ~5%. Figures feed docs/scaling.md. (BM25 stays in
+indexer/stores/lexical.py for every store: Milvus' BM25 was measured here once and then removed.)
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.stores.faiss_store import FaissStore
+from indexer.stores import FaissStore, VectorStore
 from indexer.stores.milvus_store import MilvusStore
 from indexer.types import Chunk, SearchFilters
 
@@ -43,18 +44,19 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed_search(store: object, queries: np.ndarray, filters: SearchFilters | None) -> float:
+def timed_search(store: VectorStore, queries: np.ndarray, filters: SearchFilters | None) -> float:
     started = time.perf_counter()
     for q in queries:
-        store.search(q[None, :], 10, filters)  # type: ignore[attr-defined]
+        store.search(q[None, :], 10, filters)
     return (time.perf_counter() - started) / len(queries) * 1000
 
 
 def bench_vectors(n: int, workdir: Path) -> dict[str, object]:
     cs, vs, qs = chunks(n), unit(n, 1), unit(QUERIES, 2)
     out: dict[str, object] = {"n": n}
-    for name, make in [("faiss", lambda: FaissStore(DIM)),
-                       ("milvus", lambda: MilvusStore(DIM, str(workdir / f"m{n}.db"), "bench", lexical=False))]:
+    makers: list[tuple[str, Callable[[], VectorStore]]] = [
+        ("faiss", lambda: FaissStore(DIM)), ("milvus", lambda: MilvusStore(DIM, str(workdir / f"m{n}.db"), "bench"))]
+    for name, make in makers:
         rss0 = rss_mb()
         store = make()
         started = time.perf_counter()
@@ -66,7 +68,7 @@ def bench_vectors(n: int, workdir: Path) -> dict[str, object]:
         save_s = time.perf_counter() - started
         store.search(qs[:1], 10)  # warm
         r = {"add_s": round(add_s, 2), "add_per_1k_ms": round(add_s / n * 1e6, 1), "save_s": round(save_s, 2),
-             "index": getattr(store, "index_type", "flat"),
+             "index": store.index_type,
              "search_ms": round(timed_search(store, qs, None), 2),
              "search_round_ms": round(timed_search(store, qs, SearchFilters(round=7)), 2),
              "search_doc_ms": round(timed_search(store, qs, SearchFilters(doc_id="doc42")), 2),
@@ -77,65 +79,23 @@ def bench_vectors(n: int, workdir: Path) -> dict[str, object]:
             got = [[h.key for h in row] for row in store.search(qs, 10)]
             r["recall_at_10_vs_faiss"] = round(float(np.mean([len(set(a) & set(b)) / 10
                                                               for a, b in zip(exact, got, strict=True)])), 3)
-            store.close()
+        store.close()
         out[name] = r
         del store
     return out
 
 
-def bench_bm25(n: int, workdir: Path) -> dict[str, object]:
-    from indexer.stores.lexical import LexicalIndex
-
-    rng = np.random.default_rng(3)
-    vocab = [f"w{i}" for i in range(30_000)]
-    ranks = np.minimum(rng.zipf(1.2, size=(n, 60)), len(vocab)) - 1
-    texts = [" ".join(vocab[r] for r in row) for row in ranks]
-    cs = [Chunk(f"d{i}", f"d{i}#0", 0, len(t), t) for i, t in enumerate(texts)]
-    from indexer.text.arabic import tokenize
-
-    queries = [tokenize(" ".join(vocab[int(r)] for r in rng.integers(0, 3000, 3))) for _ in range(QUERIES)]
-    started = time.perf_counter()
-    bm = LexicalIndex.build(texts)
-    bm25s_build = time.perf_counter() - started
-    started = time.perf_counter()
-    for q in queries:
-        bm.search_terms(q, 10)
-    bm25s_q = (time.perf_counter() - started) / len(queries) * 1000
-    store = MilvusStore(DIM, str(workdir / "bm25.db"), "bm25")
-    vectors = unit(n, 4)
-    started = time.perf_counter()
-    for i in range(0, n, 2000):
-        store.add(cs[i : i + 2000], vectors[i : i + 2000])
-    store.save(workdir / "bm25-data")
-    milvus_build = time.perf_counter() - started
-    store.lexical_search(queries[0], 10)
-    started = time.perf_counter()
-    for q in queries:
-        store.lexical_search(q, 10)
-    milvus_q = (time.perf_counter() - started) / len(queries) * 1000
-    agree = np.mean([[h.key for h in store.lexical_search(q, 10)][:1] == [cs[r].key for r, _ in
-                     bm.search_terms(q, 10)][:1] for q in queries[:20]])
-    store.close()
-    return {"n": n, "bm25s_build_s": round(bm25s_build, 2), "bm25s_query_ms": round(bm25s_q, 2),
-            "milvus_build_with_vectors_s": round(milvus_build, 2), "milvus_query_ms": round(milvus_q, 2),
-            "top1_agreement": float(agree)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
-    parser.add_argument("--bm25", type=int, default=20_000, help="BM25 corpus size (0 to skip)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    results: dict[str, object] = {"vectors": [], "bm25": None}
+    results: dict[str, list[dict[str, object]]] = {"vectors": []}
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             row = bench_vectors(n, Path(tmp))
-            results["vectors"].append(row)  # type: ignore[union-attr]
+            results["vectors"].append(row)
             print(json.dumps(row), flush=True)
-        if args.bm25:
-            results["bm25"] = bench_bm25(args.bm25, Path(tmp))
-            print(json.dumps(results["bm25"]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -15,9 +15,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from indexer.chunk import sentence_spans
 from indexer.text.arabic import normalize_str, tokenize
 from indexer.text.query import AnalyzedQuery
+from indexer.text.sentences import sentence_spans
 from indexer.types import Chunk, SearchFilters
 from service.answer_types import AnswerType, find_span, question_numbers, question_type, sentence_has
 from service.answerability import AnswerabilityModel, Evidence

@@ -14,7 +14,6 @@ At most two engine calls run at once, and only while background work embeds.
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -22,22 +21,11 @@ import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from indexer.embed import Embedder, Role
-
-
-def passive_engine_waits() -> None:
-    """Make OpenMP threads sleep, not spin, between parallel regions; call before the engine loads.
-
-    Measured on the busy 2-core machine (issue 14): one query took 24 ms of CPU with passive waits and
-    38-75 ms with libgomp's default spinning, and `make load` served 21-24 req/s instead of 6-8. A user's
-    own OMP_WAIT_POLICY wins.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-
+from service.metrics import EMBEDDING, EMBEDDING_BATCH
 
 DEFAULT_MAX_BATCH = 64  # texts per call; beyond ~64 queries batching gains nothing (issue 14)
 
@@ -83,16 +71,13 @@ class EmbedExecutor:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if threading.current_thread() in self._threads.values():  # never reached today; would deadlock
-            return self.inner.embed_batch(texts, role)
+            return _timed_call(self.inner, list(texts), role)
         job = _Job(list(texts), role)
         self._jobs[lane].put(job)
         return job.future.result()
 
     def close(self) -> None:
         self._finalizer()
-
-    def __getattr__(self, name: str) -> Any:  # token_count and the like
-        return getattr(self.inner, name)
 
 
 class _BackgroundLane:
@@ -142,7 +127,7 @@ def _gather(first: _Job, jobs: queue.SimpleQueue[_Job | None], max_batch: int,
 def _run(inner: Embedder, batch: list[_Job], role: Role) -> None:
     texts = [t for job in batch for t in job.texts]
     try:
-        vectors = inner.embed_batch(texts, role)
+        vectors = _timed_call(inner, texts, role)
     except BaseException as exc:  # every waiting caller gets the error; the owner thread keeps serving
         for job in batch:
             job.future.set_exception(exc)
@@ -151,3 +136,13 @@ def _run(inner: Embedder, batch: list[_Job], role: Role) -> None:
     for job in batch:
         job.future.set_result(vectors[lo : lo + len(job.texts)])
         lo += len(job.texts)
+
+
+def _timed_call(inner: Embedder, texts: list[str], role: Role) -> np.ndarray:
+    """One engine call, recorded in `isnad_embedding_seconds` and `isnad_embedding_batch_texts`."""
+    started = time.perf_counter()
+    try:
+        return inner.embed_batch(texts, role)
+    finally:
+        EMBEDDING.labels(role).observe(time.perf_counter() - started)
+        EMBEDDING_BATCH.labels(role).observe(len(texts))

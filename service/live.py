@@ -28,7 +28,7 @@ _LOAD_ATTEMPTS = 3  # a concurrent `isnad index` may delete the data folder we j
 
 class LiveIndex:
     def __init__(self, holder: Any) -> None:
-        self._holder = holder  # has an `isnad` attribute: the FastAPI app.state
+        self._holder = holder  # has `isnad` and `settings` attributes: the FastAPI app.state
         self.lock = threading.Lock()
 
     @property
@@ -37,19 +37,23 @@ class LiveIndex:
         return state
 
     @property
+    def _lock_timeout(self) -> float:
+        return float(self._holder.settings.lock_timeout)
+
+    @property
     def folder(self) -> Path:
         return self.current.index.folder
 
     def reload(self) -> ServiceState:
         # The folder's writer lock (indexer/lock.py): never read a folder while `isnad index` cleans it up
-        with self.lock, writer_lock(self.folder, purpose="reload", readonly_ok=True):
+        with self.lock, writer_lock(self.folder, self._lock_timeout, purpose="reload", readonly_ok=True):
             return self._swap()
 
     def write(self, add: Sequence[RawDocument] = (), delete: Sequence[str] = (), job: Job | None = None) -> BuildReport:
         """Raises IndexBusy (another writer holds the folder) or IndexWriteError (disk refused the write).
 
         `job` (service/writes.py) counts progress and can stop the write between embedding batches."""
-        with self.lock, writer_lock(self.folder, purpose="API write"):
+        with self.lock, writer_lock(self.folder, self._lock_timeout, purpose="API write"):
             embedder = self.current.embedder
             builder = make_builder(ProgressEmbedder(embedder, job) if job else embedder, progress=False)
             report = apply_changes(self.folder, builder, add, delete)
@@ -66,7 +70,7 @@ class LiveIndex:
         for attempt in range(1, _LOAD_ATTEMPTS + 1):
             try:
                 same_model = Manifest.read(folder).model == old.embedder.model_id
-                new = ServiceState.open(folder, old.embedder if same_model else None)
+                new = ServiceState.open(folder, old.embedder if same_model else None, self._holder.settings)
                 break
             except IndexLoadError:
                 if attempt == _LOAD_ATTEMPTS:

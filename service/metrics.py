@@ -6,14 +6,7 @@ libraries that register their own metrics never collide with ours.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-from indexer.embed import Embedder, Role
 
 REGISTRY = CollectorRegistry()
 _LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -41,27 +34,3 @@ WRITES_RUNNING = Gauge("isnad_writes_running", "1 while a write is running", reg
 WRITES_DROPPED = Gauge("isnad_writes_dropped", "Writes cancelled before they started (client gone, cancel, "
                        "shutdown) since the service started", registry=REGISTRY)
 INDEX_BYTES = Gauge("isnad_index_bytes", "Bytes of the loaded index's data folder on disk", registry=REGISTRY)
-
-
-class TimedEmbedder:
-    """An embedder that records each call's duration in `isnad_embedding_seconds`."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.model_id = inner.model_id
-        self.dim = inner.dim
-
-    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        started = time.perf_counter()
-        try:
-            return self.inner.embed_batch(texts, role)
-        finally:
-            EMBEDDING.labels(role).observe(time.perf_counter() - started)
-            EMBEDDING_BATCH.labels(role).observe(len(texts))
-
-    def __getattr__(self, name: str) -> Any:  # token_count and the like
-        return getattr(self.inner, name)
-
-
-def timed(embedder: Embedder) -> Embedder:
-    return embedder if isinstance(embedder, TimedEmbedder) else TimedEmbedder(embedder)

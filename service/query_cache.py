@@ -13,7 +13,6 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -83,6 +82,3 @@ class CachedQueryEmbedder:
                 while len(self._vectors) > self.size:
                     self._vectors.popitem(last=False)
         return np.stack([found[i] for i in range(len(keys))])
-
-    def __getattr__(self, name: str) -> Any:  # token_count and the like
-        return getattr(self.inner, name)

@@ -12,14 +12,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from indexer.embed import Embedder
 from indexer.index import Index
+from indexer.stores.lexical import LexicalIndex
 from indexer.text import induced
-from indexer.text.arabic import normalize_str, tokenize
 from indexer.text.english_vectors import EnglishVectors
 from indexer.text.induced import (
     InducedConfig,
@@ -30,8 +29,10 @@ from indexer.text.induced import (
 )
 from indexer.text.lexicon import Lexicon
 from indexer.text.names import NameConfig, NameMatcher
-from indexer.text.query import AnalyzedQuery, Bridges, analyze, query_language
+from indexer.text.query import AnalyzedQuery, Bridges, analyze
+from indexer.text.script import query_language
 from indexer.types import Chunk, SearchFilters
+from service.fusion import LexicalWeights, dedupe, fuse
 
 MAX_K = 50
 
@@ -63,6 +64,10 @@ class SearchConfig:
     names_min_ratio: float = 1.0
     names_weight: float = 0.3
     bridge_coverage_credit: float = 0.0  # words the bridge reached do not raise BM25's weight (train: +0.03)
+
+    @property
+    def lexical_weights(self) -> LexicalWeights:
+        return LexicalWeights(self.lexical_weight_ar, self.lexical_weight_en, self.lexical_weight_bridge)
 
 
 _NO_BRIDGE: dict[str, bool | float] = {"induced": False, "names": False, "dates": False, "lexical_weight_bridge": 0.08}
@@ -128,52 +133,51 @@ class Searcher:
         filters = None if filters is None or filters.is_empty() else filters
         n = max(cfg.candidates, k * 4)
         dense: dict[int, float] = {}
-        lexical: dict[int, float] = {}
-        best_dense = None
         vector = None
-
         if cfg.dense:
             vector = self.embedder.embed_batch([query], role="query")
-            for hit in self.index.store.search(vector, n, filters)[0]:
-                row = self._row_of_key.get(hit.key)
-                if row is not None:
-                    dense[row] = hit.score
-            best_dense = max(dense.values(), default=None)
-        # A chunk only BM25 found gets the weakest dense score seen: below every dense candidate.
-        dense_floor = min(dense.values(), default=0.0)
-        fused = dict(dense)
-
+            dense = self._dense(vector, n, filters)
+        lexical: list[tuple[int, float]] = []
+        weight = 1.0  # BM25 alone when the dense signal is off
         if cfg.lexical and self.index.lexical is not None:
-            terms: list[str] | dict[str, float] = list(analyzed.terms) + list(analyzed.bridge_terms)
-            if analyzed.expansions:
-                terms = analyzed.weighted_terms()
-            weight = cfg.lexical_weight_ar
-            if analyzed.lang == "en":
-                weight = cfg.lexical_weight_en + cfg.lexical_weight_bridge * analyzed.bridge_coverage
-            if not cfg.dense:
-                weight = 1.0
-            allowed = self._allowed_rows(filters) if filters else None
-            hits = self.index.lexical.search_terms(terms, n, allowed)
-            top = hits[0][1] if hits else 1.0
-            for row, score in hits:
-                lexical[row] = score
-                fused[row] = fused.get(row, dense_floor if cfg.dense else 0.0) + weight * score / top
-
+            lexical = self._lexical(self.index.lexical, analyzed, n, filters)
+            if cfg.dense:
+                weight = cfg.lexical_weights.for_query(analyzed.lang, analyzed.bridge_coverage)
+        round_rows: set[int] = set()
         if cfg.rounds and analyzed.round is not None:
-            for row in fused:
-                if analyzed.round in self.index.chunks.rounds(row):
-                    fused[row] += cfg.round_bonus
-
-        ranked = sorted(fused, key=lambda r: (-fused[r], -dense.get(r, -1.0), r))
+            chunks = self.index.chunks
+            round_rows = {r for r in dense.keys() | {r for r, _ in lexical} if analyzed.round in chunks.rounds(r)}
+        fused = fuse(dense, lexical, weight, round_rows, cfg.round_bonus)
+        ranked = fused.rows
         if cfg.dedupe:
-            ranked = self._dedupe(ranked, k)
+            ranked = dedupe(ranked, k, lambda row: self.index.chunks[row].text, cfg.dedupe_jaccard)
+        lexical_of = dict(lexical)
         results = tuple(
-            SearchResult(rank=i + 1, chunk=self.index.chunks[row], score=round(fused[row], 6),
-                         dense_score=dense.get(row), lexical_score=lexical.get(row))
+            SearchResult(rank=i + 1, chunk=self.index.chunks[row], score=round(fused.scores[row], 6),
+                         dense_score=dense.get(row), lexical_score=lexical_of.get(row))
             for i, row in enumerate(ranked[:k])
         )
         took = (time.perf_counter() - started) * 1000
+        best_dense = max(dense.values(), default=None)  # evidence strength, None without the dense signal
         return SearchResponse(query, results, took, analyzed, best_dense, None if vector is None else vector[0])
+
+    def _dense(self, vector: np.ndarray, n: int, filters: SearchFilters | None) -> dict[int, float]:
+        """Cosine by row of the `n` nearest chunks (keys the chunk table no longer holds are skipped)."""
+        dense: dict[int, float] = {}
+        for hit in self.index.store.search(vector, n, filters)[0]:
+            row = self._row_of_key.get(hit.key)
+            if row is not None:
+                dense[row] = hit.score
+        return dense
+
+    def _lexical(self, bm25: LexicalIndex, analyzed: AnalyzedQuery, n: int,
+                 filters: SearchFilters | None) -> list[tuple[int, float]]:
+        """BM25 hits (row, score), best first, over the query's terms, expansions and bridge terms."""
+        terms: list[str] | dict[str, float] = list(analyzed.terms) + list(analyzed.bridge_terms)
+        if analyzed.expansions:
+            terms = analyzed.weighted_terms()
+        allowed = self.index.chunks.mask(filters) if filters else None  # vectorized over the chunk columns
+        return bm25.search_terms(terms, n, allowed)
 
     def bridges(self) -> Bridges | None:
         """The generalizing bridge this configuration uses (None when every part is off)."""
@@ -248,37 +252,3 @@ class Searcher:
                 matcher = NameMatcher(vocab.names)
                 self._shared["names"] = matcher
         return matcher  # type: ignore[return-value]
-
-    def _allowed_rows(self, filters: SearchFilters) -> np.ndarray:
-        return self.index.chunks.mask(filters)  # vectorized over the chunk columns
-
-    def _dedupe_key(self, row: int) -> tuple[str, frozenset[str]]:
-        return _text_signature(self.index.chunks[row].text)
-
-    def _dedupe(self, ranked: list[int], k: int) -> list[int]:
-        kept: list[int] = []
-        seen_texts: set[str] = set()
-        kept_terms: list[frozenset[str]] = []
-        for row in ranked:
-            key, terms = self._dedupe_key(row)
-            if key in seen_texts:
-                continue
-            if any(_jaccard(terms, other) >= self.config.dedupe_jaccard for other in kept_terms):
-                continue
-            seen_texts.add(key)
-            kept_terms.append(terms)
-            kept.append(row)
-            if len(kept) >= k:
-                break
-        return kept
-
-
-@lru_cache(maxsize=1 << 16)
-def _text_signature(text: str) -> tuple[str, frozenset[str]]:
-    return normalize_str(text), frozenset(tokenize(text))
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)

@@ -1,22 +1,28 @@
-"""One settings object for the service, read from ISNAD_* environment variables."""
+"""One settings object for the service, read from ISNAD_* environment variables.
+
+Built once at the edge (`isnad serve`, `isnad search`, `isnad ask`) and passed down to the state and the app;
+where a caller passes none they build their own from the same variables. The command line's own options
+(--index, --host, --port, --backend, --model) read their ISNAD_* variables through click, in cli/main.py.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ISNAD_", extra="ignore")
 
-    index: Path = Path("index")
-    host: str = "127.0.0.1"
-    port: int = 8000
     # One OpenMP thread per search: requests already run in parallel, and on a busy 2-core machine faiss's
     # 2-thread search of one query measured 4x slower (88 vs 23 ms at 100k) than 1 thread.
     search_threads: int = 1
+    # A Milvus-backed index's server, when it runs elsewhere than where the index was built (ISNAD_MILVUS_URI)
+    milvus_uri: str | None = None
+    # Hash every data file of the index on load (~0.7 GB/s); false checks sizes only, for very large indexes.
+    verify_checksums: bool = True
+    # Seconds an API write or a reload waits for another writer of the index folder (`isnad index`) before 503.
+    lock_timeout: float = Field(30.0, ge=0)
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
     query_cache_size: int = 8192
     # How long the embedding thread waits for more queries after the first; 0 takes only those already

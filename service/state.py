@@ -10,19 +10,34 @@ from indexer.index import Index, Manifest
 from indexer.stores.faiss_store import set_search_threads
 from service.answer import Answerer
 from service.embed_executor import EmbedExecutor
-from service.metrics import timed
 from service.query_cache import CachedQueryEmbedder
-from service.search import Searcher
+from service.search import SearchConfig, Searcher
 from service.settings import Settings
 
 
 def serving_embedder(embedder: Embedder, settings: Settings | None = None) -> CachedQueryEmbedder:
-    """query cache -> one owner thread (batching) -> timing -> the engine; reloads keep the same one."""
+    """query cache -> one owner thread (batching, timing) -> the engine; reloads keep the same one."""
     if isinstance(embedder, CachedQueryEmbedder):
         return embedder
     settings = settings or Settings()
-    executor = EmbedExecutor(timed(embedder), window_s=settings.embed_window_ms / 1000)
+    executor = EmbedExecutor(embedder, window_s=settings.embed_window_ms / 1000)
     return CachedQueryEmbedder(executor, settings.query_cache_size)
+
+
+def open_searcher(index_folder: Path, embedder: Embedder | None = None, config: SearchConfig | None = None,
+                  settings: Settings | None = None) -> Searcher:
+    """A searcher over an index folder with the service's query path (query cache, one embedding thread).
+
+    `embedder` defaults to the model the index was built with; the evaluation passes its own.
+    """
+    settings = settings or Settings()
+    if embedder is None:
+        embedder = embedder_for_model_id(Manifest.read(index_folder).model)
+    serving = serving_embedder(embedder, settings)
+    set_search_threads(settings.search_threads)
+    index = Index.load(index_folder, expected_model=serving.model_id, store_uri=settings.milvus_uri,
+                       verify_checksums=settings.verify_checksums)
+    return Searcher(index, serving, config=config)
 
 
 @dataclass(frozen=True)
@@ -33,12 +48,11 @@ class ServiceState:
     answerer: Answerer
 
     @classmethod
-    def open(cls, index_folder: Path, embedder: Embedder | None = None) -> ServiceState:
-        settings = Settings()
+    def open(cls, index_folder: Path, embedder: Embedder | None = None,
+             settings: Settings | None = None) -> ServiceState:
+        settings = settings or Settings()
         if embedder is None:
             embedder = embedder_for_model_id(Manifest.read(index_folder).model)
-        serving = serving_embedder(embedder, settings)
-        set_search_threads(settings.search_threads)
-        index = Index.load(index_folder, expected_model=serving.model_id)
-        searcher = Searcher(index, serving)
-        return cls(index, serving, searcher, Answerer(searcher))
+        serving = serving_embedder(embedder, settings)  # open_searcher keeps an embedder already serving
+        searcher = open_searcher(index_folder, serving, settings=settings)
+        return cls(searcher.index, serving, searcher, Answerer(searcher))

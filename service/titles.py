@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from indexer.chunk import sentence_spans
+from indexer.text.sentences import sentence_spans
 from indexer.types import Document
 
 LEAD_CHARS = 80  # about one line of the chat page's citation list

@@ -1,4 +1,4 @@
-"""Vector stores behind one seam: FAISS in-process now, a distributed engine behind the same protocol later.
+"""`VectorStore` in-process on FAISS: exact below `APPROX_THRESHOLD` vectors, IVF-SQ8 above.
 
 Scores are inner products of L2-normalized vectors (cosine similarity); higher is better.
 """
@@ -9,11 +9,12 @@ import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal
 
 import faiss
 import numpy as np
 
+from indexer.stores.base import StoreError
 from indexer.stores.filters import FilterTable
 from indexer.types import Chunk, Hit, SearchFilters
 
@@ -53,28 +54,6 @@ def _limit_search_threads() -> None:
         _thread_limit.n = n
 
 
-class StoreError(RuntimeError):
-    """The store's files are missing, corrupt or inconsistent."""
-
-
-@runtime_checkable
-class VectorStore(Protocol):
-    dim: int
-
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None: ...
-
-    def search(self, vectors: np.ndarray, k: int, filters: SearchFilters | None = None) -> list[list[Hit]]: ...
-
-    def delete(self, keys: Sequence[int]) -> int: ...
-
-    def count(self) -> int: ...
-
-    def save(self, folder: Path) -> None: ...
-
-    @classmethod
-    def load(cls, folder: Path) -> VectorStore: ...
-
-
 class FaissStore:
     """Inner-product search keyed by `Chunk.key`; the index type follows the size.
 
@@ -87,6 +66,8 @@ class FaissStore:
     It keeps the few fields filters need (doc_id, published, rounds) so filtered search happens inside
     FAISS through an ID selector rather than by over-fetching.
     """
+
+    name = "faiss"
 
     def __init__(self, dim: int, index: faiss.Index | None = None, kind: IndexKind = "auto") -> None:
         if dim < 1:
@@ -170,7 +151,8 @@ class FaissStore:
         self._meta.save(folder)
 
     @classmethod
-    def load(cls, folder: Path) -> FaissStore:
+    def load(cls, folder: Path, *, uri: str | None = None) -> FaissStore:
+        """The store saved in `folder` (`uri` is for server-backed stores: FAISS lives in the folder)."""
         index_path = folder / FAISS_FILE
         if not index_path.is_file() or not FilterTable.exists(folder):
             raise StoreError(f"FAISS store files missing in {folder}")
@@ -185,6 +167,9 @@ class FaissStore:
             raise StoreError(f"FAISS store in {folder} is inconsistent: {store.count()} vectors, "
                              f"{len(store._meta)} metadata entries")
         return store
+
+    def close(self) -> None:
+        """Nothing to release: the index is in this process' memory."""
 
     def vectors_for(self, keys: Sequence[int]) -> np.ndarray:
         """Stored vectors for keys (used to carry unchanged chunks into a rebuilt index); IVF ones are decoded."""

@@ -26,7 +26,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class LexicalIndex:
-    """BM25 index over a fixed list of texts; `search` returns (row, score) pairs, best first."""
+    """BM25 index over a fixed list of texts; `search_terms` returns (row, score) pairs, best first."""
 
     def __init__(self, bm25: bm25s.BM25 | None, size: int) -> None:
         self._bm25 = bm25  # None for an empty corpus
@@ -93,10 +93,6 @@ class LexicalIndex:
             candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
         order = candidates[np.lexsort((candidates, -scores[candidates]))]  # score desc, then row asc
         return [(int(r), float(scores[r])) for r in order]
-
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Top-k (row, score) for a raw query string; only rows with score > 0 and allowed (if a mask)."""
-        return self.search_terms(tokenize(query), k, allowed)
 
     def save(self, folder: Path) -> None:
         target = Path(folder) / _SUBDIR

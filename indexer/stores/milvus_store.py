@@ -5,26 +5,25 @@ is a Milvus server (production). Milvus persists by itself, so `save(folder)` wr
 (uri, collection, dim) into the index data folder and `load(folder)` reconnects.
 
 Collection schema (primary key `Chunk.key`, a 63-bit int):
-    key INT64 | vector FLOAT_VECTOR(dim), IP on L2-normalized rows | doc_id VARCHAR | published VARCHAR
-    ("" when unknown; ISO dates compare as strings) | rounds ARRAY<INT64> | terms VARCHAR + sparse: BM25.
+    key INT64 | vector FLOAT_VECTOR(dim), IP on L2-normalized rows | the filter fields of
+    `indexer.stores.filters.milvus_fields` (doc_id, published, rounds), which `milvus_expression` filters on.
 
-`terms` holds the chunk's `indexer.text.arabic.tokenize` tokens, each hashed to an ASCII word: milvus-lite ships
-only the `standard` and `jieba` tokenizers, so hashing keeps Milvus' BM25 term-for-term identical to ours.
+Collections written before BM25 moved out of Milvus also carry `terms` + `sparse` (BM25): they still load and
+search; the next `isnad index` rebuilds them without those fields (their upserts would need `terms`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from indexer.stores.faiss_store import StoreError
+from indexer.stores.base import StoreError
+from indexer.stores.filters import milvus_expression, milvus_fields, milvus_schema_fields
 from indexer.types import Chunk, Hit, SearchFilters
 
 log = logging.getLogger(__name__)
@@ -34,44 +33,14 @@ DEFAULT_COLLECTION = "isnad_chunks"
 HNSW_MIN_ROWS = 100_000  # below this exact FLAT search is fast enough (same cut-over as the FAISS store)
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
 MAX_TOPK = 16_384  # Milvus' limit on `limit`
-MAX_ROUNDS = 128
-MAX_TERMS_BYTES = 65_535
 WRITE_BATCH = 2_000
-IN_BATCH = 1_000
-BM25_K1 = 1.5  # keys per `key in [...]` expression
+IN_BATCH = 1_000  # keys per `key in [...]` expression
+SCAN_BATCH = 16_384  # keys per page when listing every key (Milvus' cap on a query page)
 
 
 def is_local(uri: str) -> bool:
     """pymilvus serves URIs ending in `.db` (no scheme) with embedded milvus-lite."""
     return "://" not in uri and uri.endswith(".db")
-
-
-def quote(value: str) -> str:
-    """A Milvus string literal: JSON escaping (quotes, backslashes, control characters) is what its parser reads."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def filter_expression(filters: SearchFilters | None) -> str:
-    """`SearchFilters` as a Milvus boolean expression ("" when there is nothing to filter)."""
-    if filters is None or filters.is_empty():
-        return ""
-    parts: list[str] = []
-    if filters.doc_id is not None:
-        parts.append(f"doc_id == {quote(filters.doc_id)}")
-    if filters.round is not None:
-        parts.append(f"ARRAY_CONTAINS(rounds, {int(filters.round)})")
-    if filters.published_from is not None or filters.published_to is not None:
-        parts.append('published != ""')  # an undated chunk never matches a date range, as in `accepts`
-    if filters.published_from is not None:
-        parts.append(f"published >= {quote(filters.published_from)}")
-    if filters.published_to is not None:
-        parts.append(f"published <= {quote(filters.published_to)}")
-    return " and ".join(parts)
-
-
-def term_words(tokens: Sequence[str]) -> str:
-    """Tokens as space-separated ASCII words the `standard` tokenizer keeps whole (48-bit hashes)."""
-    return " ".join("t" + hashlib.blake2b(t.encode("utf-8"), digest_size=6).hexdigest() for t in tokens if t)
 
 
 class MilvusStore:
@@ -85,13 +54,13 @@ class MilvusStore:
     name = "milvus"
 
     def __init__(self, dim: int, uri: str = "milvus.db", collection: str = DEFAULT_COLLECTION,
-                 lexical: bool = True, index_type: str | None = None, *, _create: bool = True) -> None:
+                 index_type: str | None = None, *, _create: bool = True) -> None:
         if dim < 1:
             raise ValueError("dim must be positive")
         self.dim = dim
         self.uri = str(Path(uri).resolve()) if is_local(uri) else uri
         self.collection = collection
-        self.lexical = lexical
+        self.legacy_bm25 = False  # a collection written with the old BM25 fields (see the module docstring)
         self._fixed_index = index_type  # None: chosen by size at save time
         self._client = _connect(self.uri)
         if _create:
@@ -99,11 +68,14 @@ class MilvusStore:
         elif not self._client.has_collection(collection):
             raise StoreError(f"Milvus collection {collection!r} not found at {self.uri}; rebuild with isnad index "
                              f"--store milvus")
+        else:
+            fields = {f["name"] for f in self._client.describe_collection(collection)["fields"]}
+            self.legacy_bm25 = "terms" in fields
         self.index_type = self._current_index_type()
 
     # -- schema ---------------------------------------------------------------------------------------------
     def _create(self) -> None:
-        from pymilvus import DataType, Function, FunctionType
+        from pymilvus import DataType
 
         c = self._client
         if c.has_collection(self.collection):
@@ -111,21 +83,9 @@ class MilvusStore:
         schema = c.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("key", DataType.INT64, is_primary=True)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
-        schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-        schema.add_field("published", DataType.VARCHAR, max_length=32)
-        schema.add_field("rounds", DataType.ARRAY, element_type=DataType.INT64, max_capacity=MAX_ROUNDS)
-        if self.lexical:
-            schema.add_field("terms", DataType.VARCHAR, max_length=MAX_TERMS_BYTES, enable_analyzer=True,
-                             analyzer_params={"tokenizer": "standard"})
-            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-            schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
-                                         input_field_names=["terms"], output_field_names=["sparse"]))
+        milvus_schema_fields(schema, DataType)
         params = c.prepare_index_params()
         self._vector_index(params, self._fixed_index or "FLAT")
-        if self.lexical:
-            # k1/b as bm25s' defaults so scores match indexer.stores.lexical
-            params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                             params={"bm25_k1": BM25_K1, "bm25_b": 0.75})
         c.create_collection(self.collection, schema=schema, index_params=params, consistency_level="Strong")
 
     @staticmethod
@@ -167,18 +127,9 @@ class MilvusStore:
                                                     strict=True)]
             self._client.upsert(self.collection, rows)  # upsert on the primary key: re-adding replaces
 
-    def _row(self, chunk: Chunk, vector: np.ndarray) -> dict[str, Any]:
-        if len(chunk.rounds) > MAX_ROUNDS:
-            raise ValueError(f"chunk {chunk.chunk_id} has {len(chunk.rounds)} rounds, at most {MAX_ROUNDS}")
-        row: dict[str, Any] = {"key": chunk.key, "vector": vector, "doc_id": chunk.doc_id,
-                               "published": chunk.published or "", "rounds": [int(r) for r in chunk.rounds]}
-        if self.lexical:
-            from indexer.text.arabic import tokenize
-
-            words = term_words(tokenize(f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text))
-            # ASCII, so characters are bytes; cut at a word boundary
-            row["terms"] = words if len(words) <= MAX_TERMS_BYTES else words[:MAX_TERMS_BYTES].rsplit(" ", 1)[0]
-        return row
+    @staticmethod
+    def _row(chunk: Chunk, vector: np.ndarray) -> dict[str, Any]:
+        return {"key": chunk.key, "vector": vector, **milvus_fields(chunk)}
 
     def search(self, vectors: np.ndarray, k: int, filters: SearchFilters | None = None) -> list[list[Hit]]:
         vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
@@ -189,23 +140,8 @@ class MilvusStore:
         if self.index_type == "HNSW":
             params["params"] = {"ef": max(limit, 128)}
         result = self._client.search(self.collection, data=[v for v in vectors], anns_field="vector", limit=limit,
-                                     filter=filter_expression(filters), search_params=params, output_fields=[])
+                                     filter=milvus_expression(filters), search_params=params, output_fields=[])
         return [[Hit(int(h["key"] if "key" in h else h["id"]), float(h["distance"])) for h in row] for row in result]
-
-    def lexical_search(self, terms: Sequence[str], k: int, filters: SearchFilters | None = None) -> list[Hit]:
-        """BM25 top-k for already-tokenized query terms (`indexer.text.arabic.tokenize`), computed inside Milvus."""
-        if not self.lexical:
-            raise StoreError(f"collection {self.collection} was created without the BM25 field")
-        words = term_words(list(dict.fromkeys(terms)))
-        if k < 1 or not words:
-            return []
-        result = self._client.search(self.collection, data=[words], anns_field="sparse", limit=min(k, MAX_TOPK),
-                                     filter=filter_expression(filters), search_params={"metric_type": "BM25"},
-                                     output_fields=[])
-        # milvus-lite reports BM25 as a negated distance, a Milvus server as the score (BM25 is never negative);
-        # Milvus keeps the (k1 + 1) numerator bm25s drops: divide it out so scores match indexer.stores.lexical
-        return [Hit(int(h["key"] if "key" in h else h["id"]), abs(float(h["distance"])) / (1 + BM25_K1))
-                for h in result[0]]
 
     def delete(self, keys: Sequence[int]) -> int:
         removed = 0
@@ -222,12 +158,37 @@ class MilvusStore:
         rows = self._client.query(self.collection, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
+    def all_keys(self) -> np.ndarray:
+        """Every stored key, sorted (paged: a collection may hold more than one query returns)."""
+        pages: list[np.ndarray] = []
+        it = self._client.query_iterator(self.collection, batch_size=SCAN_BATCH, filter="", output_fields=["key"])
+        try:
+            while page := it.next():
+                pages.append(np.fromiter((int(r["key"]) for r in page), np.int64, len(page)))
+        finally:
+            it.close()
+        return np.sort(np.concatenate(pages)) if pages else np.empty(0, np.int64)
+
+    def vectors_for(self, keys: Sequence[int]) -> np.ndarray:
+        row_of = {int(k): i for i, k in enumerate(keys)}
+        if len(row_of) != len(keys):
+            raise ValueError("vectors_for takes distinct keys")
+        out = np.empty((len(keys), self.dim), dtype=np.float32)
+        found = 0
+        for batch in _batches(list(row_of), IN_BATCH):
+            for r in self._client.query(self.collection, filter=f"key in {batch}", output_fields=["key", "vector"]):
+                out[row_of[int(r["key"])]] = np.asarray(r["vector"], dtype=np.float32)
+                found += 1
+        if found != len(keys):
+            raise KeyError(f"{len(keys) - found} of {len(keys)} keys are not in collection {self.collection}")
+        return out
+
     def save(self, folder: Path) -> None:
         self._ensure_index_for_size()
         self._client.flush(self.collection)
         folder.mkdir(parents=True, exist_ok=True)
         pointer = {"uri": self._portable_uri(folder), "collection": self.collection, "dim": self.dim,
-                   "count": self.count(), "index_type": self.index_type, "lexical": self.lexical}
+                   "count": self.count(), "index_type": self.index_type}
         (folder / POINTER_FILE).write_text(json.dumps(pointer, indent=2), encoding="utf-8")
 
     def _portable_uri(self, folder: Path) -> str:
@@ -239,18 +200,17 @@ class MilvusStore:
         return self.uri
 
     @classmethod
-    def load(cls, folder: Path) -> MilvusStore:
-        """Reconnect to the collection `folder`'s pointer names; env ISNAD_MILVUS_URI overrides its uri."""
+    def load(cls, folder: Path, *, uri: str | None = None) -> MilvusStore:
+        """Reconnect to the collection `folder`'s pointer names; `uri` (where Milvus runs now) overrides its uri."""
         path = folder / POINTER_FILE
         try:
             pointer = json.loads(path.read_text(encoding="utf-8"))
-            uri, collection, dim = str(pointer["uri"]), str(pointer["collection"]), int(pointer["dim"])
+            saved, collection, dim = str(pointer["uri"]), str(pointer["collection"]), int(pointer["dim"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"Milvus store pointer {path} is missing or unreadable: {exc}") from exc
-        if uri.startswith("./"):
-            uri = str(folder.resolve().parent / uri[2:])
-        uri = os.environ.get("ISNAD_MILVUS_URI") or uri
-        store = cls(dim, uri, collection, lexical=bool(pointer.get("lexical", True)), _create=False)
+        if saved.startswith("./"):
+            saved = str(folder.resolve().parent / saved[2:])
+        store = cls(dim, uri or saved, collection, _create=False)
         store._client.load_collection(collection)
         return store
 
@@ -268,16 +228,18 @@ class MilvusStoreFactory:
 
     name = "milvus"
 
-    def __init__(self, uri: str, collection: str = DEFAULT_COLLECTION, lexical: bool = True) -> None:
-        self.uri, self.collection, self.lexical = uri, collection, lexical
+    def __init__(self, uri: str, collection: str = DEFAULT_COLLECTION) -> None:
+        self.uri, self.collection = uri, collection
 
     def __call__(self, dim: int) -> MilvusStore:
-        return MilvusStore(dim, self.uri, self.collection, self.lexical)
+        return MilvusStore(dim, self.uri, self.collection)
 
     def same_target(self, store: object) -> bool:
-        """An incremental build may reuse `store` only if it lives where this factory would write."""
+        """An incremental build may reuse `store` only if it lives where this factory would write (and it has
+        no legacy BM25 fields, which the rows written now lack)."""
         uri = str(Path(self.uri).resolve()) if is_local(self.uri) else self.uri
-        return isinstance(store, MilvusStore) and (store.uri, store.collection) == (uri, self.collection)
+        return (isinstance(store, MilvusStore) and not store.legacy_bm25
+                and (store.uri, store.collection) == (uri, self.collection))
 
 
 def _connect(uri: str) -> Any:
@@ -297,15 +259,3 @@ def _connect(uri: str) -> Any:
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def make_store_factory(kind: str, index_folder: Path, milvus_uri: str | None = None,
-                       collection: str = DEFAULT_COLLECTION) -> Any:
-    """The `store_factory` for `IndexBuilder`: FAISS files, or Milvus at `milvus_uri` (default INDEX/milvus.db)."""
-    if kind == "faiss":
-        from indexer.stores.faiss_store import FaissStore
-
-        return FaissStore
-    if kind == "milvus":
-        return MilvusStoreFactory(milvus_uri or str(index_folder / "milvus.db"), collection)
-    raise ValueError(f"unknown store {kind!r}: use faiss or milvus")

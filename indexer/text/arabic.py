@@ -18,21 +18,20 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
 
+from indexer.text.script import stems_as_arabic
+
 __all__ = [
     "TOKENIZER_VERSION",
     "NormalizedText",
-    "Token",
     "normalize",
     "normalize_str",
     "surface_terms",
     "tokenize",
-    "tokenize_with_spans",
 ]
 
 # Bump when `tokenize` output changes: lexical indexes record it and refuse to load on a mismatch.
@@ -124,21 +123,15 @@ class NormalizedText:
             return pos, pos
         return self.starts[start], self.ends[end - 1]
 
-    def to_normalized(self, original_pos: int) -> int:
-        """First normalized position whose source starts at or after `original_pos`."""
-        return bisect_left(self.starts, original_pos)
 
-
-def _normalize_offsets(text: str, keep_ta: bool) -> NormalizedText:
-    table = _TOK_TABLE if keep_ta else _TABLE
+def normalize(text: str) -> NormalizedText:
+    """Normalize `text` (see module doc) keeping an offset map to the original."""
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     for i, ch in enumerate(text):
         cp = ord(ch)
-        out = table.get(cp, ch) if cp <= 0xFFFF else _map_astral(ch)
-        if not keep_ta and cp > 0xFFFF:
-            out = out.translate(_FOLD_TA)
+        out = _TABLE.get(cp, ch) if cp <= 0xFFFF else _map_astral(ch).translate(_FOLD_TA)
         if not out:
             # a dropped mark stays attached to the character before it
             if chars and chars[-1] != " " and ends[-1] == i:
@@ -160,26 +153,12 @@ def _normalize_offsets(text: str, keep_ta: bool) -> NormalizedText:
     return NormalizedText(text, "".join(chars), tuple(starts), tuple(ends))
 
 
-def normalize(text: str) -> NormalizedText:
-    """Normalize `text` (see module doc) keeping an offset map to the original."""
-    return _normalize_offsets(text, keep_ta=False)
-
-
 def normalize_str(text: str) -> str:
     """Fast path: `normalize(text).text` without the offset map."""
     return _translate(text, _TABLE)
 
 
 # ---------------------------------------------------------------------------------------------- tokenization
-
-
-@dataclass(frozen=True)
-class Token:
-    """A BM25 term and the span of the ORIGINAL text it was read from."""
-
-    term: str
-    start: int
-    end: int
 
 
 def _n(words: str) -> frozenset[str]:
@@ -245,7 +224,6 @@ _VARIANTS: dict[str, str] = {
 }
 
 _WORD = re.compile(r"[^\W\d_]+|\d+")
-_ARABIC = re.compile("[\u0621-\u064a]")
 _AR_STEM = Stemmer.Stemmer("arabic")
 _EN_STEM = Stemmer.Stemmer("english")
 
@@ -274,11 +252,6 @@ def _split_glued(word: str) -> list[tuple[int, int]]:
                     (s + off + (0 if k == 0 else 1), e + off + 1) for k, (s, e) in enumerate(pieces)
                 ]
     return [(0, len(word))]
-
-
-@lru_cache(maxsize=1 << 18)  # the name loop above costs ~15 µs a word; news vocabulary repeats (Zipf)
-def _split_glued_cached(word: str) -> tuple[tuple[int, int], ...]:
-    return tuple(_split_glued(word))
 
 
 def _fold_ta(word: str) -> str:
@@ -333,7 +306,7 @@ def _term(word: str) -> str | None:
     """BM25 term for one normalized (ة-keeping) word, or None for a stopword / noise."""
     if word.isdigit():
         return word.lstrip("0") or "0"
-    if not _ARABIC.match(word):
+    if not stems_as_arabic(word):
         if len(word) < 2 or word in _EN_STOP:
             return None
         return _EN_STEM.stemWord(word)
@@ -346,33 +319,17 @@ def _term(word: str) -> str | None:
     return _snowball(_VARIANTS.get(stem, stem))
 
 
-def _tokens(norm: str) -> list[tuple[str, int, int]]:
-    out: list[tuple[str, int, int]] = []
-    for m in _WORD.finditer(norm):
-        word, base = m.group(), m.start()
-        pieces = ((0, len(word)),) if word.isdigit() or len(word) < 5 else _split_glued_cached(word)
-        for s, e in pieces:
-            term = _term(word[s:e])
-            if term:
-                out.append((term, base + s, base + e))
-    return out
-
-
 def tokenize(text: str) -> list[str]:
     """BM25 terms of `text`: normalized, glue-split, stopwords dropped, clitics stripped, Snowball-stemmed."""
-    # Same terms as `_tokens` without spans, cached per word: BM25 over 1M chunks tokenizes ~800 MB of text.
+    # Cached per word: BM25 over 1M chunks tokenizes ~800 MB of text.
     return [t for word in _WORD.findall(_translate(text, _TOK_TABLE)) for t in _word_terms(word)]
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 18)  # glue splitting costs ~15 µs a word; news vocabulary repeats (Zipf)
 def _word_terms(word: str) -> tuple[str, ...]:
-    return tuple(t for t, _, _ in _tokens(word))
-
-
-def tokenize_with_spans(text: str) -> list[Token]:
-    """Like `tokenize`, with each term's span in the ORIGINAL text (for highlighting and citations)."""
-    norm = _normalize_offsets(text, keep_ta=True)
-    return [Token(t, *norm.to_original(s, e)) for t, s, e in _tokens(norm.text)]
+    """BM25 terms of one normalized word (several when it is glue: `روسياوتركيا`)."""
+    pieces = ((0, len(word)),) if word.isdigit() or len(word) < 5 else _split_glued(word)
+    return tuple(t for t in (_term(word[s:e]) for s, e in pieces) if t)
 
 
 _RAW_WORD = re.compile(r"[^\W\d_][\w\u064b-\u0652\u0670\u0640]*")  # a word with its harakat and tatweel

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from indexer.text.arabic import surface_terms
+from indexer.text.script import stems_as_arabic
 from indexer.types import Embedder
 
 if TYPE_CHECKING:  # english_vectors imports this module's normalization
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 CACHE_FILE = "induced-vocab.npz"
 MIN_DF = 2  # see arabic_vocabulary: halves the words to embed (indexing cost ≤ 1.5x), xquad-en -0.005
 _KEEP = 8  # neighbours remembered per English word; the config picks among them
-_ARABIC = re.compile("[\u0621-\u064a]")
 EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 # Function words and question words carry no content to translate.
 _STOP_WORDS = """
@@ -213,7 +213,7 @@ def vocabulary_with_df(documents: Iterable[str], max_terms: int = 200_000) -> li
     counts: Counter[tuple[str, str]] = Counter()
     df: Counter[str] = Counter()
     for text in documents:
-        pairs = [(t, w) for w, t in surface_terms(text) if _ARABIC.match(w)]
+        pairs = [(t, w) for w, t in surface_terms(text) if stems_as_arabic(w)]
         counts.update(pairs)
         df.update({t for t, _ in pairs})
     best: dict[str, tuple[int, str]] = {}

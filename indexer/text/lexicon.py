@@ -1,8 +1,7 @@
 """English → Arabic domain lexicon, so English questions can reach Arabic passages through BM25.
 
-The bundled `data/lexicon_en_ar.tsv` documents its format in its header. `translate` scans a question left to
-right and at each word takes the longest English phrase in the lexicon (greedy), returning the Arabic
-variants of every phrase found, deduplicated, in order of appearance.
+The bundled `data/lexicon_en_ar.tsv` documents its format in its header. `Lexicon.matches` scans a question left
+to right and at each word takes the longest English phrase in the lexicon (greedy).
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_PATH", "Lexicon", "LexiconEntry"]
+__all__ = ["DEFAULT_PATH", "Lexicon", "LexiconEntry", "english_key", "english_words"]
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "lexicon_en_ar.tsv"
 
@@ -32,10 +31,18 @@ def _singular(word: str) -> str:
     return word[:-1] if low.endswith("s") else word
 
 
-def _words(text: str) -> list[str]:
+def english_words(text: str) -> list[str]:
+    """The words of English text as the lexicon keys them: acronym dots and possessives dropped, plurals folded,
+    case kept (an entry written with capitals must match them)."""
     text = _ACRONYM_DOTS.sub(lambda m: m.group(1).replace(".", ""), text)
     text = _POSSESSIVE.sub("", text)
     return [_singular(w) for w in _WORD.findall(text)]
+
+
+def english_key(word: str) -> str:
+    """One English word as a lexicon key: lower-cased, plural folded."""
+    words = english_words(word)
+    return words[0].lower() if words else word
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Lexicon:
             if not sep or not english.strip() or not variants:
                 raise ValueError(f"{path}:{lineno}: expected 'english<TAB>arabic|arabic...', got {raw!r}")
             for phrase in (p.strip() for p in english.split("|")):
-                words = _words(phrase)
+                words = english_words(phrase)
                 if not words:
                     raise ValueError(f"{path}:{lineno}: English phrase {phrase!r} has no words")
                 key = tuple(w.lower() for w in words)
@@ -86,7 +93,7 @@ class Lexicon:
 
     def matches(self, question: str) -> list[LexiconEntry]:
         """Entries found in `question`, longest phrase first at each position, in order of appearance."""
-        words = _words(question)
+        words = english_words(question)
         lower = [w.lower() for w in words]
         found: list[LexiconEntry] = []
         i = 0
@@ -100,10 +107,6 @@ class Lexicon:
             else:
                 i += 1
         return found
-
-    def translate(self, question: str) -> list[str]:
-        """Arabic variants for every English word or phrase of `question` found in the lexicon."""
-        return list(dict.fromkeys(v for e in self.matches(question) for v in e.arabic))
 
 
 _DEFAULT: Lexicon | None = None

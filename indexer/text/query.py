@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 from indexer.text.arabic import tokenize
 from indexer.text.induced import Expansion, InducedConfig, InducedLexicon, english_content_words
-from indexer.text.lexicon import Lexicon, _words
+from indexer.text.lexicon import Lexicon, english_key, english_words
 from indexer.text.names import NameConfig, NameMatcher
 from indexer.text.numbers import date_number_terms
 from indexer.text.rounds import detect_query_round
+from indexer.text.script import query_language
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,6 @@ class Bridges:
     skip: frozenset[str] = field(default_factory=frozenset)  # English words never expanded
 
 
-def query_language(text: str) -> str:
-    letters = [ch for ch in text if ch.isalpha()]
-    arabic = sum(1 for ch in letters if "\u0600" <= ch <= "\u06ff")
-    return "ar" if letters and arabic * 2 >= len(letters) else "en"
-
-
 def analyze(text: str, lexicon: Lexicon | None, bridges: Bridges | None = None) -> AnalyzedQuery:
     lang = query_language(text)
     bridge: tuple[str, ...] = ()
@@ -65,7 +60,7 @@ def analyze(text: str, lexicon: Lexicon | None, bridges: Bridges | None = None) 
         if lexicon is not None:
             entries = lexicon.matches(text)
             bridge = tuple(dict.fromkeys(t for e in entries for phrase in e.arabic for t in tokenize(phrase)))
-            covered = {w.lower() for e in entries for w in _words(e.english)}
+            covered = {w.lower() for e in entries for w in english_words(e.english)}
             n_covered: float = sum(len(tokenize(e.english)) for e in entries)
         else:
             n_covered = 0
@@ -94,12 +89,8 @@ def _expand(text: str, bridges: Bridges, covered: set[str]) -> tuple[list[Expans
         out.extend(Expansion(e.word, e.term, round(e.weight * bridges.names_weight, 4)) for e in found)
     done = covered | {e.word for e in out} | bridges.skip
     if bridges.induced is not None:
-        words = [w for w in english_content_words(text) if w not in done and _singular(w) not in done]
+        words = [w for w in english_content_words(text) if w not in done and english_key(w) not in done]
         scale = bridges.induced_weight
         found = bridges.induced.expand(words, bridges.induced_config)
         out.extend(Expansion(e.word, e.term, round(e.weight * scale, 4)) for e in found)
     return out, {e.word for e in out}
-
-
-def _singular(word: str) -> str:
-    return _words(word)[0].lower() if _words(word) else word

@@ -13,10 +13,18 @@ de-escalation zone), counts (سبع جولات, جولاتها الـ6 السا�
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 
 from indexer.text.arabic import normalize_str
+from indexer.text.sentences import sentence_spans
+from indexer.types import Chunk
 
-__all__ = ["detect_query_round", "detect_rounds"]
+__all__ = ["ROUNDS_VERSION", "chunk_contexts", "detect_query_round", "detect_rounds", "tag_rounds"]
+
+# Recorded in an index's manifest (through the pipeline's ENRICH_VERSION): bump when `tag_rounds` tags
+# differently, so indexes tagged the old way are rebuilt.
+ROUNDS_VERSION = "rounds-2"
 
 MAX_ROUND = 40  # anything larger is a year, a count or a casualty figure, not a round
 
@@ -117,3 +125,26 @@ def detect_query_round(text: str) -> int | None:
     """The one round a question asks about, or None when it names no round or several."""
     found = _rounds(normalize_str(text))
     return found.pop() if len(found) == 1 else None
+
+
+def chunk_contexts(chunks: Sequence[Chunk]) -> list[str]:
+    """Each chunk's text after its headline and the last sentence of its predecessor in the same document.
+
+    Used to tag rounds ("ووقع الوثيقة…" names no round; the sentence before it does), not for ranking: a
+    chunk that carried its neighbour's sentence would outrank the neighbour for what that sentence says.
+    """
+    texts = []
+    for i, chunk in enumerate(chunks):
+        before = chunks[i - 1] if i else None
+        context = ""
+        if before is not None and before.doc_id == chunk.doc_id:
+            spans = sentence_spans(before.text)
+            context = before.text[spans[-1][0] : spans[-1][1]] if spans else ""
+        texts.append("\n".join(part for part in (chunk.title, context, chunk.text) if part))
+    return texts
+
+
+def tag_rounds(chunks: Sequence[Chunk]) -> list[Chunk]:
+    """`chunks` (in document order) with the rounds their contexts name: headline + previous sentence + text
+    name the round a paragraph often leaves implicit."""
+    return [replace(c, rounds=detect_rounds(text)) for c, text in zip(chunks, chunk_contexts(chunks), strict=True)]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from itertools import islice
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from indexer.read import DOC_ID_PATTERN
-from indexer.types import SearchFilters
-from service.search import MAX_K
+from indexer.types import Document, SearchFilters
+from service.answer import Answer, Citation
+from service.search import MAX_K, SearchResponse
+from service.titles import shown_title
 
 MAX_QUERY_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -132,6 +135,17 @@ class SearchResponseOut(BaseModel):
     results: list[SearchResultOut]
     took_ms: float
 
+    @classmethod
+    def from_domain(cls, response: SearchResponse, documents: Mapping[str, Document]) -> SearchResponseOut:
+        """The response body of a search; `documents` give a lead as title to articles without a headline."""
+        results = []
+        for r in response.results:
+            title, derived = shown_title(r.chunk.title, documents, r.chunk.doc_id)
+            results.append(SearchResultOut(rank=r.rank, doc_id=r.chunk.doc_id, chunk_id=r.chunk.chunk_id,
+                                           score=r.score, text=r.chunk.text, start=r.chunk.start, end=r.chunk.end,
+                                           title=title, title_derived=derived, published=r.chunk.published))
+        return cls(query=response.query, took_ms=round(response.took_ms, 3), results=results)
+
 
 class CitationOut(BaseModel):
     n: int
@@ -143,6 +157,12 @@ class CitationOut(BaseModel):
     title: str | None
     title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
+
+    @classmethod
+    def from_citation(cls, c: Citation, documents: Mapping[str, Document]) -> Self:
+        title, derived = shown_title(c.chunk.title, documents, c.chunk.doc_id)
+        return cls(n=c.n, doc_id=c.chunk.doc_id, chunk_id=c.chunk.chunk_id, text=c.text, start=c.start, end=c.end,
+                   title=title, title_derived=derived, published=c.chunk.published)
 
 
 class AnswerSegmentOut(BaseModel):
@@ -175,6 +195,22 @@ class AskResponseOut(BaseModel):
         default=None, description="the shortest part of a cited sentence that answers a number or date question")
     closest: list[ClosestOut] = Field(default_factory=list,
                                       description="when abstaining: the nearest passages, marked as not answering")
+
+    @classmethod
+    def from_answer(cls, answer: Answer, documents: Mapping[str, Document]) -> AskResponseOut:
+        """The response body of an answer; `documents` give a lead as title to articles without a headline."""
+        span = answer.span
+        return cls(
+            question=answer.question,
+            answer=answer.text,
+            answer_segments=[AnswerSegmentOut(text=s.text, n=s.n) for s in answer.segments],
+            abstained=answer.abstained,
+            took_ms=round(answer.took_ms, 3),
+            citations=[CitationOut.from_citation(c, documents) for c in answer.citations],
+            confidence=answer.confidence,
+            answer_span=AnswerSpanOut(n=span.n, start=span.start, end=span.end, text=span.text) if span else None,
+            closest=[ClosestOut.from_citation(c, documents) for c in answer.closest],
+        )
 
 
 class DocumentOut(BaseModel):

@@ -19,10 +19,10 @@ from eval.report import (
     plot_failed_questions,
     previous_record,
     record_run,
-    reshape_rtl,
     shape_for_display,
     write_report,
 )
+from indexer.text.script import shape
 from indexer.types import RawDocument
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -47,12 +47,6 @@ def _result(hit_ranks: dict[str, int | None]):
     return evaluate_retrieval(Benchmark("tiny", docs, QUERIES, "document"), retrieve)
 
 
-def test_reshape_rtl_joins_and_reorders_arabic():
-    shaped = reshape_rtl("مرحبا")
-    assert all("\ufe70" <= c <= "\ufeff" for c in shaped)  # presentation forms, i.e. joined letters
-    assert shaped[-1] == "\ufee3"  # initial MEEM ends the visual (left-to-right) string
-
-
 def _rendered_width(text: str) -> float:
     renderer = FigureCanvasAgg(Figure()).get_renderer()
     return renderer.get_text_width_height_descent(text, FontProperties(), ismath=False)[0]
@@ -62,7 +56,7 @@ def test_shape_for_display_renders_joined_letters_on_this_matplotlib():
     # Either matplotlib shapes natively (raw text passes through) or we reshape: the letters end up joined.
     shown = shape_for_display("\u0628" * 4)
     assert _rendered_width(shown) < _rendered_width("\ufe8f" * 4)
-    assert shown == ("\u0628" * 4 if native_text_shaping() else reshape_rtl("\u0628" * 4))
+    assert shown == ("\u0628" * 4 if native_text_shaping() else shape("\u0628" * 4))
     assert shape_for_display("plain text") == "plain text"
     assert len(shape_for_display("ب" * 200, max_chars=50)) <= 50
 

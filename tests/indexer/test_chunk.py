@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.chunk import Chunker, sentence_spans
+from indexer.chunk import Chunker
 from indexer.clean import Cleaner
 from indexer.read import FolderReader
 from indexer.types import Document
@@ -39,11 +39,6 @@ def test_short_caption_joins_a_paragraph_and_oversized_sentence_is_cut() -> None
     assert chunks[0].start == 0 and "تعليق صورة" in chunks[0].text
     assert len(chunks) > 2 and all(len(c.text) <= 400 for c in chunks)
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
-
-
-def test_sentence_spans_handle_arabic_question_mark() -> None:
-    text = "متى عقدت الجولة؟ في ديسمبر. وماذا بعد"
-    assert [text[s:e] for s, e in sentence_spans(text)] == ["متى عقدت الجولة؟", "في ديسمبر.", "وماذا بعد"]
 
 
 def test_sentence_up_to_hard_max_stays_whole() -> None:

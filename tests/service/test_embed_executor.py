@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli.main import passive_engine_waits
 from indexer.embed import E5Embedder, Role
-from service.embed_executor import EmbedExecutor, passive_engine_waits
+from service.embed_executor import EmbedExecutor
 from service.query_cache import CachedQueryEmbedder
 from service.state import ServiceState
 from tests.indexer.fake_embedder import HashEmbedder

@@ -16,7 +16,7 @@ from cli.main import cli
 from indexer.embed import E5Embedder
 from indexer.index import Index
 from indexer.stores.milvus_store import MilvusStore
-from indexer.types import SearchFilters
+from indexer.types import Chunk, SearchFilters
 from service.search import Searcher
 from tests.conftest import CORPUS, ROOT
 
@@ -67,12 +67,12 @@ def test_same_top3_as_faiss_for_every_dev_question(milvus_index: Path, sample_in
         by_faiss = faiss_index.store.search(vectors, 3, store_filters)
         by_milvus = milvus.store.search(vectors, 3, store_filters)
         for question, f_hits, m_hits in zip(asked, by_faiss, by_milvus, strict=True):
-            f_ids = [faiss_index.chunk_by_key[h.key].chunk_id for h in f_hits]
-            m_ids = [milvus.chunk_by_key[h.key].chunk_id for h in m_hits]
+            f_ids = [_chunk(faiss_index, h.key).chunk_id for h in f_hits]
+            m_ids = [_chunk(milvus, h.key).chunk_id for h in m_hits]
             assert m_ids == f_ids, (question, store_filters)
             assert [h.score for h in m_hits] == pytest.approx([h.score for h in f_hits], abs=1e-4)
     filtered = milvus.store.search(vectors[:1], 50, SearchFilters(round=4))[0]
-    assert filtered and all(4 in milvus.chunk_by_key[h.key].rounds for h in filtered)
+    assert filtered and all(4 in _chunk(milvus, h.key).rounds for h in filtered)
     # through the service's Searcher too (whatever ranking it adds on top of the store)
     f_search, m_search = Searcher(faiss_index, embedder), Searcher(milvus, embedder)
     for question in asked:
@@ -106,3 +106,7 @@ def test_reindex_in_place_and_serve_checks_the_store(milvus_index: Path, tmp_pat
 
 def _probe(index: Index) -> np.ndarray:
     return np.ones((1, index.store.dim), dtype=np.float32) / np.sqrt(index.store.dim)
+
+
+def _chunk(index: Index, key: int) -> Chunk:
+    return index.chunks[index.chunks.by_key[key]]

@@ -2,7 +2,7 @@
 
 Subclass `StoreContract` in a test module and provide the `new_store` fixture (a factory taking `dim`) and
 `reopen` (save, then load a store from its folder). Vectors here are synthetic unit vectors: the contract is
-about storage semantics, not the model. A store may have a `close()`; the contract calls it before another
+about storage semantics, not the model. It calls every `VectorStore` method; `close()` runs before another
 process opens the same store (milvus-lite lets one process hold a database file).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.stores.faiss_store import VectorStore
+from indexer.stores import VectorStore, store_class
 from indexer.types import Chunk, SearchFilters
 
 DIM = 16
@@ -94,6 +94,24 @@ class StoreContract:
         assert loaded.search(vectors[5:6], 1)[0][0].key == chunks[5].key
         assert loaded.search(vectors[5:6], 3, SearchFilters(round=chunks[5].rounds[0]))[0][0].key == chunks[5].key
 
+    def test_identity_keys_and_vectors(self, new_store: Callable[[int], VectorStore],
+                                       reopen: Callable[[VectorStore, Path], VectorStore], tmp_path: Path) -> None:
+        store = new_store(DIM)
+        assert isinstance(store, VectorStore) and store_class(store.name) is type(store)
+        assert store.index_type and store.all_keys().size == 0
+        chunks, vectors = make_chunks(7), unit_vectors(7)
+        store.add(chunks, vectors)
+        assert store.delete([chunks[3].key]) == 1
+        expected = np.sort(np.array([c.key for i, c in enumerate(chunks) if i != 3], dtype=np.int64))
+        keys = store.all_keys()
+        assert keys.dtype == np.int64 and np.array_equal(keys, expected)
+        np.testing.assert_allclose(store.vectors_for([chunks[5].key, chunks[0].key]), vectors[[5, 0]], atol=0.05)
+        loaded = reopen(store, tmp_path / "store")
+        assert np.array_equal(loaded.all_keys(), expected) and loaded.index_type == store.index_type
+        np.testing.assert_allclose(loaded.vectors_for([chunks[6].key]), vectors[[6]], atol=0.05)
+        for s in (loaded, store):
+            s.close()
+
     def test_empty_store_and_bad_shapes(self, new_store: Callable[[int], VectorStore]) -> None:
         store = new_store(DIM)
         assert store.count() == 0
@@ -129,7 +147,7 @@ class StoreContract:
         store = _filled(new_store, chunks, vectors)
         loaded = reopen(store, tmp_path / "store")
         for s in (loaded, store):
-            getattr(s, "close", lambda: None)()
+            s.close()
         np.save(tmp_path / "q.npy", vectors[[2, 6]])
         cls = type(loaded)
         script = (

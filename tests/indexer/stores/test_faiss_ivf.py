@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer.stores import FaissStore, VectorStore
 from indexer.stores import faiss_store as store_module
-from indexer.stores.faiss_store import FaissStore, VectorStore
 from indexer.types import SearchFilters
 from tests.indexer.stores.store_contract import DIM, StoreContract, make_chunks, unit_vectors
 

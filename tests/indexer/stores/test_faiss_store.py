@@ -8,8 +8,9 @@ import faiss
 import numpy as np
 import pytest
 
+from indexer.stores import FaissStore, StoreError, VectorStore
 from indexer.stores import faiss_store as store_module
-from indexer.stores.faiss_store import FaissStore, StoreError, VectorStore, set_search_threads
+from indexer.stores.faiss_store import set_search_threads
 from indexer.types import Chunk
 from tests.indexer.stores.store_contract import StoreContract
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from indexer.stores import StoreError, VectorStore
 from indexer.stores import milvus_store as store_milvus
-from indexer.stores.faiss_store import StoreError, VectorStore
-from indexer.stores.lexical import LexicalIndex
-from indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory, filter_expression
+from indexer.stores.filters import milvus_fields, milvus_schema_fields
+from indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
 from indexer.types import Chunk, SearchFilters
 from tests.indexer.stores.store_contract import DIM, StoreContract, make_chunks, unit_vectors
 
@@ -40,13 +40,6 @@ class TestMilvusStore(StoreContract):
         return _reopen
 
 
-def test_filter_expressions_escape_strings_and_exclude_undated() -> None:
-    assert filter_expression(None) == "" and filter_expression(SearchFilters()) == ""
-    expr = filter_expression(SearchFilters(round=4, doc_id='a"b\\c', published_to="2018-12-31"))
-    assert expr == ('doc_id == "a\\"b\\\\c" and ARRAY_CONTAINS(rounds, 4) and published != "" '
-                    'and published <= "2018-12-31"')
-
-
 def test_awkward_doc_ids_and_undated_chunks_filter_like_faiss(milvus_uri: str) -> None:
     store = MilvusStore(DIM, milvus_uri, "awkward")
     ids = ['q"uote', "back\\slash", "عربي' or 1==1", "line\nbreak"]
@@ -71,7 +64,7 @@ def test_pointer_is_relative_inside_the_index_folder_and_index_switches_by_size(
         store.save(index / "data-1")
         pointer = json.loads((index / "data-1" / "milvus.json").read_text())
         assert pointer == {"uri": "./milvus.db", "collection": "sized", "dim": DIM, "count": 40,
-                           "index_type": "HNSW", "lexical": True}
+                           "index_type": "HNSW"}
         loaded = MilvusStore.load(index / "data-1")
         assert loaded.index_type == "HNSW" and loaded.uri == str(Path(uri).resolve())
         assert [h[0].key for h in loaded.search(vectors[[0, 33]], 3)] == [chunks[0].key, chunks[33].key]
@@ -96,24 +89,48 @@ def test_factory_reuses_only_its_own_target(milvus_uri: str) -> None:
     assert not MilvusStoreFactory(milvus_uri, "other").same_target(store)
 
 
-def test_bm25_in_milvus_matches_bm25s(milvus_uri: str) -> None:
-    # Same tokens, same k1/b, Lucene IDF on both sides: the ranking and the scores agree.
-    texts = ["انعقدت الجولة الرابعة من محادثات أستانا في مايو", "اتفقت الدول الضامنة على أربع مناطق لخفض التصعيد",
-             "الجولة الثامنة عقدت في ديسمبر", "وفد المعارضة السورية وصل إلى أستانا", "مناطق خفض التصعيد الأربع",
-             "the fourth round agreed on de-escalation zones"]
-    chunks = [Chunk(f"d{i}", f"d{i}#0", 0, len(t), t) for i, t in enumerate(texts)]
-    store = MilvusStore(DIM, milvus_uri, "bm25")
-    store.add(chunks, unit_vectors(len(chunks)))
-    from indexer.text.arabic import tokenize
+def test_load_takes_the_uri_where_milvus_runs_now(tmp_path: Path, milvus_uri: str) -> None:
+    store = MilvusStore(DIM, milvus_uri, "moved")
+    store.add(make_chunks(2), unit_vectors(2))
+    store.save(tmp_path / "data-1")
+    elsewhere = str(tmp_path / "elsewhere" / "milvus.db")
+    try:
+        with pytest.raises(StoreError, match="elsewhere"):  # the override is used, not the saved uri
+            MilvusStore.load(tmp_path / "data-1", uri=elsewhere)
+    finally:
+        from milvus_lite.server_manager import server_manager_instance
 
-    reference = LexicalIndex.build(texts)
-    for query in ["مناطق خفض التصعيد", "الجولة الرابعة أستانا", "de-escalation zones"]:
-        expected = reference.search(query, 3)
-        got = store.lexical_search(tokenize(query), 3)
-        assert [h.key for h in got] == [chunks[row].key for row, _ in expected], query
-        assert [h.score for h in got] == pytest.approx([s for _, s in expected], rel=1e-3)
-    rounds4 = store.lexical_search(tokenize("مناطق"), 5, SearchFilters(doc_id="d4"))
-    assert [h.key for h in rounds4] == [chunks[4].key]
+        server_manager_instance.release_server(elsewhere)
+    assert MilvusStore.load(tmp_path / "data-1", uri=milvus_uri).count() == 2
+
+
+def test_a_collection_with_the_old_bm25_fields_loads_and_is_rebuilt_by_the_next_index(
+        tmp_path: Path, milvus_uri: str) -> None:
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
+
+    client = MilvusClient(milvus_uri)  # the schema the code before issue 12 created
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("key", DataType.INT64, is_primary=True)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=DIM)
+    milvus_schema_fields(schema, DataType)
+    schema.add_field("terms", DataType.VARCHAR, max_length=1000, enable_analyzer=True,
+                     analyzer_params={"tokenizer": "standard"})
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
+                                 output_field_names=["sparse"]))
+    params = client.prepare_index_params()
+    params.add_index("vector", index_name="vector", index_type="FLAT", metric_type="IP")
+    params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    client.create_collection("old", schema=schema, index_params=params, consistency_level="Strong")
+    chunks, vectors = make_chunks(3), unit_vectors(3)
+    client.insert("old", [{"key": c.key, "vector": v, **milvus_fields(c), "terms": "t1 t2"}
+                          for c, v in zip(chunks, vectors, strict=True)])
+    (tmp_path / "milvus.json").write_text(json.dumps({"uri": milvus_uri, "collection": "old", "dim": DIM,
+                                                       "lexical": True}))
+    loaded = MilvusStore.load(tmp_path)
+    assert loaded.legacy_bm25 and loaded.count() == 3
+    assert [h.key for h in loaded.search(vectors[1], 1)[0]] == [chunks[1].key]
+    assert not MilvusStoreFactory(milvus_uri, "old").same_target(loaded)
 
 
 def test_second_process_on_a_local_file_gets_a_clear_error(tmp_path: Path, milvus_uri: str) -> None:

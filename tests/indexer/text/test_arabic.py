@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.text.arabic import Token, normalize, normalize_str, tokenize, tokenize_with_spans
+from indexer.text.arabic import normalize, normalize_str, tokenize
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 CORPUS_FILES = sorted(CORPUS.glob("*.txt"))
@@ -126,22 +126,3 @@ def test_stopwords_numbers_and_english() -> None:
     assert tokenize("يومي الـ14 والـ15") == [tokenize("يومي")[0], "14", "15"]
     assert tokenize("٢١ و٢٢") == ["21", "22"]
     assert tokenize("The Astana talks and the rounds") == ["astana", "talk", "round"]
-
-
-def test_tokenize_with_spans_points_into_original() -> None:
-    original = "وكانت الجولةُ الرابعة من مفاوضات أَسْتَانَـــا مع روسياوتركيا"
-    toks = tokenize_with_spans(original)
-    assert [t.term for t in toks] == tokenize(original)
-    assert all(isinstance(t, Token) and 0 <= t.start < t.end <= len(original) for t in toks)
-    by_term = {t.term: original[t.start : t.end] for t in toks}
-    assert by_term[tokenize("استانا")[0]] == "أَسْتَانَـــا"
-    assert by_term[tokenize("روسيا")[0]] == "روسيا"
-    assert by_term[tokenize("تركيا")[0]] == "وتركيا"
-
-
-@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: p.name[:3])
-def test_tokenize_matches_spans_on_corpus(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    toks = tokenize_with_spans(text)
-    assert [t.term for t in toks] == tokenize(text)
-    assert all(text[t.start : t.end].strip() for t in toks)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.text.rounds import detect_query_round, detect_rounds
+from indexer.text.rounds import chunk_contexts, detect_query_round, detect_rounds, tag_rounds
+from indexer.types import Chunk
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 
@@ -90,3 +91,33 @@ def test_corpus_files() -> None:
 )
 def test_detect_query_round(question: str, expected: int | None) -> None:
     assert detect_query_round(question) == expected
+
+
+def _chunk(doc_id: str, n: int, text: str, title: str | None = None) -> Chunk:
+    return Chunk(doc_id, f"{doc_id}#{n}", 0, len(text), text, title)
+
+
+CHUNKS = [
+    _chunk("a", 0, "انطلقت اليوم الجولة الثامنة من محادثات أستانا. وشارك فيها الضامنون", "محادثات سلام"),
+    _chunk("a", 1, "ووقع الوفد الوثيقة بعد ساعات.", "محادثات سلام"),
+    _chunk("b", 0, "ووقع الوفد الوثيقة بعد ساعات.", "أستانا 4"),
+    _chunk("b", 1, "وعاد الوفد."),
+]
+
+
+def test_chunk_contexts_add_headline_and_the_previous_sentence_of_the_same_document() -> None:
+    assert chunk_contexts(CHUNKS) == [
+        "محادثات سلام\n" + CHUNKS[0].text,
+        "محادثات سلام\nوشارك فيها الضامنون\n" + CHUNKS[1].text,
+        "أستانا 4\n" + CHUNKS[2].text,  # a new document: nothing carried over from "a"
+        "ووقع الوفد الوثيقة بعد ساعات.\n" + CHUNKS[3].text,
+    ]
+
+
+def test_tag_rounds_reads_each_chunk_in_its_context() -> None:
+    tagged = tag_rounds(CHUNKS)
+    assert [c.rounds for c in tagged] == [(8,), (), (4,), ()]
+    assert [c.text for c in tagged] == [c.text for c in CHUNKS]
+    # the previous sentence names the round that a paragraph leaves implicit
+    follow = _chunk("a", 1, "ووقع الوفد الوثيقة بعد ساعات.")
+    assert tag_rounds([_chunk("a", 0, "ثم بدأت الجولة الثامنة."), follow])[1].rounds == (8,)
