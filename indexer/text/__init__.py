@@ -7,6 +7,7 @@ Modules inside this package import each other by module path, so importing one n
 
 from indexer.text import induced
 from indexer.text.arabic import TOKENIZER_VERSION, NormalizedText, normalize, normalize_str, surface_terms, tokenize
+from indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
 from indexer.text.induced import (
     CACHE_FILE,
     Expansion,
@@ -28,9 +29,11 @@ from indexer.text.sentences import sentence_spans
 __all__ = [
     "CACHE_FILE",
     "ROUNDS_VERSION",
+    "TABLE_FILE",
     "TOKENIZER_VERSION",
     "AnalyzedQuery",
     "Bridges",
+    "EnglishVectors",
     "Expansion",
     "InducedConfig",
     "InducedLexicon",
@@ -52,6 +55,7 @@ __all__ = [
     "has_arabic",
     "induced",
     "is_arabic_char",
+    "load_words",
     "normalize",
     "normalize_str",
     "query_language",
