@@ -82,6 +82,16 @@ def is_valid_doc_id(doc_id: str) -> bool:
     return doc_id_problem(doc_id) is None
 
 
+def _read_text(path: Path) -> str | Skipped:
+    """A file's decoded text, or why it is skipped (unreadable, empty, binary, unknown encoding)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Skipped(str(path), f"unreadable: {exc.strerror}")
+    text, info = decode_text(data)
+    return Skipped(str(path), info) if text is None else text
+
+
 def decode_text(data: bytes) -> tuple[str | None, str]:
     """Decode article bytes; returns (text, encoding) or (None, reason)."""
     if not data.strip():
@@ -176,23 +186,15 @@ class FolderReader:
         problem = doc_id_problem(doc_id)
         if problem is not None:
             return [Skipped(str(path), f"file name {doc_id!r} is not a valid doc_id: {problem}")]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return [Skipped(str(path), f"unreadable: {exc.strerror}")]
-        text, info = decode_text(data)
-        if text is None:
-            return [Skipped(str(path), info)]
+        text = _read_text(path)
+        if isinstance(text, Skipped):
+            return [text]
         return [RawDocument(doc_id=doc_id, text=text, path=str(path))]
 
     def _read_jsonl(self, path: Path) -> list[RawDocument | Skipped]:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            return [Skipped(str(path), f"unreadable: {exc.strerror}")]
-        text, info = decode_text(data)
-        if text is None:
-            return [Skipped(str(path), info)]
+        text = _read_text(path)
+        if isinstance(text, Skipped):
+            return [text]
         out: list[RawDocument | Skipped] = []
         for lineno, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
