@@ -27,7 +27,7 @@ from pathlib import Path
 
 from eval.datasets import Benchmark, load_beir, load_seed
 from eval.metrics import evaluate_retrieval
-from eval.run import CACHE, DATA, ROOT, _cache_folder, _retriever
+from eval.run import CACHE, DATA, ROOT, cache_folder, retriever
 from eval.splits import split_benchmark
 from indexer.embed import Embedder, make_embedder
 from indexer.index import Index
@@ -43,7 +43,7 @@ def _english(bench: Benchmark) -> list[str]:
 
 
 def _index(bench: Benchmark, embedder: Embedder, cache: Path) -> Path:
-    folder = _cache_folder(bench, embedder, cache)
+    folder = cache_folder(bench, embedder, cache)
     make_builder(embedder, progress=False).run(bench.documents, folder)  # reuses an up-to-date index
     return folder
 
@@ -140,7 +140,7 @@ def main() -> None:
                 if args.ndcg:
                     for part in ("train", "test"):
                         b = split_benchmark(bench, part)
-                        scores = [evaluate_retrieval(b, _retriever(s)).metrics["ndcg@10"] for s in (live, table)]
+                        scores = [evaluate_retrieval(b, retriever(s)).metrics["ndcg@10"] for s in (live, table)]
                         print(f"nDCG@10 {part}: model {scores[0]:.4f}, table {scores[1]:.4f}")
     print(f"load average {os.getloadavg()}")
 

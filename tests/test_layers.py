@@ -7,6 +7,7 @@ seam) beneath them all. Parsed from the source with `ast`, so a lazy import insi
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,9 @@ def test_no_environment_below_the_edge(module: str) -> None:
             and isinstance(node.value, ast.Name) and node.value.id == "os"
             and node.attr in ("environ", "getenv", "putenv", "unsetenv")]
     assert not uses, f"{module} reads or writes the environment on lines {uses}: take it from Settings or an argument"
+
+
+@pytest.mark.parametrize("module", sorted(ALL))
+def test_every_module_imports(module: str) -> None:
+    """A renamed or moved name breaks at import, even in a script no other test runs."""
+    importlib.import_module(module)
