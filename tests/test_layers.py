@@ -108,3 +108,31 @@ def test_no_environment_below_the_edge(module: str) -> None:
 def test_every_module_imports(module: str) -> None:
     """A renamed or moved name breaks at import, even in a script no other test runs."""
     importlib.import_module(module)
+
+
+def test_no_import_cycles() -> None:
+    """Module-level imports form no cycle (an import inside a function is how a module defers one on purpose)."""
+    graph: dict[str, set[str]] = {}
+    for module, path in ALL.items():
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        top = [n for n in body if isinstance(n, ast.Import | ast.ImportFrom)]
+        deps = set()
+        for node in top:
+            pairs = [(a.name, None) for a in node.names] if isinstance(node, ast.Import) else \
+                [(node.module or "", a.name) for a in node.names]
+            for base, symbol in pairs:
+                full = f"{base}.{symbol}" if symbol and f"{base}.{symbol}" in ALL else base
+                if full in ALL and full != module:
+                    deps.add(full)
+        graph[module] = deps
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        for dep in graph[module]:
+            assert dep not in path, "import cycle: " + " -> ".join([*path[path.index(dep):], dep])
+            if dep not in done:
+                visit(dep, [*path, dep])
+        done.add(module)
+
+    for module in graph:
+        visit(module, [module])
