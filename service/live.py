@@ -18,6 +18,7 @@ from indexer.changes import apply_changes
 from indexer.index import BuildReport, IndexLoadError, Manifest
 from indexer.lock import IndexBusy, writer_lock
 from indexer.pipeline import make_builder
+from indexer.stores import factory_for
 from indexer.types import RawDocument
 from service.state import ServiceState
 from service.writes import Job, ProgressEmbedder
@@ -55,7 +56,8 @@ class LiveIndex:
         `job` (service/writes.py) counts progress and can stop the write between embedding batches."""
         with self.lock, writer_lock(self.folder, self._lock_timeout, purpose="API write"):
             embedder = self.current.embedder
-            builder = make_builder(ProgressEmbedder(embedder, job) if job else embedder, progress=False)
+            builder = make_builder(ProgressEmbedder(embedder, job) if job else embedder, progress=False,
+                                   store_factory=factory_for(self.current.index.store))
             report = apply_changes(self.folder, builder, add, delete)
             self._swap()
             return report

@@ -7,7 +7,14 @@ from indexer.stores.base import StoreError, VectorStore
 from indexer.stores.faiss_store import FaissStore
 from indexer.stores.filters import FilterColumns, FilterTable, milvus_expression
 from indexer.stores.lexical import LexicalIndex
-from indexer.stores.registry import STORE_NAMES, FaissStoreFactory, StoreFactory, store_class, store_factory
+from indexer.stores.registry import (
+    STORE_NAMES,
+    FaissStoreFactory,
+    StoreFactory,
+    factory_for,
+    store_class,
+    store_factory,
+)
 
 __all__ = [
     "STORE_NAMES",
@@ -19,6 +26,7 @@ __all__ = [
     "StoreError",
     "StoreFactory",
     "VectorStore",
+    "factory_for",
     "milvus_expression",
     "store_class",
     "store_factory",

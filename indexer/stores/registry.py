@@ -62,3 +62,15 @@ def store_factory(name: str, index_folder: Path, milvus_uri: str | None = None,
 
         return MilvusStoreFactory(milvus_uri or str(index_folder / "milvus.db"), collection)
     raise _unknown(name)
+
+
+def factory_for(store: VectorStore) -> StoreFactory:
+    """A factory that writes where `store` lives, so an update of a loaded index keeps its store (an API write
+    on a Milvus index must not rebuild it as FAISS)."""
+    if isinstance(store, FaissStore):
+        return FaissStoreFactory()
+    from indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
+
+    if isinstance(store, MilvusStore):
+        return MilvusStoreFactory(store.uri, store.collection)
+    raise _unknown(store.name)

@@ -7,6 +7,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,8 +17,11 @@ from cli.main import cli
 from indexer.embed import E5Embedder
 from indexer.index import Index
 from indexer.stores.milvus_store import MilvusStore
-from indexer.types import Chunk, SearchFilters
+from indexer.types import Chunk, RawDocument, SearchFilters
+from service.live import LiveIndex
 from service.search import Searcher
+from service.settings import Settings
+from service.state import ServiceState
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.slow
@@ -110,3 +114,21 @@ def _probe(index: Index) -> np.ndarray:
 
 def _chunk(index: Index, key: int) -> Chunk:
     return index.chunks[index.chunks.by_key[key]]
+
+
+def test_an_api_write_keeps_the_milvus_store(milvus_index: Path, embedder: E5Embedder) -> None:
+    """Before: the API's builder always made FAISS stores, so one POST /documents rebuilt a Milvus index as
+    FAISS files and re-embedded the whole archive."""
+    settings = Settings()
+    holder = SimpleNamespace(isnad=ServiceState.open(milvus_index, embedder, settings), settings=settings)
+    live = LiveIndex(holder)
+    text = "اتفقت الدول الضامنة في أستانا على تمديد وقف إطلاق النار في مناطق خفض التصعيد."
+    report = live.write(add=[RawDocument(doc_id="api-milvus-note", text=text, path="api")])
+    assert report.embedded_chunks == 1 and report.reused_documents == report.documents - 1
+    index = Index.load(milvus_index)
+    assert index.manifest.store == "milvus" and isinstance(index.store, MilvusStore)
+    assert not (milvus_index / index.manifest.data / "index.faiss").exists()
+    hits = index.store.search(_probe(index), 5, SearchFilters(doc_id="api-milvus-note"))[0]
+    assert [_chunk(index, h.key).doc_id for h in hits] == ["api-milvus-note"]
+    live.write(delete=["api-milvus-note"])  # leave the module's index as the corpus made it
+    assert "api-milvus-note" not in Index.load(milvus_index).documents

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from indexer.index import Index, IndexLoadError
-from indexer.stores import STORE_NAMES, FaissStore, StoreError, store_class, store_factory
+from indexer.stores import (
+    STORE_NAMES,
+    FaissStore,
+    FaissStoreFactory,
+    StoreError,
+    factory_for,
+    store_class,
+    store_factory,
+)
 from indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
 
 
@@ -42,3 +50,8 @@ def test_an_index_naming_an_unknown_store_does_not_load(tmp_path: Path, sample_i
     (copy / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexLoadError, match="unknown vector store 'qdrant'"):
         Index.load(copy)
+
+
+def test_factory_for_a_loaded_store_writes_where_it_lives() -> None:
+    faiss = FaissStore(8)
+    assert isinstance(factory_for(faiss), FaissStoreFactory) and factory_for(faiss).same_target(faiss)
