@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-
-from indexer.read import FolderReader
-from indexer.types import RawDocument
+from isnad.indexer.read import FolderReader
+from isnad.indexer.types import RawDocument
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "astana"

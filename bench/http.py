@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from bench.load import QuestionCursor, distinct_questions, run_load_blocking
-from bench.measure import percentiles, rss_mb
-from bench.server_process import running_server
+from isnad.bench.load import QuestionCursor, distinct_questions, run_load_blocking
+from isnad.bench.measure import percentiles, rss_mb
+from isnad.bench.server_process import running_server
 
 LOAD_CLIENTS = (1, 8, 32)
 NO_CACHE = {"ISNAD_QUERY_CACHE_SIZE": "0"}  # latency and load rows measure real work, never a cache hit

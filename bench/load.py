@@ -18,8 +18,7 @@ from pathlib import Path
 
 import httpx
 import psutil
-
-from bench.measure import percentiles
+from isnad.bench.measure import percentiles
 
 QUESTIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "eval" / "xquad_en2ar" / "queries.jsonl"
 FALLBACK = ("متى عقدت الجولة الثامنة؟", "what did round four agree?", "مناطق خفض التصعيد",

@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 import psutil
-
-from indexer.embed import Embedder, Role
+from isnad.indexer.embed import Embedder, Role
 
 
 def percentiles(ms: Sequence[float]) -> dict[str, float]:

@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-
-from bench import report as report_module
-from bench.corpus import queries, sample_documents, vocabulary, xquad_documents
-from bench.http import service_run
-from bench.scale import build_scale_index, load_costs, load_sample, search_costs
-from bench.throughput import pipeline_vs_raw, reindex_unchanged
-from indexer.embed import E5Embedder
-from indexer.pipeline import make_builder
-from indexer.types import RawDocument
+from isnad.bench import report as report_module
+from isnad.bench.corpus import queries, sample_documents, vocabulary, xquad_documents
+from isnad.bench.http import service_run
+from isnad.bench.scale import build_scale_index, load_costs, load_sample, search_costs
+from isnad.bench.throughput import pipeline_vs_raw, reindex_unchanged
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.types import RawDocument
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SCALES = (10_000, 100_000)

@@ -16,16 +16,15 @@ from typing import Any
 
 import faiss
 import numpy as np
-
-from bench.corpus import ArabicLikeGenerator, synthetic_vectors
-from bench.measure import folder_bytes, percentiles, rss_mb, time_each
-from indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, write_index
-from indexer.pipeline import embed_bridge_vocabulary
-from indexer.stores.faiss_store import APPROX_THRESHOLD, FaissStore, build_ivf, store_nlist
-from indexer.stores.lexical import LexicalIndex
-from indexer.text.arabic import tokenize
-from indexer.text.rounds import tag_rounds
-from indexer.types import Chunk, Document, passage_text
+from isnad.bench.corpus import ArabicLikeGenerator, synthetic_vectors
+from isnad.bench.measure import folder_bytes, percentiles, rss_mb, time_each
+from isnad.indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, write_index
+from isnad.indexer.pipeline import embed_bridge_vocabulary
+from isnad.indexer.stores.faiss_store import APPROX_THRESHOLD, FaissStore, build_ivf, store_nlist
+from isnad.indexer.stores.lexical import LexicalIndex
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.rounds import tag_rounds
+from isnad.indexer.types import Chunk, Document, passage_text
 
 ADD_BATCH = 20_000  # the store grows batch by batch, so the flat -> IVF switch happens as in a real build
 

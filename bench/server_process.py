@@ -42,7 +42,7 @@ class RunningServer:
 
 @contextmanager
 def running_server(index: Path, env: dict[str, str] | None = None, probe: Probe = health_probe,
-                   timeout: float = 300.0, launcher: Sequence[str] = ("-m", "cli.main", "serve"),
+                   timeout: float = 300.0, launcher: Sequence[str] = ("-m", "isnad.cli.main", "serve"),
                    ) -> Iterator[RunningServer]:
     """`launcher`: what follows the interpreter (tests start a variant taking the same --index/--host/--port).
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.measure import CountingEmbedder
-from indexer.embed import E5Embedder
-from indexer.index import Index
-from indexer.parallel_embed import ParallelE5Embedder, default_workers
-from indexer.pipeline import make_builder
-from indexer.types import RawDocument, passage_text
+from isnad.bench.measure import CountingEmbedder
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.index import Index
+from isnad.indexer.parallel_embed import ParallelE5Embedder, default_workers
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.types import RawDocument, passage_text
 
 
 def pipeline_vs_raw(name: str, documents: Sequence[RawDocument], folder: Path, embedder: E5Embedder,
@@ -80,7 +80,7 @@ def reindex_unchanged(documents: Sequence[RawDocument] | Any, folder: Path, embe
 
 def st_throughput(model: str, texts: Sequence[str], raw_s: float) -> dict[str, Any]:
     """The sentence-transformers backend on the same texts (torch on CPU; the model is an English MiniLM)."""
-    from indexer.embed import SentenceTransformerEmbedder
+    from isnad.indexer.embed import SentenceTransformerEmbedder
 
     st = SentenceTransformerEmbedder(model, device="cpu")
     st.embed_batch(list(texts[:4]), role="passage")

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-
-from indexer.embed import EmbedderError
-from indexer.index import IndexLoadError
-from indexer.lock import IndexBusy, IndexWriteError
-from indexer.read import ReadError
-from indexer.stores import StoreError
+from isnad.indexer.embed import EmbedderError
+from isnad.indexer.index import IndexLoadError
+from isnad.indexer.lock import IndexBusy, IndexWriteError
+from isnad.indexer.read import ReadError
+from isnad.indexer.stores import StoreError
 
 if TYPE_CHECKING:  # the service loads lazily: `isnad index` never imports it
-    from service.state import ServiceState
+    from isnad.service.state import ServiceState
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOMAIN_ERRORS = (IndexLoadError, IndexBusy, IndexWriteError, ReadError, StoreError, EmbedderError, ValueError, OSError)
@@ -57,7 +56,7 @@ def domain_errors(func: F) -> F:
 
 
 def _echo(text: str, shaped: bool) -> None:
-    from indexer.text.script import shape
+    from isnad.indexer.text.script import shape
 
     click.echo(shape(text) if shaped else text)
 
@@ -100,11 +99,11 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
     Documents added through the API are kept unless --prune-api-documents; a file with the same doc_id
     replaces one. A damaged index is named and rebuilt from its last intact generation (or use --rebuild).
     """
-    from indexer import phases
-    from indexer.embed import E5Embedder, make_embedder
-    from indexer.parallel_embed import ParallelE5Embedder
-    from indexer.pipeline import make_builder
-    from indexer.stores import store_factory
+    from isnad.indexer import phases
+    from isnad.indexer.embed import E5Embedder, make_embedder
+    from isnad.indexer.parallel_embed import ParallelE5Embedder
+    from isnad.indexer.pipeline import make_builder
+    from isnad.indexer.stores import store_factory
 
     phases.pause_at(os.environ.get(phases.PAUSE_AT_ENV), os.environ.get(phases.MARKER_ENV))  # crash tests only
     factory = store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
@@ -133,16 +132,16 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 @cli.command("english-table")
 @index_option
 @click.option("--words", "limit", type=click.IntRange(1), default=None,
-              help="only the N commonest words of data/english/words.txt (default: all 50,000)")
+              help="only the N commonest words of the bundled English word list (default: all 50,000)")
 @domain_errors
 def english_table_cmd(index_path: Path, limit: int | None) -> None:
     """Embed common English words once with INDEX's model (INDEX/english-vectors.npz), so the cross-lingual
     bridge looks an English question's words up instead of running the model on them per query."""
     import time
 
-    from indexer.embed import embedder_for_model_id
-    from indexer.index import Manifest
-    from indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
+    from isnad.indexer.embed import embedder_for_model_id
+    from isnad.indexer.index import Manifest
+    from isnad.indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
 
     embedder = embedder_for_model_id(Manifest.read(index_path).model)
     started = time.perf_counter()
@@ -163,7 +162,7 @@ def passive_engine_waits() -> None:
 
 
 def embedder_workers_wanted(requested: int) -> int:
-    from indexer.parallel_embed import default_workers
+    from isnad.indexer.parallel_embed import default_workers
 
     return requested or default_workers()
 
@@ -177,11 +176,11 @@ def embedder_workers_wanted(requested: int) -> int:
 @domain_errors
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
-    from service.api.main import create_app
-    from service.http_server import serve as serve_http
-    from service.live import install_sighup
-    from service.settings import Settings
-    from service.state import ServiceState
+    from isnad.service.api.main import create_app
+    from isnad.service.http_server import serve as serve_http
+    from isnad.service.live import install_sighup
+    from isnad.service.settings import Settings
+    from isnad.service.state import ServiceState
 
     _check_store(index_path, store_kind)
     passive_engine_waits()  # before ServiceState.open loads the engine: libgomp reads it once, at load
@@ -203,7 +202,7 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
 @domain_errors
 def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
     """Search the index and print ranked passages with their offsets."""
-    from service.api.schemas import SearchRequest, SearchResponseOut
+    from isnad.service.api.schemas import SearchRequest, SearchResponseOut
 
     request = _validated(SearchRequest, query=query, k=k)
     state = _open_state(index_path)
@@ -227,7 +226,7 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
 @domain_errors
 def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
     """Answer a question with the corpus' own sentences and numbered citations."""
-    from service.api.schemas import AskRequest, AskResponseOut
+    from isnad.service.api.schemas import AskRequest, AskResponseOut
 
     request = _validated(AskRequest, question=question, k=k)
     state = _open_state(index_path)
@@ -247,14 +246,14 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
 
 def _open_state(index_path: Path) -> ServiceState:
     """The service's state over INDEX, configured by the ISNAD_* settings, for one command."""
-    from service import ServiceState, Settings
+    from isnad.service import ServiceState, Settings
 
     return ServiceState.open(index_path, settings=Settings())
 
 
 def _check_store(index_path: Path, store_kind: str | None) -> None:
     """The manifest decides the store; --store only asserts it (--milvus-uri points at where Milvus runs now)."""
-    from indexer.index import Manifest
+    from isnad.indexer.index import Manifest
 
     built = Manifest.read(index_path).store
     if store_kind is not None and store_kind != built:
@@ -289,8 +288,8 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     """
     if ctx.invoked_subcommand is not None:
         return
-    from eval.run import RESULTS, run
-    from indexer.embed import make_embedder
+    from isnad.eval.run import RESULTS, run
+    from isnad.indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
         suites=suites or None, embedder=make_embedder(backend, model))
@@ -305,9 +304,9 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
 def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None) -> None:
     """Retrain the answerability model on the XQuAD training split (fixed, by article); write its JSON,
     background vectors and the reliability plot of the test split."""
-    from eval.calibrate import calibrate
-    from eval.run import RESULTS
-    from indexer.embed import make_embedder
+    from isnad.eval.calibrate import calibrate
+    from isnad.eval.run import RESULTS
+    from isnad.indexer.embed import make_embedder
 
     spec = calibrate(out_dir or RESULTS / "latest", inner=make_embedder(backend, model))
     for lang, m in spec["langs"].items():
@@ -330,7 +329,7 @@ def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None) 
 @domain_errors
 def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float) -> None:
     """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
-    from bench.run import RESULTS, run_bench
+    from isnad.bench.run import RESULTS, run_bench
 
     try:
         scales = [int(s.replace("_", "")) for s in scale.split(",") if s.strip()]

@@ -14,9 +14,9 @@ documents (ranks are counted over distinct documents there). Passage text must b
 would show, so the seed set's answer-substring rule can see it.
 """
 
-from eval.datasets import Benchmark, Query, load_beir, load_benchmark, load_seed, load_squad
-from eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
-from eval.report import write_report
+from isnad.eval.datasets import Benchmark, Query, load_beir, load_benchmark, load_seed, load_squad
+from isnad.eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
+from isnad.eval.report import write_report
 
 __all__ = [
            "AnswerOutcome",

@@ -25,17 +25,17 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval.datasets import Benchmark, load_beir, load_seed
-from eval.metrics import evaluate_retrieval
-from eval.run import CACHE, DATA, ROOT, cache_folder, retriever
-from eval.splits import split_benchmark
-from indexer.embed import Embedder, make_embedder
-from indexer.index import Index
-from indexer.pipeline import make_builder
-from indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
-from indexer.text.induced import english_content_words
-from indexer.text.query import analyze, query_language
-from service.search import ABLATIONS, Searcher
+from isnad.eval.datasets import Benchmark, load_beir, load_seed
+from isnad.eval.metrics import evaluate_retrieval
+from isnad.eval.run import CACHE, DATA, ROOT, cache_folder, retriever
+from isnad.eval.splits import split_benchmark
+from isnad.indexer.embed import Embedder, make_embedder
+from isnad.indexer.index import Index
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
+from isnad.indexer.text.induced import english_content_words
+from isnad.indexer.text.query import analyze, query_language
+from isnad.service.search import ABLATIONS, Searcher
 
 
 def _english(bench: Benchmark) -> list[str]:

@@ -11,16 +11,16 @@ import sys
 import time
 from dataclasses import replace
 
-from eval.datasets import load_beir
-from eval.metrics import evaluate_retrieval
-from eval.run import CACHE, DATA, MemoQueryEmbedder, cache_folder, retriever
-from eval.splits import split_benchmark
-from indexer.embed import make_embedder
-from indexer.pipeline import make_builder
-from indexer.text import induced
-from indexer.text.induced import english_content_words
-from service.search import ABLATIONS, SearchConfig
-from service.state import open_searcher
+from isnad.eval.datasets import load_beir
+from isnad.eval.metrics import evaluate_retrieval
+from isnad.eval.run import CACHE, DATA, MemoQueryEmbedder, cache_folder, retriever
+from isnad.eval.splits import split_benchmark
+from isnad.indexer.embed import make_embedder
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.text import induced
+from isnad.indexer.text.induced import english_content_words
+from isnad.service.search import ABLATIONS, SearchConfig
+from isnad.service.state import open_searcher
 
 
 def main(grid: bool, min_df: int | None = None) -> None:

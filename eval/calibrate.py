@@ -23,16 +23,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-
-from eval.datasets import Query, load_beir, load_seed
-from eval.metrics import contains_answer
-from eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared
-from indexer.embed import Embedder, make_embedder
-from indexer.pipeline import make_builder
-from service.answer import Answerer
-from service.answerability import FEATURES, MODEL_DIR, Evidence, features, model_file_stem
-from service.search import Searcher, SearchResponse
-from service.state import open_searcher
+from isnad.eval.datasets import Query, load_beir, load_seed
+from isnad.eval.metrics import contains_answer
+from isnad.eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared
+from isnad.indexer.embed import Embedder, make_embedder
+from isnad.indexer.pipeline import make_builder
+from isnad.service.answer import Answerer
+from isnad.service.answerability import FEATURES, MODEL_DIR, Evidence, features, model_file_stem
+from isnad.service.search import Searcher, SearchResponse
+from isnad.service.state import open_searcher
 
 SALT = "isnad-answerability-split-v1"
 TRAIN_SHARE = 0.7

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from indexer.types import RawDocument
+from isnad.indexer.types import RawDocument
 
 Level = Literal["passage", "document"]
 ALL_LANGS = "all"

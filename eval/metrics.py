@@ -26,8 +26,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
-
-from eval.datasets import Benchmark, Level, Query
+from isnad.eval.datasets import Benchmark, Level, Query
 
 T = TypeVar("T")
 K = 10

@@ -21,14 +21,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
-
-from eval.calibrate import Corpora, cached_embedder, open_corpora, split_of
-from eval.datasets import load_squad
-from eval.metrics import contains_answer
-from eval.run import SHARED
-from indexer.embed import Embedder
-from service.answer import Answerer
-from service.answerability import MODEL_DIR, model_file_stem
+from isnad.eval.calibrate import Corpora, cached_embedder, open_corpora, split_of
+from isnad.eval.datasets import load_squad
+from isnad.eval.metrics import contains_answer
+from isnad.eval.run import SHARED
+from isnad.indexer.embed import Embedder
+from isnad.service.answer import Answerer
+from isnad.service.answerability import MODEL_DIR, model_file_stem
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _PUNCT = set(string.punctuation) | set("،؛؟«»…–—")

@@ -13,18 +13,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-
-from eval.datasets import Benchmark, load_beir, load_seed, load_squad
-from eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
-from eval.report import write_report
-from indexer.embed import E5Embedder, Embedder, Role, make_embedder
-from indexer.pipeline import make_builder
-from indexer.text.induced import english_content_words
-from indexer.text.query import analyze
-from indexer.text.script import query_language
-from service.answer import Answerer
-from service.search import ABLATIONS, Searcher
-from service.state import open_searcher
+from isnad.eval.datasets import Benchmark, load_beir, load_seed, load_squad
+from isnad.eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
+from isnad.eval.report import write_report
+from isnad.indexer.embed import E5Embedder, Embedder, Role, make_embedder
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.text.induced import english_content_words
+from isnad.indexer.text.query import analyze
+from isnad.indexer.text.script import query_language
+from isnad.service.answer import Answerer
+from isnad.service.search import ABLATIONS, Searcher
+from isnad.service.state import open_searcher
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "eval"
@@ -184,7 +183,7 @@ def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bo
         results.update(run_suite(suite, embedder, configs, answers))
     if answers and not suites:
         # issue 9's answerability protocols (off-corpus, on-corpus, held-out off-corpus, calibration)
-        from eval.protocols import protocols_markdown, run_protocols
+        from isnad.eval.protocols import protocols_markdown, run_protocols
 
         figures = run_protocols(out_dir, heldout=heldout, inner=inner)
         print(protocols_markdown(figures))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
-from eval.datasets import Benchmark
+from isnad.eval.datasets import Benchmark
 
 
 def xquad_split(title: str) -> str:

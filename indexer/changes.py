@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from indexer.index import BuildReport, Index, IndexBuilder
-from indexer.lock import IndexBusy, IndexWriteError, writer_lock
-from indexer.types import RawDocument
+from isnad.indexer.index import BuildReport, Index, IndexBuilder
+from isnad.indexer.lock import IndexBusy, IndexWriteError, writer_lock
+from isnad.indexer.types import RawDocument
 
 __all__ = ["IndexBusy", "IndexWriteError", "UnknownDocumentError", "apply_changes"]
 

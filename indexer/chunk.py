@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from indexer.text.sentences import sentence_spans
-from indexer.types import Chunk, Document
+from isnad.indexer.text.sentences import sentence_spans
+from isnad.indexer.types import Chunk, Document
 
 _ENDINGS = tuple(".!?؟…:\"'”»)")
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")

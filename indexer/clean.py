@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from indexer.types import Document, RawDocument
+from isnad.indexer.types import Document, RawDocument
 
 PARAGRAPH_SEPARATOR = "\n\n"
 _SPACE_CHARS = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")

@@ -10,8 +10,7 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
-
-from indexer.types import Embedder, Role
+from isnad.indexer.types import Embedder, Role
 
 __all__ = ["DEFAULT_BACKEND", "DEFAULT_MODEL", "E5Embedder", "Embedder", "EmbedderError", "Role",
            "SentenceTransformerEmbedder", "embedder_for_model_id", "make_embedder"]

@@ -30,16 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
-
-from indexer import phases
-from indexer.chunk import Chunker
-from indexer.clean import Cleaner
-from indexer.embed import Embedder
-from indexer.lock import pin_generation, unpinned, write_failure, writer_lock
-from indexer.read import FolderReader, Skipped
-from indexer.stores import FaissStoreFactory, LexicalIndex, StoreError, StoreFactory, VectorStore, store_class
-from indexer.tables import (
+from isnad.indexer import phases
+from isnad.indexer.chunk import Chunker
+from isnad.indexer.clean import Cleaner
+from isnad.indexer.embed import Embedder
+from isnad.indexer.lock import pin_generation, unpinned, write_failure, writer_lock
+from isnad.indexer.read import FolderReader, Skipped
+from isnad.indexer.stores import FaissStoreFactory, LexicalIndex, StoreError, StoreFactory, VectorStore, store_class
+from isnad.indexer.tables import (
     COLUMNS_FILE,
     ChunkTable,
     DocumentTable,
@@ -48,7 +46,8 @@ from indexer.tables import (
     save_columns,
     write_documents,
 )
-from indexer.types import Chunk, Document, RawDocument, passage_text
+from isnad.indexer.types import Chunk, Document, RawDocument, passage_text
+from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 

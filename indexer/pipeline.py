@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from indexer.chunk import Chunker
-from indexer.embed import Embedder
-from indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest
-from indexer.stores import StoreFactory
-from indexer.tables import load_tables
-from indexer.text import induced
-from indexer.text.arabic import TOKENIZER_VERSION
-from indexer.text.induced import InducedLexicon, vocabulary_version, vocabulary_with_df
-from indexer.text.rounds import ROUNDS_VERSION, tag_rounds
-from indexer.types import RawDocument
+from isnad.indexer.chunk import Chunker
+from isnad.indexer.embed import Embedder
+from isnad.indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest
+from isnad.indexer.stores import StoreFactory
+from isnad.indexer.tables import load_tables
+from isnad.indexer.text import induced
+from isnad.indexer.text.arabic import TOKENIZER_VERSION
+from isnad.indexer.text.induced import InducedLexicon, vocabulary_version, vocabulary_with_df
+from isnad.indexer.text.rounds import ROUNDS_VERSION, tag_rounds
+from isnad.indexer.types import RawDocument
 
 ENRICH_VERSION = f"{ROUNDS_VERSION}/tok-{TOKENIZER_VERSION}"  # in the manifest: a change forces a full rebuild
 

@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.text.script import arabic_share
-from indexer.types import RawDocument
+from isnad.indexer.text.script import arabic_share
+from isnad.indexer.types import RawDocument
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
-
-from indexer.stores.filters import FilterColumns
-from indexer.types import Chunk, Document, SearchFilters, chunk_key
+from isnad.indexer.stores.filters import FilterColumns
+from isnad.indexer.types import Chunk, Document, SearchFilters, chunk_key
 
 COLUMNS_FILE = "chunks.npz"
 COLUMNS_VERSION = 1

@@ -1,4 +1,4 @@
-"""Write data/english/words.txt: the commonest English words of pyspellchecker's bundled dictionary (MIT,
+"""Write indexer/text/data/english_words.txt: the commonest English words of pyspellchecker's bundled dictionary (MIT,
 derived from OpenSubtitles and other general text), normalized as the bridge normalizes a question's words.
 
 The cross-lingual bridge looks these words' vectors up instead of embedding them at query time
@@ -14,9 +14,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from indexer.text.english_vectors import NORMALIZATION, english_word
+from isnad.indexer.text.english_vectors import NORMALIZATION, english_word
 
-OUT = Path(__file__).resolve().parent.parent / "data" / "english" / "words.txt"
+OUT = Path(__file__).resolve().parent.parent / "indexer" / "text" / "data" / "english_words.txt"
 
 
 def main(wheel: str, n: int = 30_000) -> None:

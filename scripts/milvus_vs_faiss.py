@@ -22,9 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.stores import FaissStore, VectorStore
-from indexer.stores.milvus_store import MilvusStore
-from indexer.types import Chunk, SearchFilters
+from isnad.indexer.stores import FaissStore, VectorStore
+from isnad.indexer.stores.milvus_store import MilvusStore
+from isnad.indexer.types import Chunk, SearchFilters
 
 DIM = 384
 QUERIES = 50

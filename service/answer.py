@@ -15,13 +15,13 @@ import re
 import time
 from dataclasses import dataclass
 
-from indexer.text.arabic import normalize_str, tokenize
-from indexer.text.query import AnalyzedQuery
-from indexer.text.sentences import sentence_spans
-from indexer.types import Chunk, SearchFilters
-from service.answer_types import AnswerType, find_span, question_numbers, question_type, sentence_has
-from service.answerability import AnswerabilityModel, Evidence
-from service.search import Searcher, SearchResponse
+from isnad.indexer.text.arabic import normalize_str, tokenize
+from isnad.indexer.text.query import AnalyzedQuery
+from isnad.indexer.text.sentences import sentence_spans
+from isnad.indexer.types import Chunk, SearchFilters
+from isnad.service.answer_types import AnswerType, find_span, question_numbers, question_type, sentence_has
+from isnad.service.answerability import AnswerabilityModel, Evidence
+from isnad.service.search import Searcher, SearchResponse
 
 NOT_FOUND = "Not found in the corpus. / لم يُعثر على إجابة في المدونة."
 _QUANTITY_QUESTION = re.compile(r"\b(how many|how much|number of|death toll|toll)\b|كم |عدد", re.IGNORECASE)
@@ -83,7 +83,7 @@ class Answerer:
     """Chooses and cites sentences; abstains when the answerability model says the corpus does not answer, or
     when a named round is absent.
 
-    `model`: True loads the bundled model trained for the embedder (data/answerability/), False uses none.
+    `model`: True loads the bundled model trained for the embedder (service/data/answerability/), False uses none.
     Without one, the old rule applies: `min_dense` is per question language: an English question sits
     further from Arabic text in the embedding space than an Arabic one, so its bar is lower. Both were picked
     on the development set only (lowest answerable: ar 0.837, en 0.754; the off-topic Arabic question: 0.740).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from indexer.text.arabic import normalize, normalize_str
+from isnad.indexer.text.arabic import normalize, normalize_str
 
 AnswerType = Literal["number", "date", "person", "place", "other"]
 ANSWER_TYPES: tuple[AnswerType, ...] = ("number", "date", "person", "place", "other")

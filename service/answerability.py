@@ -9,7 +9,7 @@ Features (per question, `FEATURES`):
 - answer-type match: the question wants a number / date / person / place and the sentence has one;
 - the question's language, and its interactions with the dense scores.
 
-Coefficients, the feature scaling and the abstention threshold live in `data/answerability/<model-id>.json`,
+Coefficients, the feature scaling and the abstention threshold live in `service/data/answerability/<model-id>.json`,
 written by `isnad eval calibrate` (eval/calibrate.py). The background vectors are next to them
 (`<model-id>.background.npy`). Without a file for the embedder's model the answerer keeps its cosine rule.
 """
@@ -20,16 +20,17 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.query import AnalyzedQuery
+from isnad.service.answer_types import AnswerType, question_numbers, sentence_has
+from isnad.service.search import SearchResponse
 
-from indexer.text.arabic import tokenize
-from indexer.text.query import AnalyzedQuery
-from service.answer_types import AnswerType, question_numbers, sentence_has
-from service.search import SearchResponse
-
-MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "answerability"
+# Shipped inside the package (a wheel has no repo beside it); a plain folder on disk, so a Path.
+MODEL_DIR = Path(str(resources.files(__package__) / "data" / "answerability"))
 FEATURES: tuple[str, ...] = (
     "dense_top", "dense_z", "dense_margin", "bm25_cov_top", "bm25_per_term", "has_terms",
     "sent_term_cov", "sent_number_cov", "asks_number", "type_wanted", "type_match",

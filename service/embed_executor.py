@@ -23,9 +23,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from indexer.embed import Embedder, Role
-from service.metrics import EMBEDDING, EMBEDDING_BATCH
+from isnad.indexer.embed import Embedder, Role
+from isnad.service.metrics import EMBEDDING, EMBEDDING_BATCH
 
 DEFAULT_MAX_BATCH = 64  # texts per call; beyond ~64 queries batching gains nothing (issue 14)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from indexer.text.arabic import normalize_str, tokenize
+from isnad.indexer.text.arabic import normalize_str, tokenize
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from indexer.changes import apply_changes
-from indexer.index import BuildReport, IndexLoadError, Manifest
-from indexer.lock import IndexBusy, writer_lock
-from indexer.pipeline import make_builder
-from indexer.stores import factory_for
-from indexer.types import RawDocument
-from service.state import ServiceState
-from service.writes import Job, ProgressEmbedder
+from isnad.indexer.changes import apply_changes
+from isnad.indexer.index import BuildReport, IndexLoadError, Manifest
+from isnad.indexer.lock import IndexBusy, writer_lock
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.stores import factory_for
+from isnad.indexer.types import RawDocument
+from isnad.service.state import ServiceState
+from isnad.service.writes import Job, ProgressEmbedder
 
 log = logging.getLogger(__name__)
 _LOAD_ATTEMPTS = 3  # a concurrent `isnad index` may delete the data folder we just read the manifest for

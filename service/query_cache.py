@@ -15,9 +15,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
-
-from indexer.embed import Embedder, Role
-from service.metrics import QUERY_CACHE_HITS, QUERY_CACHE_MISSES
+from isnad.indexer.embed import Embedder, Role
+from isnad.service.metrics import QUERY_CACHE_HITS, QUERY_CACHE_MISSES
 
 DEFAULT_SIZE = 8192  # 8192 x 384 float32 = 12 MB
 _SPACE = re.compile(r"\s+")

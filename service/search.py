@@ -14,25 +14,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-
-from indexer.embed import Embedder
-from indexer.index import Index
-from indexer.stores.lexical import LexicalIndex
-from indexer.text import induced
-from indexer.text.english_vectors import EnglishVectors
-from indexer.text.induced import (
+from isnad.indexer.embed import Embedder
+from isnad.indexer.index import Index
+from isnad.indexer.stores.lexical import LexicalIndex
+from isnad.indexer.text import induced
+from isnad.indexer.text.english_vectors import EnglishVectors
+from isnad.indexer.text.induced import (
     InducedConfig,
     InducedLexicon,
     english_content_words,
     vocabulary_version,
     vocabulary_with_df,
 )
-from indexer.text.lexicon import Lexicon
-from indexer.text.names import NameConfig, NameMatcher
-from indexer.text.query import AnalyzedQuery, Bridges, analyze
-from indexer.text.script import query_language
-from indexer.types import Chunk, SearchFilters
-from service.fusion import LexicalWeights, dedupe, fuse
+from isnad.indexer.text.lexicon import Lexicon
+from isnad.indexer.text.names import NameConfig, NameMatcher
+from isnad.indexer.text.query import AnalyzedQuery, Bridges, analyze
+from isnad.indexer.text.script import query_language
+from isnad.indexer.types import Chunk, SearchFilters
+from isnad.service.fusion import LexicalWeights, dedupe, fuse
 
 MAX_K = 50
 

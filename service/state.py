@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.embed import Embedder, embedder_for_model_id
-from indexer.index import Index, Manifest
-from indexer.stores.faiss_store import set_search_threads
-from service.answer import Answerer
-from service.embed_executor import EmbedExecutor
-from service.query_cache import CachedQueryEmbedder
-from service.search import SearchConfig, Searcher
-from service.settings import Settings
+from isnad.indexer.embed import Embedder, embedder_for_model_id
+from isnad.indexer.index import Index, Manifest
+from isnad.indexer.stores.faiss_store import set_search_threads
+from isnad.service.answer import Answerer
+from isnad.service.embed_executor import EmbedExecutor
+from isnad.service.query_cache import CachedQueryEmbedder
+from isnad.service.search import SearchConfig, Searcher
+from isnad.service.settings import Settings
 
 
 def serving_embedder(embedder: Embedder, settings: Settings | None = None) -> CachedQueryEmbedder:

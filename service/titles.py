@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from indexer.text.sentences import sentence_spans
-from indexer.types import Document
+from isnad.indexer.text.sentences import sentence_spans
+from isnad.indexer.types import Document
 
 LEAD_CHARS = 80  # about one line of the chat page's citation list
 _TRAILING = " \t،,؛;:-–—\"'“”«»("

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-
-from indexer.embed import Embedder, Role
+from isnad.indexer.embed import Embedder, Role
 
 log = logging.getLogger(__name__)
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
-from indexer.embed import E5Embedder
-from indexer.pipeline import make_builder
-from service.api.main import create_app
-from service.state import ServiceState
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.pipeline import make_builder
+from isnad.service.api.main import create_app
+from isnad.service.state import ServiceState
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "astana"

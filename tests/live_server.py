@@ -6,13 +6,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.server_process import RunningServer, running_server
+from isnad.bench.server_process import RunningServer, running_server
 
 LiveServer = RunningServer
 
 
 @contextmanager
 def live_server(index: Path, env: dict[str, str] | None = None, timeout: float = 60.0,
-                launcher: Sequence[str] = ("-m", "cli.main", "serve")) -> Iterator[LiveServer]:
+                launcher: Sequence[str] = ("-m", "isnad.cli.main", "serve")) -> Iterator[LiveServer]:
     with running_server(index, env=env, timeout=timeout, launcher=launcher) as server:
         yield server

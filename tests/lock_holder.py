@@ -10,7 +10,7 @@ from pathlib import Path
 
 _HOLD = """
 import sys
-from indexer.lock import writer_lock
+from isnad.indexer.lock import writer_lock
 with writer_lock(sys.argv[1], timeout=0, purpose="test holder"):
     print("held", flush=True)
     sys.stdin.read()  # until the test closes our stdin

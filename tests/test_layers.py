@@ -14,6 +14,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("indexer", "service", "eval", "bench", "cli")
+TOP = "isnad."  # the one import package the folders are mapped into (pyproject's package-dir)
+
+
+def short(name: str) -> str:
+    """`isnad.service.search` -> `service.search`: the layers are named by their folders."""
+    return name.removeprefix(TOP)
 
 
 def layer(module: str) -> tuple[int, str]:
@@ -51,9 +57,10 @@ def imports(path: Path, module: str) -> list[tuple[str, str | None, int]]:
     out: list[tuple[str, str | None, int]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            out.extend((a.name, None, node.lineno) for a in node.names if a.name.split(".")[0] in PACKAGES)
+            out.extend((short(a.name), None, node.lineno) for a in node.names
+                       if short(a.name).split(".")[0] in PACKAGES)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
+            base = short(node.module or "")
             if node.level:  # relative: resolve against this module's package
                 pkg = module.split(".")[: -node.level] if path.name != "__init__.py" else module.split(".")
                 base = ".".join([*pkg, *([base] if base else [])])
@@ -86,7 +93,7 @@ def test_imports_point_down_and_keep_private_names_home(module: str) -> None:
 
 def test_the_rule_itself_catches_an_upward_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("from service.search import Searcher\nfrom indexer.text.lexicon import _words\n")
+    bad.write_text("from isnad.service.search import Searcher\nfrom isnad.indexer.text.lexicon import _words\n")
     found = imports(bad, "indexer.stores.bad")
     assert [(t, s) for t, s, _ in found] == [("service.search", "Searcher"), ("indexer.text.lexicon", "_words")]
     assert layer("service.search")[0] > layer("indexer.stores.bad")[0]
@@ -107,7 +114,7 @@ def test_no_environment_below_the_edge(module: str) -> None:
 @pytest.mark.parametrize("module", sorted(ALL))
 def test_every_module_imports(module: str) -> None:
     """A renamed or moved name breaks at import, even in a script no other test runs."""
-    importlib.import_module(module)
+    importlib.import_module(TOP + module)
 
 
 def test_no_import_cycles() -> None:
@@ -118,8 +125,8 @@ def test_no_import_cycles() -> None:
         top = [n for n in body if isinstance(n, ast.Import | ast.ImportFrom)]
         deps = set()
         for node in top:
-            pairs = [(a.name, None) for a in node.names] if isinstance(node, ast.Import) else \
-                [(node.module or "", a.name) for a in node.names]
+            pairs = [(short(a.name), None) for a in node.names] if isinstance(node, ast.Import) else \
+                [(short(node.module or ""), a.name) for a in node.names]
             for base, symbol in pairs:
                 full = f"{base}.{symbol}" if symbol and f"{base}.{symbol}" in ALL else base
                 if full in ALL and full != module:

@@ -3,11 +3,11 @@
 Layer: imports only `indexer.types`, `indexer.text` and this package.
 """
 
-from indexer.stores.base import StoreError, VectorStore
-from indexer.stores.faiss_store import FaissStore
-from indexer.stores.filters import FilterColumns, FilterTable, milvus_expression
-from indexer.stores.lexical import LexicalIndex
-from indexer.stores.registry import (
+from isnad.indexer.stores.base import StoreError, VectorStore
+from isnad.indexer.stores.faiss_store import FaissStore
+from isnad.indexer.stores.filters import FilterColumns, FilterTable, milvus_expression
+from isnad.indexer.stores.lexical import LexicalIndex
+from isnad.indexer.stores.registry import (
     STORE_NAMES,
     FaissStoreFactory,
     StoreFactory,

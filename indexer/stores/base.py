@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
-from indexer.types import Chunk, Hit, SearchFilters
+from isnad.indexer.types import Chunk, Hit, SearchFilters
 
 
 class StoreError(RuntimeError):

@@ -13,10 +13,9 @@ from typing import Literal
 
 import faiss
 import numpy as np
-
-from indexer.stores.base import StoreError
-from indexer.stores.filters import FilterTable
-from indexer.types import Chunk, Hit, SearchFilters
+from isnad.indexer.stores.base import StoreError
+from isnad.indexer.stores.filters import FilterTable
+from isnad.indexer.types import Chunk, Hit, SearchFilters
 
 FAISS_FILE = "index.faiss"
 IndexKind = Literal["auto", "flat", "ivf"]

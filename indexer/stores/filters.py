@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from indexer.types import Chunk, SearchFilters
+from isnad.indexer.types import Chunk, SearchFilters
 
 TABLE_FILE = "filter_meta.npz"
 MILVUS_MAX_ROUNDS = 128  # capacity of the Milvus `rounds` array field

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
-
-from indexer.text.arabic import TOKENIZER_VERSION, tokenize
+from isnad.indexer.text.arabic import TOKENIZER_VERSION, tokenize
 
 __all__ = ["LexicalIndex"]
 

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from indexer.stores.base import StoreError
-from indexer.stores.filters import milvus_expression, milvus_fields, milvus_schema_fields
-from indexer.types import Chunk, Hit, SearchFilters
+from isnad.indexer.stores.base import StoreError
+from isnad.indexer.stores.filters import milvus_expression, milvus_fields, milvus_schema_fields
+from isnad.indexer.types import Chunk, Hit, SearchFilters
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from indexer.stores.base import StoreError, VectorStore
-from indexer.stores.faiss_store import FaissStore
-from indexer.stores.milvus_store import DEFAULT_COLLECTION  # no Milvus client is imported with the module
+from isnad.indexer.stores.base import StoreError, VectorStore
+from isnad.indexer.stores.faiss_store import FaissStore
+from isnad.indexer.stores.milvus_store import DEFAULT_COLLECTION  # no Milvus client is imported with the module
 
 STORE_NAMES = ("faiss", "milvus")
 
@@ -46,7 +46,7 @@ def store_class(name: str) -> type[VectorStore]:
     if name == "faiss":
         return FaissStore
     if name == "milvus":
-        from indexer.stores.milvus_store import MilvusStore
+        from isnad.indexer.stores.milvus_store import MilvusStore
 
         return MilvusStore
     raise _unknown(name)
@@ -58,7 +58,7 @@ def store_factory(name: str, index_folder: Path, milvus_uri: str | None = None,
     if name == "faiss":
         return FaissStoreFactory()
     if name == "milvus":
-        from indexer.stores.milvus_store import MilvusStoreFactory
+        from isnad.indexer.stores.milvus_store import MilvusStoreFactory
 
         return MilvusStoreFactory(milvus_uri or str(index_folder / "milvus.db"), collection)
     raise _unknown(name)
@@ -69,7 +69,7 @@ def factory_for(store: VectorStore) -> StoreFactory:
     on a Milvus index must not rebuild it as FAISS)."""
     if isinstance(store, FaissStore):
         return FaissStoreFactory()
-    from indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
+    from isnad.indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
 
     if isinstance(store, MilvusStore):
         return MilvusStoreFactory(store.uri, store.collection)

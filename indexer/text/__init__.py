@@ -5,10 +5,17 @@ Other packages import these names from here (or from the module that defines the
 Modules inside this package import each other by module path, so importing one never needs this file's order.
 """
 
-from indexer.text import induced
-from indexer.text.arabic import TOKENIZER_VERSION, NormalizedText, normalize, normalize_str, surface_terms, tokenize
-from indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
-from indexer.text.induced import (
+from isnad.indexer.text import induced
+from isnad.indexer.text.arabic import (
+    TOKENIZER_VERSION,
+    NormalizedText,
+    normalize,
+    normalize_str,
+    surface_terms,
+    tokenize,
+)
+from isnad.indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
+from isnad.indexer.text.induced import (
     CACHE_FILE,
     Expansion,
     InducedConfig,
@@ -18,13 +25,13 @@ from indexer.text.induced import (
     vocabulary_version,
     vocabulary_with_df,
 )
-from indexer.text.lexicon import Lexicon, LexiconEntry, english_key, english_words
-from indexer.text.names import NameConfig, NameMatcher
-from indexer.text.numbers import date_number_terms
-from indexer.text.query import AnalyzedQuery, Bridges, analyze
-from indexer.text.rounds import ROUNDS_VERSION, chunk_contexts, detect_query_round, detect_rounds, tag_rounds
-from indexer.text.script import arabic_share, has_arabic, is_arabic_char, query_language, shape, stems_as_arabic
-from indexer.text.sentences import sentence_spans
+from isnad.indexer.text.lexicon import Lexicon, LexiconEntry, english_key, english_words
+from isnad.indexer.text.names import NameConfig, NameMatcher
+from isnad.indexer.text.numbers import date_number_terms
+from isnad.indexer.text.query import AnalyzedQuery, Bridges, analyze
+from isnad.indexer.text.rounds import ROUNDS_VERSION, chunk_contexts, detect_query_round, detect_rounds, tag_rounds
+from isnad.indexer.text.script import arabic_share, has_arabic, is_arabic_char, query_language, shape, stems_as_arabic
+from isnad.indexer.text.sentences import sentence_spans
 
 __all__ = [
     "CACHE_FILE",

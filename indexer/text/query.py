@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indexer.text.arabic import tokenize
-from indexer.text.induced import Expansion, InducedConfig, InducedLexicon, english_content_words
-from indexer.text.lexicon import Lexicon, english_key, english_words
-from indexer.text.names import NameConfig, NameMatcher
-from indexer.text.numbers import date_number_terms
-from indexer.text.rounds import detect_query_round
-from indexer.text.script import query_language
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.induced import Expansion, InducedConfig, InducedLexicon, english_content_words
+from isnad.indexer.text.lexicon import Lexicon, english_key, english_words
+from isnad.indexer.text.names import NameConfig, NameMatcher
+from isnad.indexer.text.numbers import date_number_terms
+from isnad.indexer.text.rounds import detect_query_round
+from isnad.indexer.text.script import query_language
 
 
 @dataclass(frozen=True)

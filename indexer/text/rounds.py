@@ -16,9 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from indexer.text.arabic import normalize_str
-from indexer.text.sentences import sentence_spans
-from indexer.types import Chunk
+from isnad.indexer.text.arabic import normalize_str
+from isnad.indexer.text.sentences import sentence_spans
+from isnad.indexer.types import Chunk
 
 __all__ = ["ROUNDS_VERSION", "chunk_contexts", "detect_query_round", "detect_rounds", "tag_rounds"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-
-from service.state import ServiceState
+from isnad.service.state import ServiceState
 
 
 def get_state(request: Request) -> ServiceState:

@@ -12,16 +12,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-
-from service.api.auth import WriteAuth
-from service.api.errors import COMMON_RESPONSES, capped_validation_errors, install_error_handlers
-from service.api.limits import BodySizeLimit
-from service.api.routes import admin, ask, documents, health, jobs, metrics, search
-from service.api.security import SecurityHeaders
-from service.live import LiveIndex
-from service.settings import Settings
-from service.state import ServiceState
-from service.writes import WriteQueue
+from isnad.service.api.auth import WriteAuth
+from isnad.service.api.errors import COMMON_RESPONSES, capped_validation_errors, install_error_handlers
+from isnad.service.api.limits import BodySizeLimit
+from isnad.service.api.routes import admin, ask, documents, health, jobs, metrics, search
+from isnad.service.api.security import SecurityHeaders
+from isnad.service.live import LiveIndex
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
+from isnad.service.writes import WriteQueue
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Swagger UI 5 (OpenAPI 3.1), shipped inside the fastapi-offline package: /docs works offline, without a CDN.

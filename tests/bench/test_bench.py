@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from bench.corpus import ArabicLikeGenerator, sample_documents, synthetic_vectors, vocabulary
-from bench.report import TARGETS
-from bench.run import run_bench
+from isnad.bench.corpus import ArabicLikeGenerator, sample_documents, synthetic_vectors, vocabulary
+from isnad.bench.report import TARGETS
+from isnad.bench.run import run_bench
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from isnad.cli.main import cli
 
-from cli.main import cli
 from tests.conftest import ROUND_FOUR_AGREEMENT
 
 
@@ -38,7 +38,7 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         ["search", "   ", "--index", str(tmp_path)],
     ]
     for args in runs:
-        proc = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-m", "isnad.cli.main", *args], capture_output=True, text=True,
                               timeout=120)
         assert proc.returncode != 0
         assert "Traceback" not in proc.stderr
@@ -48,8 +48,8 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
 def test_english_table_command_writes_the_index_models_table(sample_index: Path, tmp_path: Path) -> None:
     import shutil
 
-    from indexer.index import Manifest
-    from indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
+    from isnad.indexer.index import Manifest
+    from isnad.indexer.text.english_vectors import TABLE_FILE, EnglishVectors, load_words
 
     folder = tmp_path / "copy"
     shutil.copytree(sample_index, folder)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from eval.calibrate import (
+from isnad.eval.calibrate import (
     _fit,
     _predict,
     _standardize,

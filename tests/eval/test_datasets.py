@@ -2,9 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from eval.datasets import Benchmark, Query, load_beir, load_benchmark, load_seed, load_squad
-from eval.metrics import contains_answer
+from isnad.eval.datasets import Benchmark, Query, load_beir, load_benchmark, load_seed, load_squad
+from isnad.eval.metrics import contains_answer
 
 # Paths relative to this checkout, never absolute: the dev and XQuAD sets ship in data/eval; the held-out
 # sets are not in the repository (report-only) and live in ../shared beside it, as eval/run.py reads them.

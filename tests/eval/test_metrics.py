@@ -1,9 +1,8 @@
 import math
 
 import pytest
-
-from eval.datasets import Benchmark, Query
-from eval.metrics import (
+from isnad.eval.datasets import Benchmark, Query
+from isnad.eval.metrics import (
     AnswerOutcome,
     RetrievedPassage,
     answer_correct,
@@ -18,7 +17,7 @@ from eval.metrics import (
     recall_at_k,
     reciprocal_rank,
 )
-from indexer.types import RawDocument
+from isnad.indexer.types import RawDocument
 
 P = RetrievedPassage
 Q1 = Query("q1", "متى عقدت الجولة؟", "ar", frozenset({"d1"}), ("21 و22 ديسمبر",))

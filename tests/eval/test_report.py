@@ -4,13 +4,9 @@ import subprocess
 import warnings
 
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-
-from eval.datasets import Benchmark, Query
-from eval.metrics import AnswerOutcome, RetrievedPassage, evaluate_answers, evaluate_retrieval
-from eval.report import (
+from isnad.eval.datasets import Benchmark, Query
+from isnad.eval.metrics import AnswerOutcome, RetrievedPassage, evaluate_answers, evaluate_retrieval
+from isnad.eval.report import (
     Revision,
     git_revision,
     history_record,
@@ -22,8 +18,11 @@ from eval.report import (
     shape_for_display,
     write_report,
 )
-from indexer.text.script import shape
-from indexer.types import RawDocument
+from isnad.indexer.text.script import shape
+from isnad.indexer.types import RawDocument
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 QUERIES = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eval.report import write_report
-from eval.run import MemoQueryEmbedder, default_suites, run_suite
-from indexer.embed import E5Embedder
+from isnad.eval.report import write_report
+from isnad.eval.run import MemoQueryEmbedder, default_suites, run_suite
+from isnad.indexer.embed import E5Embedder
 
 
 def test_seed_suite_runs_ablations_and_answers_and_caches(tmp_path: Path, embedder: E5Embedder) -> None:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from indexer.clean import Cleaner
-from indexer.read import FolderReader
-from indexer.types import RawDocument
+from isnad.indexer.clean import Cleaner
+from isnad.indexer.read import FolderReader
+from isnad.indexer.types import RawDocument
+
 from tests.conftest import CORPUS
 
 

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from isnad.indexer.read import FolderReader, doc_id_problem
+from isnad.service.api.routes.documents import DocumentIn
 from pydantic import ValidationError
-
-from indexer.read import FolderReader, doc_id_problem
-from service.api.routes.documents import DocumentIn
 
 VALID = ["abc", "a-b_c.1", "_x", "أستانا", "مقال_٣", "x" * 200]
 INVALID = {

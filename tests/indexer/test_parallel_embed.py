@@ -10,9 +10,8 @@ import time
 import numpy as np
 import psutil
 import pytest
-
-from indexer.embed import E5Embedder
-from indexer.parallel_embed import ParallelE5Embedder
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.parallel_embed import ParallelE5Embedder
 
 HANG_GUARD_S = 120  # only stops a broken test from hanging the suite; never decides an outcome
 PASSAGES = ["انعقدت الجولة الرابعة من محادثات أستانا في مايو.", "The guarantor states met in Astana.",
@@ -41,7 +40,7 @@ def test_one_worker_never_starts_a_pool(embedder: E5Embedder) -> None:
 
 _KILLED_PARENT = """
 import os, signal, sys
-from indexer.parallel_embed import ParallelE5Embedder
+from isnad.indexer.parallel_embed import ParallelE5Embedder
 parallel = ParallelE5Embedder(workers=2)
 parallel.embed_batch(["a", "b", "c", "d"], "passage")
 print(" ".join(str(pid) for pid in parallel._pool._processes), flush=True)

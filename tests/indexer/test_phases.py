@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from indexer import phases
+from isnad.indexer import phases
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from indexer.read import FolderReader, ReadError
+from isnad.indexer.read import FolderReader, ReadError
 
 
 def test_reads_txt_and_jsonl_and_skips_bad_files(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from isnad.indexer.changes import apply_changes
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.index import Index, IndexLoadError, Manifest
+from isnad.indexer.lock import IndexBusy, writer_lock
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.types import RawDocument
 
-from indexer.changes import apply_changes
-from indexer.embed import E5Embedder
-from indexer.index import Index, IndexLoadError, Manifest
-from indexer.lock import IndexBusy, writer_lock
-from indexer.pipeline import make_builder
-from indexer.types import RawDocument
 from tests.conftest import CORPUS
 from tests.lock_holder import lock_held_elsewhere
 
@@ -30,7 +30,7 @@ def index(tmp_path: Path, sample_index: Path) -> Path:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "isnad.cli.main", *args], capture_output=True, text=True, timeout=300)
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from bench.load import Result, run_load, run_load_blocking
+from isnad.bench.load import Result, run_load, run_load_blocking
 
 __all__ = ["Result", "main", "report", "run_load", "run_load_blocking"]
 

@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
-from bench.server_process import running_server
-from indexer.index import Index, Manifest
+from isnad.bench.server_process import running_server
+from isnad.indexer.index import Index, Manifest
 
 KEY = "race-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -151,7 +150,7 @@ class _Race:
         n = 0
         while budget.more(n):
             target.write_text(original + (EXTRA if n % 2 == 0 else ""), encoding="utf-8")  # one changed document
-            done = subprocess.run([sys.executable, "-m", "cli.main", "index", str(self.corpus), "--index",
+            done = subprocess.run([sys.executable, "-m", "isnad.cli.main", "index", str(self.corpus), "--index",
                                    str(self.index), "--no-progress"], capture_output=True, text=True, timeout=900,
                                   env={**os.environ, "ISNAD_LOCK_TIMEOUT": "600"})
             with self.lock:
@@ -255,7 +254,7 @@ def main() -> None:
         corpus = Path(shutil.copytree(args.corpus or CORPUS, Path(tmp) / "corpus"))
         index = args.index or Path(tmp) / "index"
         if args.index is None:
-            subprocess.run([sys.executable, "-m", "cli.main", "index", str(corpus), "--index", str(index),
+            subprocess.run([sys.executable, "-m", "isnad.cli.main", "index", str(corpus), "--index", str(index),
                             "--no-progress"], check=True, capture_output=True)
         result = race(index, corpus, seconds=args.seconds, api_writers=args.writers)
     summary = result.summary()

@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from indexer.embed import E5Embedder, Role
-from service.api.main import create_app
-from service.http_server import serve
-from service.live import install_sighup
-from service.settings import Settings
-from service.state import ServiceState
+from isnad.indexer.embed import E5Embedder, Role
+from isnad.service.api.main import create_app
+from isnad.service.http_server import serve
+from isnad.service.live import install_sighup
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 
 
 class GatedEmbedder:

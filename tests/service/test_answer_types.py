@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from service.answer_types import find_span, question_type, sentence_has
+from isnad.service.answer_types import find_span, question_type, sentence_has
 
 
 @pytest.mark.parametrize(("question", "lang", "kind"), [

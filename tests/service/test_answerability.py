@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.text.query import analyze
-from indexer.types import Chunk
-from service.answerability import FEATURES, AnswerabilityModel, Evidence, features, model_file_stem
-from service.search import SearchResponse, SearchResult
+from isnad.indexer.text.query import analyze
+from isnad.indexer.types import Chunk
+from isnad.service.answerability import FEATURES, AnswerabilityModel, Evidence, features, model_file_stem
+from isnad.service.search import SearchResponse, SearchResult
 
 TEXT = "افتتح مطار المدينة الجديد في 12 مارس 2019. وبلغت كلفته 300 مليون دولار."
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-
-from service.answer import NOT_FOUND
+from isnad.service.answer import NOT_FOUND
 
 OFF_CORPUS = [
     "What is the capital of France?",

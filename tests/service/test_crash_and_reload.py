@@ -14,14 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from isnad.indexer import phases
+from isnad.indexer.changes import apply_changes
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.index import Index
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.types import RawDocument
+from isnad.service.state import ServiceState
 
-from indexer import phases
-from indexer.changes import apply_changes
-from indexer.embed import E5Embedder
-from indexer.index import Index
-from indexer.pipeline import make_builder
-from indexer.types import RawDocument
-from service.state import ServiceState
 from tests.conftest import CORPUS
 from tests.live_server import live_server
 
@@ -39,7 +39,7 @@ def fsync(fd):
     if calls[0] == n:
         os.kill(os.getpid(), signal.SIGKILL)
 os.fsync = fsync
-from cli.main import main
+from isnad.cli.main import main
 sys.argv = ["isnad", "index", sys.argv[2], "--index", sys.argv[3], "--no-progress"]
 main()
 """
@@ -63,7 +63,7 @@ def _assert_previous_index_answers(index: Path, embedder: E5Embedder) -> None:
 
 
 def _rerun_completes(corpus: Path, index: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "cli.main", "index", str(corpus), "--index", str(index),
+    done = subprocess.run([sys.executable, "-m", "isnad.cli.main", "index", str(corpus), "--index", str(index),
                            "--no-progress"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     docs = Index.load(index).documents
@@ -90,7 +90,7 @@ def _index_until_paused(phase: str, corpus: Path, index: Path, marker: Path) -> 
     timer kills a child that hangs (a hang guard, 10 min, far beyond any machine's build time).
     """
     env = {**os.environ, phases.PAUSE_AT_ENV: phase, phases.MARKER_ENV: str(marker)}
-    child = subprocess.Popen([sys.executable, "-m", "cli.main", "index", str(corpus), "--index", str(index),
+    child = subprocess.Popen([sys.executable, "-m", "isnad.cli.main", "index", str(corpus), "--index", str(index),
                               "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     guard = threading.Timer(600, child.kill)
     guard.start()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from service.fusion import LexicalWeights, dedupe, fuse, jaccard_similarity
-from service.search import SearchConfig
+from isnad.service.fusion import LexicalWeights, dedupe, fuse, jaccard_similarity
+from isnad.service.search import SearchConfig
 
 WEIGHTS = LexicalWeights(ar=0.05, en=0.02, bridge=0.04)
 

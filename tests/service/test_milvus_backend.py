@@ -12,16 +12,16 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from isnad.cli.main import cli
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.index import Index
+from isnad.indexer.stores.milvus_store import MilvusStore
+from isnad.indexer.types import Chunk, RawDocument, SearchFilters
+from isnad.service.live import LiveIndex
+from isnad.service.search import Searcher
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 
-from cli.main import cli
-from indexer.embed import E5Embedder
-from indexer.index import Index
-from indexer.stores.milvus_store import MilvusStore
-from indexer.types import Chunk, RawDocument, SearchFilters
-from service.live import LiveIndex
-from service.search import Searcher
-from service.settings import Settings
-from service.state import ServiceState
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.slow

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from isnad.indexer.embed import E5Embedder
+from isnad.service.api.main import create_app
+from isnad.service.query_cache import CachedQueryEmbedder, normalize_query
+from isnad.service.state import ServiceState
 from prometheus_client.parser import text_string_to_metric_families
 
-from indexer.embed import E5Embedder
-from service.api.main import create_app
-from service.query_cache import CachedQueryEmbedder, normalize_query
-from service.state import ServiceState
 from tests.indexer.fake_embedder import HashEmbedder
 
 

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
-from service.api.main import create_app
-from service.settings import Settings
-from service.state import ServiceState
+from isnad.service.api.main import create_app
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 
 KEY = "limits-key"
 

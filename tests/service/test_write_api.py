@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
-from indexer.embed import E5Embedder
-from indexer.index import Index
-from service.api.main import create_app
-from service.settings import Settings
-from service.state import ServiceState
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.index import Index
+from isnad.service.api.main import create_app
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 
 KEY = "s3cret-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -141,8 +140,8 @@ def test_cors_is_off_unless_configured(index_copy: Path, embedder: E5Embedder) -
 
 
 def test_admin_reload_picks_up_a_rebuilt_index(writer: TestClient, index_copy: Path, embedder: E5Embedder) -> None:
-    from indexer.changes import apply_changes
-    from indexer.pipeline import make_builder
+    from isnad.indexer.changes import apply_changes
+    from isnad.indexer.pipeline import make_builder
 
     victim = sorted(Index.load(index_copy).documents)[0]
     apply_changes(index_copy, make_builder(embedder, progress=False), delete=[victim])  # as `isnad index` would

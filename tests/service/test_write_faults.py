@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from isnad.indexer.embed import E5Embedder
+from isnad.service.api.main import create_app
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 
-from indexer.embed import E5Embedder
-from service.api.main import create_app
-from service.settings import Settings
-from service.state import ServiceState
 from tests.lock_holder import lock_held_elsewhere
 
 KEY = "fault-key"
@@ -64,13 +64,13 @@ def test_a_full_or_read_only_disk_is_503_naming_the_cause(writer: TestClient, in
     """Before: a plain-text 500, and every attempt left a partial .tmp- folder. The disk is simulated: the
     write of documents.jsonl raises the OSError a full or read-only disk raises (tests run as root, which
     chmod does not stop)."""
-    import indexer.index
+    import isnad.indexer.index
 
     def refuse(path: Path, *_: object) -> None:
         path.write_bytes(b"partial")  # the half-written file the failure leaves
         raise OSError(code, os.strerror(code), str(path))
 
-    monkeypatch.setattr(indexer.index, "write_documents", refuse)
+    monkeypatch.setattr(isnad.indexer.index, "write_documents", refuse)
     response = writer.post("/documents", json={"documents": [NEW_DOC]}, headers=AUTH)
     assert response.status_code == 503, response.text
     message = response.json()["message"]
@@ -95,7 +95,7 @@ def test_a_read_only_folder_is_503(writer: TestClient, index: Path) -> None:
 
 def test_a_write_to_a_damaged_folder_is_503_naming_the_file(writer: TestClient, index: Path) -> None:
     """Before: an unhandled IndexLoadError (500). The loaded index keeps serving reads."""
-    from indexer.index import Manifest
+    from isnad.indexer.index import Manifest
 
     faiss_file = index / Manifest.read(index).data / "index.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:100])  # one generation only: nothing to fall back to

@@ -18,14 +18,13 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-
-from indexer.embed import E5Embedder, Role
-from indexer.index import Index, IndexLoadError
-from indexer.lock import IndexBusy, IndexWriteError
-from service.api.main import create_app
-from service.api.routes.jobs import error_status
-from service.settings import Settings
-from service.state import ServiceState
+from isnad.indexer.embed import E5Embedder, Role
+from isnad.indexer.index import Index, IndexLoadError
+from isnad.indexer.lock import IndexBusy, IndexWriteError
+from isnad.service.api.main import create_app
+from isnad.service.api.routes.jobs import error_status
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 
 KEY = "jobs-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.index import Index
-from indexer.pipeline import make_builder
-from indexer.types import RawDocument
-from service.search import Searcher
+from isnad.indexer.index import Index
+from isnad.indexer.pipeline import make_builder
+from isnad.indexer.types import RawDocument
+from isnad.service.search import Searcher
+
 from tests.indexer.fake_embedder import HashEmbedder
 
 

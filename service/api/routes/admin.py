@@ -4,14 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from isnad.indexer.index import IndexLoadError
+from isnad.service.api.auth import require_writer
+from isnad.service.api.errors import WRITE_RESPONSES, ErrorOut, error_json
+from isnad.service.api.routes.jobs import await_job, submit
+from isnad.service.live import LiveIndex
+from isnad.service.writes import Job
 from pydantic import BaseModel
-
-from indexer.index import IndexLoadError
-from service.api.auth import require_writer
-from service.api.errors import WRITE_RESPONSES, ErrorOut, error_json
-from service.api.routes.jobs import await_job, submit
-from service.live import LiveIndex
-from service.writes import Job
 
 router = APIRouter(tags=["admin"])
 

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-
-from service.api.deps import StateDep
-from service.api.schemas import AskRequest, AskResponseOut
+from isnad.service.api.deps import StateDep
+from isnad.service.api.schemas import AskRequest, AskResponseOut
 
 router = APIRouter(tags=["ask"])
 

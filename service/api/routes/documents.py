@@ -6,21 +6,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from isnad.indexer.changes import UnknownDocumentError
+from isnad.indexer.read import DOC_ID_PATTERN, doc_id_problem
+from isnad.indexer.types import RawDocument
+from isnad.service.api.auth import require_writer
+from isnad.service.api.deps import StateDep
+from isnad.service.api.errors import NOT_FOUND, WRITE_RESPONSES, LimitExceeded, error_json
+from isnad.service.api.routes.admin import LiveDep
+from isnad.service.api.routes.jobs import JobOut, accepted, await_job, submit
+from isnad.service.api.schemas import DocumentOut, StrictModel, check_unicode
+from isnad.service.live import LiveIndex
+from isnad.service.settings import Settings
+from isnad.service.titles import shown_title
+from isnad.service.writes import Job
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
-
-from indexer.changes import UnknownDocumentError
-from indexer.read import DOC_ID_PATTERN, doc_id_problem
-from indexer.types import RawDocument
-from service.api.auth import require_writer
-from service.api.deps import StateDep
-from service.api.errors import NOT_FOUND, WRITE_RESPONSES, LimitExceeded, error_json
-from service.api.routes.admin import LiveDep
-from service.api.routes.jobs import JobOut, accepted, await_job, submit
-from service.api.schemas import DocumentOut, StrictModel, check_unicode
-from service.live import LiveIndex
-from service.settings import Settings
-from service.titles import shown_title
-from service.writes import Job
 
 router = APIRouter(tags=["documents"])
 MAX_DOCS_PER_REQUEST = 1000

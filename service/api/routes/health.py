@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-
-from service.api.deps import StateDep
-from service.api.schemas import HealthOut
+from isnad.service.api.deps import StateDep
+from isnad.service.api.schemas import HealthOut
 
 router = APIRouter(tags=["health"])
 

@@ -12,14 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from isnad.indexer.changes import UnknownDocumentError
+from isnad.indexer.index import IndexLoadError
+from isnad.indexer.lock import IndexBusy, IndexWriteError
+from isnad.service.api.auth import require_writer
+from isnad.service.api.errors import WRITE_RESPONSES, Busy, ErrorOut, LimitExceeded
+from isnad.service.writes import Job, QueueFull, WriteCancelled, WriteQueue
 from pydantic import BaseModel
-
-from indexer.changes import UnknownDocumentError
-from indexer.index import IndexLoadError
-from indexer.lock import IndexBusy, IndexWriteError
-from service.api.auth import require_writer
-from service.api.errors import WRITE_RESPONSES, Busy, ErrorOut, LimitExceeded
-from service.writes import Job, QueueFull, WriteCancelled, WriteQueue
 
 router = APIRouter(tags=["jobs"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "unknown or expired job id"}}

@@ -6,10 +6,7 @@ import time
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from service.metrics import (
+from isnad.service.metrics import (
     INDEX_BYTES,
     INDEX_CHUNKS,
     INDEX_DOCUMENTS,
@@ -22,7 +19,9 @@ from service.metrics import (
     WRITES_RUNNING,
     WRITES_WAITING,
 )
-from service.query_cache import CachedQueryEmbedder
+from isnad.service.query_cache import CachedQueryEmbedder
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(tags=["metrics"])
 UNMATCHED = "<unmatched>"  # one label for every unknown path: raw paths would explode the series count

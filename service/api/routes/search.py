@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-
-from service.api.deps import StateDep
-from service.api.schemas import SearchParams, SearchRequest, SearchResponseOut
+from isnad.service.api.deps import StateDep
+from isnad.service.api.schemas import SearchParams, SearchRequest, SearchResponseOut
 
 router = APIRouter(tags=["search"])
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.stores import VectorStore, store_class
-from indexer.types import Chunk, SearchFilters
+from isnad.indexer.stores import VectorStore, store_class
+from isnad.indexer.types import Chunk, SearchFilters
 
 DIM = 16
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.stores.filters import FilterColumns, FilterTable, milvus_expression, milvus_fields
-from indexer.types import Chunk, SearchFilters
+from isnad.indexer.stores.filters import FilterColumns, FilterTable, milvus_expression, milvus_fields
+from isnad.indexer.types import Chunk, SearchFilters
 
 DOCS = ["a", "b", 'q"uote', "back\\slash", "عربي"]
 DATES = [None, "2017-01-23", "2017-05-04", "2017-12-31", "2018-01-01", "2018-09-14"]

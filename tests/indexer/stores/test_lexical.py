@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from indexer.stores.lexical import LexicalIndex
-from indexer.text.arabic import tokenize
+from isnad.indexer.stores.lexical import LexicalIndex
+from isnad.indexer.text.arabic import tokenize
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from indexer.index import Index, IndexLoadError
-from indexer.stores import (
+from isnad.indexer.index import Index, IndexLoadError
+from isnad.indexer.stores import (
     STORE_NAMES,
     FaissStore,
     FaissStoreFactory,
@@ -18,7 +17,7 @@ from indexer.stores import (
     store_class,
     store_factory,
 )
-from indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
+from isnad.indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
 
 
 def test_names_map_to_classes_and_factories(tmp_path: Path) -> None:

@@ -9,17 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from bench.measure import CountingEmbedder
-from indexer.embed import E5Embedder
-from indexer.stores.lexical import LexicalIndex
-from indexer.text.arabic import tokenize
-from indexer.text.induced import CACHE_FILE, InducedLexicon, arabic_vocabulary, english_content_words
-from indexer.text.lexicon import Lexicon
-from indexer.text.names import NameMatcher, arabic_skeleton, latin_skeleton
-from indexer.text.numbers import date_number_terms
-from indexer.text.query import Bridges, analyze
-from service.state import ServiceState
+from isnad.bench.measure import CountingEmbedder
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.stores.lexical import LexicalIndex
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.induced import CACHE_FILE, InducedLexicon, arabic_vocabulary, english_content_words
+from isnad.indexer.text.lexicon import Lexicon
+from isnad.indexer.text.names import NameMatcher, arabic_skeleton, latin_skeleton
+from isnad.indexer.text.numbers import date_number_terms
+from isnad.indexer.text.query import Bridges, analyze
+from isnad.service.state import ServiceState
 
 
 def _term(word: str) -> str:

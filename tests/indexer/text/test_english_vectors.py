@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from bench.measure import CountingEmbedder
-from indexer.embed import E5Embedder
-from indexer.text.english_vectors import (
+from isnad.bench.measure import CountingEmbedder
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.text.english_vectors import (
     NORMALIZATION,
     TABLE_FILE,
     WORDS_PATH,
@@ -23,9 +22,9 @@ from indexer.text.english_vectors import (
     english_word,
     load_words,
 )
-from indexer.text.induced import InducedConfig, InducedLexicon, arabic_vocabulary, english_content_words
-from indexer.types import Role
-from service.state import ServiceState
+from isnad.indexer.text.induced import InducedConfig, InducedLexicon, arabic_vocabulary, english_content_words
+from isnad.indexer.types import Role
+from isnad.service.state import ServiceState
 
 DIM = 64
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from indexer.stores.lexical import LexicalIndex
-from indexer.text.arabic import tokenize
-from indexer.text.lexicon import Lexicon, english_key, english_words
+from isnad.indexer.stores.lexical import LexicalIndex
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.lexicon import Lexicon, english_key, english_words
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import indexer.text
+import isnad.indexer.text
 
 ROOT = Path(__file__).resolve().parents[3]
 OUTSIDE = ("bench", "cli", "eval", "indexer", "service", "tests")
@@ -21,18 +21,18 @@ def _imports_from_text() -> list[tuple[str, str]]:
             if any(path.is_relative_to(ROOT / inside) for inside in INSIDE):
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("indexer.text"):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("isnad.indexer.text"):
                     found.extend((str(path.relative_to(ROOT)), alias.name) for alias in node.names)
     return found
 
 
 def test_exports_resolve() -> None:
-    assert len(set(indexer.text.__all__)) == len(indexer.text.__all__)
-    for name in indexer.text.__all__:
-        assert not name.startswith("_") and getattr(indexer.text, name) is not None, name
+    assert len(set(isnad.indexer.text.__all__)) == len(isnad.indexer.text.__all__)
+    for name in isnad.indexer.text.__all__:
+        assert not name.startswith("_") and getattr(isnad.indexer.text, name) is not None, name
 
 
 def test_other_packages_import_only_exported_names() -> None:
     imports = _imports_from_text()
     assert ("indexer/pipeline.py", "tag_rounds") in imports  # the scan sees real imports
-    assert [(f, n) for f, n in imports if n not in indexer.text.__all__] == []
+    assert [(f, n) for f, n in imports if n not in isnad.indexer.text.__all__] == []

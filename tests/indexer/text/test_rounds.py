@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from indexer.text.rounds import chunk_contexts, detect_query_round, detect_rounds, tag_rounds
-from indexer.types import Chunk
+from isnad.indexer.text.rounds import chunk_contexts, detect_query_round, detect_rounds, tag_rounds
+from isnad.indexer.types import Chunk
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"
 

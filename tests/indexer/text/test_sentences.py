@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.text.sentences import sentence_spans
+from isnad.indexer.text.sentences import sentence_spans
 
 
 def test_sentence_spans_handle_arabic_question_mark() -> None:
