@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
 from isnad.indexer.read import FolderReader
 from isnad.indexer.types import RawDocument
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from isnad.bench.load import QuestionCursor, distinct_questions, run_load_blocking
 from isnad.bench.measure import percentiles, rss_mb
 from isnad.bench.server_process import running_server

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+
 from isnad.bench.measure import percentiles
 
 QUESTIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "eval" / "xquad_en2ar" / "queries.jsonl"

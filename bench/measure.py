@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import psutil
+
 from isnad.indexer.embed import Embedder, Role
 
 

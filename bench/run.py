@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
 from isnad.bench import report as report_module
 from isnad.bench.corpus import queries, sample_documents, vocabulary, xquad_documents
 from isnad.bench.http import service_run

@@ -16,6 +16,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+
 from isnad.bench.corpus import ArabicLikeGenerator, synthetic_vectors
 from isnad.bench.measure import folder_bytes, percentiles, rss_mb, time_each
 from isnad.indexer.index import FORMAT_VERSION, Index, IndexBuilder, Manifest, write_index

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
 from isnad.indexer.embed import EmbedderError
 from isnad.indexer.index import IndexLoadError
 from isnad.indexer.lock import IndexBusy, IndexWriteError

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
 from isnad.eval.datasets import Query, load_beir, load_seed
 from isnad.eval.metrics import contains_answer
 from isnad.eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
+
 from isnad.eval.datasets import Benchmark, Level, Query
 
 T = TypeVar("T")

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+
 from isnad.eval.calibrate import Corpora, cached_embedder, open_corpora, split_of
 from isnad.eval.datasets import load_squad
 from isnad.eval.metrics import contains_answer

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from isnad.eval.metrics import EvalResult, K
-from isnad.indexer.text.script import has_arabic, shape
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+
+from isnad.eval.metrics import EvalResult, K
+from isnad.indexer.text.script import has_arabic, shape
 
 KEY_METRICS = (
     "recall@1",

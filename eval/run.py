@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
 from isnad.eval.datasets import Benchmark, load_beir, load_seed, load_squad
 from isnad.eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
 from isnad.eval.report import write_report

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
+
 from isnad.indexer.types import Embedder, Role
 
 __all__ = ["DEFAULT_BACKEND", "DEFAULT_MODEL", "E5Embedder", "Embedder", "EmbedderError", "Role",

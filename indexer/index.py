@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
+
 from isnad.indexer import phases
 from isnad.indexer.chunk import Chunker
 from isnad.indexer.clean import Cleaner
@@ -47,7 +49,6 @@ from isnad.indexer.tables import (
     write_documents,
 )
 from isnad.indexer.types import Chunk, Document, RawDocument, passage_text
-from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
+
 from isnad.indexer.embed import E5Embedder, Embedder, Role
 
 _worker_engine: E5Embedder | None = None

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
+
 from isnad.indexer.stores.filters import FilterColumns
 from isnad.indexer.types import Chunk, Document, SearchFilters, chunk_key
 

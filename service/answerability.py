@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
 from isnad.indexer.text.arabic import tokenize
 from isnad.indexer.text.query import AnalyzedQuery
 from isnad.service.answer_types import AnswerType, question_numbers, sentence_has

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from isnad.indexer.embed import Embedder, Role
 from isnad.service.metrics import EMBEDDING, EMBEDDING_BATCH
 

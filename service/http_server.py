@@ -20,8 +20,9 @@ from typing import Any
 
 import h11
 import uvicorn
-from isnad.service.settings import Settings
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from isnad.service.settings import Settings
 
 
 class GuardedH11Protocol(H11Protocol):

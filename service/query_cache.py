@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
+
 from isnad.indexer.embed import Embedder, Role
 from isnad.service.metrics import QUERY_CACHE_HITS, QUERY_CACHE_MISSES
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from isnad.indexer.embed import Embedder
 from isnad.indexer.index import Index
 from isnad.indexer.stores.lexical import LexicalIndex

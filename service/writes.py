@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+
 from isnad.indexer.embed import Embedder, Role
 
 log = logging.getLogger(__name__)

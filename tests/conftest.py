@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.service.api.main import create_app

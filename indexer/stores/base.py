@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
 from isnad.indexer.types import Chunk, Hit, SearchFilters
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 import faiss
 import numpy as np
+
 from isnad.indexer.stores.base import StoreError
 from isnad.indexer.stores.filters import FilterTable
 from isnad.indexer.types import Chunk, Hit, SearchFilters

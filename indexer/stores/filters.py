@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from isnad.indexer.types import Chunk, SearchFilters
 
 TABLE_FILE = "filter_meta.npz"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+
 from isnad.indexer.text.arabic import TOKENIZER_VERSION, tokenize
 
 __all__ = ["LexicalIndex"]

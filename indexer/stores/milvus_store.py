@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from isnad.indexer.stores.base import StoreError
 from isnad.indexer.stores.filters import milvus_expression, milvus_fields, milvus_schema_fields
 from isnad.indexer.types import Chunk, Hit, SearchFilters

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import Stemmer
+
 from isnad.indexer.text.script import stems_as_arabic
 
 __all__ = [

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
 from isnad.indexer.text.induced import EN_STOP, EN_WORD, embed_words, english_content_words, save_npz
 from isnad.indexer.types import Embedder
 

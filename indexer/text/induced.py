@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from isnad.indexer.text.arabic import surface_terms
 from isnad.indexer.text.script import stems_as_arabic
 from isnad.indexer.types import Embedder

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hmac
 
 from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from isnad.service.api.limits import refuse
 from isnad.service.settings import Settings
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 READ_ONLY = "the service is read-only: set ISNAD_API_KEY to enable writes"
 WRONG_KEY = "missing or wrong API key: send Authorization: Bearer <key>"

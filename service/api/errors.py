@@ -10,10 +10,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from isnad.indexer.index import IndexLoadError
-from isnad.indexer.lock import IndexBusy, IndexWriteError
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException  # the base class: routing 404/405 too
+
+from isnad.indexer.index import IndexLoadError
+from isnad.indexer.lock import IndexBusy, IndexWriteError
 
 
 class ErrorOut(BaseModel):

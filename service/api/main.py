@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+
 from isnad.service.api.auth import WriteAuth
 from isnad.service.api.errors import COMMON_RESPONSES, capped_validation_errors, install_error_handlers
 from isnad.service.api.limits import BodySizeLimit

@@ -8,12 +8,13 @@ from datetime import date
 from itertools import islice
 from typing import Annotated, ClassVar, Self
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 from isnad.indexer.read import DOC_ID_PATTERN
 from isnad.indexer.types import Document, SearchFilters
 from isnad.service.answer import Answer, Citation
 from isnad.service.search import MAX_K, SearchResponse
 from isnad.service.titles import shown_title
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_QUERY_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from isnad.bench.corpus import ArabicLikeGenerator, sample_documents, synthetic_vectors, vocabulary
 from isnad.bench.report import TARGETS
 from isnad.bench.run import run_bench

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from isnad.cli.main import cli
 
+from isnad.cli.main import cli
 from tests.conftest import ROUND_FOUR_AGREEMENT
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from isnad.indexer.embed import E5Embedder
-from isnad.indexer.pipeline import make_builder
 from playwright.sync_api import Browser, Page, Route
 
+from isnad.indexer.embed import E5Embedder
+from isnad.indexer.pipeline import make_builder
 from tests.e2e.conftest import screenshot
 from tests.live_server import LiveServer, live_server
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from isnad.eval.calibrate import (
     _fit,
     _predict,

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from isnad.eval.datasets import Benchmark, Query, load_beir, load_benchmark, load_seed, load_squad
 from isnad.eval.metrics import contains_answer
 

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+
 from isnad.eval.datasets import Benchmark, Query
 from isnad.eval.metrics import (
     AnswerOutcome,

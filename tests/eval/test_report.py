@@ -4,6 +4,10 @@ import subprocess
 import warnings
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+
 from isnad.eval.datasets import Benchmark, Query
 from isnad.eval.metrics import AnswerOutcome, RetrievedPassage, evaluate_answers, evaluate_retrieval
 from isnad.eval.report import (
@@ -20,9 +24,6 @@ from isnad.eval.report import (
 )
 from isnad.indexer.text.script import shape
 from isnad.indexer.types import RawDocument
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 QUERIES = (

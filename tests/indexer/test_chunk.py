@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
+
 from isnad.indexer.chunk import Chunker
 from isnad.indexer.clean import Cleaner
 from isnad.indexer.read import FolderReader
 from isnad.indexer.types import Document
-
 from tests.conftest import CORPUS
 
 

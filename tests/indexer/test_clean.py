@@ -3,7 +3,6 @@ from __future__ import annotations
 from isnad.indexer.clean import Cleaner
 from isnad.indexer.read import FolderReader
 from isnad.indexer.types import RawDocument
-
 from tests.conftest import CORPUS
 
 

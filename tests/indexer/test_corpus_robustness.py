@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from isnad.cli.main import cli
 from isnad.indexer.index import Index
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.read import FolderReader
-
 from tests.indexer.fake_embedder import HashEmbedder
 
 ARABIC = "انطلقت في العاصمة الكازاخية أستانا الجولة الرابعة من المحادثات حول سوريا بمشاركة الدول الضامنة."

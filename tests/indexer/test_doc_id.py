@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from isnad.indexer.read import FolderReader, doc_id_problem
 from isnad.service.api.routes.documents import DocumentIn
-from pydantic import ValidationError
 
 VALID = ["abc", "a-b_c.1", "_x", "أستانا", "مقال_٣", "x" * 200]
 INVALID = {

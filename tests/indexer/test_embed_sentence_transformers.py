@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.embed import E5Embedder, SentenceTransformerEmbedder, make_embedder
 from isnad.indexer.index import Index, IndexLoadError
 from isnad.indexer.pipeline import make_builder

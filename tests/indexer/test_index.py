@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.bench.measure import CountingEmbedder
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.index import Index, IndexLoadError, Manifest
 from isnad.indexer.pipeline import make_builder
-
 from tests.conftest import CORPUS
 
 

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import psutil
 import pytest
+
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.parallel_embed import ParallelE5Embedder
 

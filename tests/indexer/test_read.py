@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from isnad.indexer.read import FolderReader, ReadError
 
 

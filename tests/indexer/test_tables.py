@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.index import Index, IndexLoadError, Manifest
 from isnad.indexer.tables import COLUMNS_FILE, load_tables
 from isnad.indexer.types import Chunk, SearchFilters
-
 from tests.indexer.stores.test_filters import accepts
 
 

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from isnad.indexer.changes import apply_changes
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.index import Index, IndexLoadError, Manifest
 from isnad.indexer.lock import IndexBusy, writer_lock
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.types import RawDocument
-
 from tests.conftest import CORPUS
 from tests.lock_holder import lock_held_elsewhere
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
 from isnad.bench.server_process import running_server
 from isnad.indexer.index import Index, Manifest
 

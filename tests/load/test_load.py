@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+
 from isnad.bench.load import QuestionCursor, distinct_questions
 from isnad.bench.server_process import free_port
-
 from tests.live_server import live_server
 from tests.load.loadtest import main, report, run_load_blocking
 

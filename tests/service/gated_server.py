@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from isnad.indexer.embed import E5Embedder, Role
 from isnad.service.api.main import create_app
 from isnad.service.http_server import serve

@@ -4,11 +4,11 @@ names, the cosine rule without a model), cited spans, differing figures and the 
 from __future__ import annotations
 
 import pytest
+
 from isnad.indexer.types import RawDocument
 from isnad.service.answer import DIFFERING_FIGURES, NOT_FOUND, Answerer, Segment, answer_string
 from isnad.service.answerability import Evidence
 from isnad.service.search import Searcher
-
 from tests.service.tiny_index import tiny_searcher
 
 DOCUMENTS = (

@@ -4,11 +4,11 @@ and about exact offsets, not about the model (the hash embedder gives every pass
 from __future__ import annotations
 
 import pytest
+
 from isnad.indexer.index import Index
 from isnad.indexer.pipeline import make_builder
 from isnad.service.answer import Answerer
 from isnad.service.search import Searcher
-
 from tests.indexer.fake_embedder import HashEmbedder
 
 # One paragraph, so one passage: the sentences differ only in what they hold, not in passage rank.

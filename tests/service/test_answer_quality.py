@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.eval.metrics import normalize_for_match
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.service.answer import DIFFERING_FIGURES, NOT_FOUND
 from isnad.service.state import ServiceState
-
 from tests.conftest import CORPUS, ROOT
 
 SEED = {q["id"]: q for q in map(json.loads, (ROOT / "data/eval/seed_qa.dev.jsonl").read_text("utf-8").splitlines())}

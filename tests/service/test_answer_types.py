@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from isnad.service.answer_types import find_span, question_type, sentence_has
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.text.query import analyze
 from isnad.indexer.types import Chunk
 from isnad.service.answerability import FEATURES, AnswerabilityModel, Evidence, features, model_file_stem

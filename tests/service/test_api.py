@@ -4,9 +4,9 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.service.answer import NOT_FOUND, Segment, answer_string
 from isnad.service.titles import LEAD_CHARS, lead_title
-
 from tests.conftest import ROUND_FOUR_AGREEMENT
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.service.answer import NOT_FOUND
 
 OFF_CORPUS = [

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from isnad.indexer import phases
 from isnad.indexer.changes import apply_changes
 from isnad.indexer.embed import E5Embedder
@@ -21,7 +22,6 @@ from isnad.indexer.index import Index
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.types import RawDocument
 from isnad.service.state import ServiceState
-
 from tests.conftest import CORPUS
 from tests.live_server import live_server
 

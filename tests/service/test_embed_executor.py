@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.cli.main import passive_engine_waits
 from isnad.indexer.embed import E5Embedder, Role
 from isnad.service.embed_executor import EmbedExecutor
 from isnad.service.query_cache import CachedQueryEmbedder
 from isnad.service.state import ServiceState
-
 from tests.indexer.fake_embedder import HashEmbedder
 
 HANG_GUARD_S = 60.0  # only stops a broken executor from hanging the suite; never decides an outcome

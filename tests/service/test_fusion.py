@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from isnad.service.fusion import LexicalWeights, dedupe, fuse, jaccard_similarity
 from isnad.service.search import SearchConfig
 

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from click.testing import CliRunner
+
 from isnad.cli.main import cli
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.index import Index
@@ -21,7 +22,6 @@ from isnad.service.live import LiveIndex
 from isnad.service.search import Searcher
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
-
 from tests.conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.slow

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
 from isnad.indexer.embed import E5Embedder
 from isnad.service.api.main import create_app
 from isnad.service.query_cache import CachedQueryEmbedder, normalize_query
 from isnad.service.state import ServiceState
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.indexer.fake_embedder import HashEmbedder
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.service.api.main import create_app
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState

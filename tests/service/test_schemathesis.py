@@ -16,7 +16,6 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from isnad.service.api.main import create_app
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -24,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from isnad.service.api.main import create_app
 from tests.live_server import LiveServer, live_server
 
 KEY = "fuzz-key"

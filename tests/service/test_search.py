@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from isnad.indexer.types import RawDocument, SearchFilters
 from isnad.service.search import ABLATIONS, MAX_K, SearchConfig, Searcher, SearchResponse
-
 from tests.indexer.fake_embedder import HashEmbedder
 from tests.service.tiny_index import tiny_searcher
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.index import Index
 from isnad.service.api.main import create_app

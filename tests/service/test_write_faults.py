@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.indexer.embed import E5Embedder
 from isnad.service.api.main import create_app
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
-
 from tests.lock_holder import lock_held_elsewhere
 
 KEY = "fault-key"

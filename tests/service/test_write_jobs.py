@@ -18,6 +18,7 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+
 from isnad.indexer.embed import E5Embedder, Role
 from isnad.indexer.index import Index, IndexLoadError
 from isnad.indexer.lock import IndexBusy, IndexWriteError

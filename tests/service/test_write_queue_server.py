@@ -20,8 +20,8 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from isnad.indexer.index import Index
 
+from isnad.indexer.index import Index
 from tests.live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,6 @@ from isnad.indexer.index import Index
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.types import RawDocument
 from isnad.service.search import Searcher
-
 from tests.indexer.fake_embedder import HashEmbedder
 
 

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
 from isnad.indexer.index import IndexLoadError
 from isnad.service.api.auth import require_writer
 from isnad.service.api.errors import WRITE_RESPONSES, ErrorOut, error_json
 from isnad.service.api.routes.jobs import await_job, submit
 from isnad.service.live import LiveIndex
 from isnad.service.writes import Job
-from pydantic import BaseModel
 
 router = APIRouter(tags=["admin"])
 

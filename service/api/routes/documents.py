@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.read import DOC_ID_PATTERN, doc_id_problem
 from isnad.indexer.types import RawDocument
@@ -19,7 +21,6 @@ from isnad.service.live import LiveIndex
 from isnad.service.settings import Settings
 from isnad.service.titles import shown_title
 from isnad.service.writes import Job
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 router = APIRouter(tags=["documents"])
 MAX_DOCS_PER_REQUEST = 1000

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+
 from isnad.service.api.deps import StateDep
 from isnad.service.api.schemas import HealthOut
 

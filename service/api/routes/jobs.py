@@ -12,13 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.index import IndexLoadError
 from isnad.indexer.lock import IndexBusy, IndexWriteError
 from isnad.service.api.auth import require_writer
 from isnad.service.api.errors import WRITE_RESPONSES, Busy, ErrorOut, LimitExceeded
 from isnad.service.writes import Job, QueueFull, WriteCancelled, WriteQueue
-from pydantic import BaseModel
 
 router = APIRouter(tags=["jobs"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "unknown or expired job id"}}

@@ -6,6 +6,9 @@ import time
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from isnad.service.metrics import (
     INDEX_BYTES,
     INDEX_CHUNKS,
@@ -20,8 +23,6 @@ from isnad.service.metrics import (
     WRITES_WAITING,
 )
 from isnad.service.query_cache import CachedQueryEmbedder
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(tags=["metrics"])
 UNMATCHED = "<unmatched>"  # one label for every unknown path: raw paths would explode the series count

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+
 from isnad.service.api.deps import StateDep
 from isnad.service.api.schemas import SearchParams, SearchRequest, SearchResponseOut
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.stores import VectorStore, store_class
 from isnad.indexer.types import Chunk, SearchFilters
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.stores import FaissStore, VectorStore
 from isnad.indexer.stores import faiss_store as store_module
 from isnad.indexer.types import SearchFilters
-
 from tests.indexer.stores.store_contract import DIM, StoreContract, make_chunks, unit_vectors
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
+
 from isnad.indexer.stores import FaissStore, StoreError, VectorStore
 from isnad.indexer.stores import faiss_store as store_module
 from isnad.indexer.stores.faiss_store import set_search_threads
 from isnad.indexer.types import Chunk
-
 from tests.indexer.stores.store_contract import StoreContract
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.stores.filters import FilterColumns, FilterTable, milvus_expression, milvus_fields
 from isnad.indexer.types import Chunk, SearchFilters
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.stores.lexical import LexicalIndex
 from isnad.indexer.text.arabic import tokenize
 

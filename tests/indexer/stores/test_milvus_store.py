@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.indexer.stores import StoreError, VectorStore
 from isnad.indexer.stores import milvus_store as store_milvus
 from isnad.indexer.stores.filters import milvus_fields, milvus_schema_fields
 from isnad.indexer.stores.milvus_store import MilvusStore, MilvusStoreFactory
 from isnad.indexer.types import Chunk, SearchFilters
-
 from tests.indexer.stores.store_contract import DIM, StoreContract, make_chunks, unit_vectors
 
 

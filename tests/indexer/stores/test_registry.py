@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from isnad.indexer.index import Index, IndexLoadError
 from isnad.indexer.stores import (
     STORE_NAMES,

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from isnad.indexer.text.arabic import normalize, normalize_str, tokenize
 
 CORPUS = Path(__file__).resolve().parents[3] / "data" / "astana"

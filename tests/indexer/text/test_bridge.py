@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.bench.measure import CountingEmbedder
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.stores.lexical import LexicalIndex

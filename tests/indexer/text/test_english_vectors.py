@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from isnad.bench.measure import CountingEmbedder
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.text.english_vectors import (

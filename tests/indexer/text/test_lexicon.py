@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from isnad.indexer.stores.lexical import LexicalIndex
 from isnad.indexer.text.arabic import tokenize
 from isnad.indexer.text.lexicon import Lexicon, english_key, english_words

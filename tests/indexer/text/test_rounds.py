@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from isnad.indexer.text.rounds import chunk_contexts, detect_query_round, detect_rounds, tag_rounds
 from isnad.indexer.types import Chunk
 

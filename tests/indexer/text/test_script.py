@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from isnad.indexer.text.script import arabic_share, has_arabic, is_arabic_char, query_language, shape, stems_as_arabic
 
 
