@@ -340,6 +340,52 @@ def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None
               log=lambda m: click.echo(m, err=True))
 
 
+keys_file_option = click.option("--keys-file", envvar="ISNAD_KEYS_FILE", required=True,
+                                type=click.Path(path_type=Path), help="JSON file of hashed keys (env ISNAD_KEYS_FILE)")
+
+
+@cli.group("keys")
+def keys_cmd() -> None:
+    """API keys with a scope (read, or write which implies read), stored as hashes in a keys file."""
+
+
+@keys_cmd.command("add")
+@click.option("--scope", type=click.Choice(["read", "write"]), required=True)
+@click.option("--label", default=None, help="a note saying who or what the key is for")
+@keys_file_option
+@domain_errors
+def keys_add(scope: str, label: str | None, keys_file: Path) -> None:
+    """Create a key and print it once, on the last line: only its hash is kept."""
+    from isnad.service import keys
+
+    record, key = keys.add(keys_file, scope, label)  # type: ignore[arg-type]  # click.Choice checked it
+    click.echo(f"added {record.scope} key {record.id} to {keys_file}; it is shown only now:")
+    click.echo(key)
+
+
+@keys_cmd.command("list")
+@keys_file_option
+@domain_errors
+def keys_list(keys_file: Path) -> None:
+    """Ids, scopes, creation times and labels (never keys or hashes)."""
+    from isnad.service import keys
+
+    for r in keys.load(keys_file):
+        click.echo(f"{r.id}\t{r.scope}\t{r.created}\t{r.label or ''}")
+
+
+@keys_cmd.command("revoke")
+@click.argument("key_id")
+@keys_file_option
+@domain_errors
+def keys_revoke(key_id: str, keys_file: Path) -> None:
+    """Remove a key from the keys file."""
+    from isnad.service import keys
+
+    record = keys.revoke(keys_file, key_id)
+    click.echo(f"revoked {record.scope} key {record.id}")
+
+
 def main() -> None:
     cli()
 
