@@ -168,14 +168,28 @@ def embedder_workers_wanted(requested: int) -> int:
     return requested or default_workers()
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @cli.command()
 @index_option
 @click.option("--host", envvar="ISNAD_HOST", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="ISNAD_PORT", default=8000, show_default=True, type=int)
 @store_option
 @milvus_uri_option
+@click.option("--keys-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="hashed read/write keys (isnad keys add); default ISNAD_KEYS_FILE")
 @domain_errors
-def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None) -> None:
+def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None,
+          keys_file: Path | None) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
     from isnad.service.api.main import create_app
     from isnad.service.http_server import serve as serve_http
@@ -188,8 +202,13 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     settings = Settings()
     if milvus_uri:  # where Milvus runs now, when not where the index was built
         settings = settings.model_copy(update={"milvus_uri": milvus_uri})
+    if keys_file:
+        settings = settings.model_copy(update={"keys_file": keys_file})
     app = create_app(ServiceState.open(index_path, settings=settings), settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
+    if not _is_loopback(host) and not app.state.keyring.records():
+        click.echo(f"warning: {host} is not loopback and no read key is configured: the archive is readable by "
+                   "anyone who can reach this port (isnad keys add --scope read)", err=True)
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     serve_http(app, settings, host, port)
 
@@ -338,6 +357,52 @@ def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None
         raise click.BadParameter(f"--scale takes comma-separated integers, not {scale!r}") from exc
     run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, load_seconds=load_seconds,
               log=lambda m: click.echo(m, err=True))
+
+
+keys_file_option = click.option("--keys-file", envvar="ISNAD_KEYS_FILE", required=True,
+                                type=click.Path(path_type=Path), help="JSON file of hashed keys (env ISNAD_KEYS_FILE)")
+
+
+@cli.group("keys")
+def keys_cmd() -> None:
+    """API keys with a scope (read, or write which implies read), stored as hashes in a keys file."""
+
+
+@keys_cmd.command("add")
+@click.option("--scope", type=click.Choice(["read", "write"]), required=True)
+@click.option("--label", default=None, help="a note saying who or what the key is for")
+@keys_file_option
+@domain_errors
+def keys_add(scope: str, label: str | None, keys_file: Path) -> None:
+    """Create a key and print it once, on the last line: only its hash is kept."""
+    from isnad.service import keys
+
+    record, key = keys.add(keys_file, scope, label)  # type: ignore[arg-type]  # click.Choice checked it
+    click.echo(f"added {record.scope} key {record.id} to {keys_file}; it is shown only now:")
+    click.echo(key)
+
+
+@keys_cmd.command("list")
+@keys_file_option
+@domain_errors
+def keys_list(keys_file: Path) -> None:
+    """Ids, scopes, creation times and labels (never keys or hashes)."""
+    from isnad.service import keys
+
+    for r in keys.load(keys_file):
+        click.echo(f"{r.id}\t{r.scope}\t{r.created}\t{r.label or ''}")
+
+
+@keys_cmd.command("revoke")
+@click.argument("key_id")
+@keys_file_option
+@domain_errors
+def keys_revoke(key_id: str, keys_file: Path) -> None:
+    """Remove a key from the keys file."""
+    from isnad.service import keys
+
+    record = keys.revoke(keys_file, key_id)
+    click.echo(f"revoked {record.scope} key {record.id}")
 
 
 def main() -> None:

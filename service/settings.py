@@ -7,6 +7,8 @@ where a caller passes none they build their own from the same variables. The com
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +32,11 @@ class Settings(BaseSettings):
     embed_window_ms: float = 0.0
     # Writes (POST/DELETE /documents, POST /admin/reload) exist only with a key; without one the API is read-only.
     api_key: SecretStr | None = None
+    # Hashed read/write keys (`isnad keys add`); once it holds a key, every read route needs one too.
+    keys_file: Path | None = None
+    # Failed key attempts one client may make per window before it gets 429.
+    auth_failure_limit: int = Field(10, ge=1)
+    auth_failure_window_s: float = Field(60.0, gt=0)
     max_body_bytes: int = 1_000_000  # any request body
     max_ingest_bytes: int = 20_000_000  # POST /documents
     cors_origins: str = ""  # comma-separated; empty: no CORS headers at all

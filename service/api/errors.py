@@ -43,6 +43,8 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     408: _doc(ErrorOut, "the request body arrived too slowly"),
     413: _doc(ErrorOut, "request body too large"),
     422: _doc(ValidationErrorOut, "invalid input; `message` says what to fix (the first few problems and the count)"),
+    401: _doc(ErrorOut, "missing or wrong key (Authorization: Bearer …): reads need one once read keys exist"),
+    429: _doc(ErrorOut, "too many failed key attempts from this client (see Retry-After)"),
     431: _doc(ErrorOut, "too many request headers"),
     503: _doc(ErrorOut, "the index is not loaded yet, another writer holds it, the service is busy or "
                         "shutting down (see Retry-After), or the disk refused a write (full, read-only); "
@@ -50,7 +52,7 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _doc(ErrorOut, "missing or wrong API key (Authorization: Bearer …)"),
-    403: _doc(ErrorOut, "the service is read-only: no ISNAD_API_KEY configured"),
+    403: _doc(ErrorOut, "the service is read-only (no write key configured), or the key may only read"),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _doc(ErrorOut, "unknown doc_id")}
 

@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from isnad.service.api.auth import WriteAuth
+from isnad.service.api.auth import Access, FailedAttempts, KeyRing
 from isnad.service.api.errors import COMMON_RESPONSES, capped_validation_errors, install_error_handlers
 from isnad.service.api.limits import BodySizeLimit
 from isnad.service.api.routes import admin, ask, documents, health, jobs, metrics, search
@@ -43,6 +43,7 @@ def create_app(state: ServiceState | None = None, settings: Settings | None = No
                   description="Search and question answering over Arabic news, cited to the character.")
     app.state.isnad = state
     app.state.settings = settings
+    app.state.keyring = KeyRing(settings.keys_file)
     app.state.live = LiveIndex(app.state)
     app.state.writes = writes
     install_error_handlers(app)
@@ -80,7 +81,9 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for, max_headers=settings.max_header_count,
                        body_timeout=settings.timeout_body_read_s)
-    app.add_middleware(WriteAuth, settings=settings)  # outside BodySizeLimit: the key is checked before the body
+    attempts = FailedAttempts(settings.auth_failure_limit, settings.auth_failure_window_s)
+    # outside BodySizeLimit: the key is checked before the body
+    app.add_middleware(Access, settings=settings, ring=app.state.keyring, attempts=attempts)
     if settings.cors_origin_list:  # no CORS headers at all unless origins are configured
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])

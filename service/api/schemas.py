@@ -223,8 +223,9 @@ class DocumentOut(BaseModel):
 
 
 class HealthOut(BaseModel):
+    """Without a read key, where read keys are configured, the status alone: the counts describe the archive."""
     status: str
-    documents: int
-    chunks: int
-    model: str
+    documents: int | None = None
+    chunks: int | None = None
+    model: str | None = None
 

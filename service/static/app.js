@@ -74,12 +74,26 @@
   }
 
   /** JSON fetch that turns network failures and 4xx/5xx bodies into Error(message-for-humans). */
-  async function api(path, body) {
-    const init = body === undefined ? { headers: { Accept: "application/json" } } : { method: "POST",
-      headers: { Accept: "application/json", "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  // A read key, when the archive needs one: asked for once, kept for this tab only (sessionStorage).
+  const KEY_SLOT = "isnad-read-key";
+
+  async function api(path, body, retried = false) {
+    const headers = { Accept: "application/json" };
+    const key = sessionStorage.getItem(KEY_SLOT);
+    if (key) headers.Authorization = "Bearer " + key;
+    const init = body === undefined ? { headers } : { method: "POST",
+      headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body) };
     const res = await fetch(path, init).catch(() => {
       throw new Error("Cannot reach the Isnad server. Check the connection and try again.");
     });
+    if (res.status === 401 && !retried) {
+      const entered = window.prompt("This archive needs a read key. Paste your Isnad key:");
+      if (entered) {
+        sessionStorage.setItem(KEY_SLOT, entered.trim());
+        return api(path, body, true);
+      }
+    }
+    if (res.status === 401) sessionStorage.removeItem(KEY_SLOT); // a wrong key is asked for again next time
     let data = null;
     try { data = await res.json(); } catch (_) { /* non-JSON body, e.g. a proxy error page */ }
     if (!res.ok) throw new Error(errorMessage(res.status, data));
@@ -319,7 +333,9 @@
     try {
       const h = await api("/health");
       const num = (x) => (typeof x === "number" ? x.toLocaleString("en") : "?");
-      s.textContent = num(h.documents) + " documents · " + num(h.chunks) + " passages · model " + h.model;
+      // Without a read key, where one is needed, /health gives the status alone: show that much.
+      s.textContent = h.documents === undefined ? "Service ok (this archive needs a read key)"
+        : num(h.documents) + " documents · " + num(h.chunks) + " passages · model " + h.model;
       s.setAttribute("data-state", h.status === "ok" ? "ok" : "degraded");
     } catch (err) {
       s.textContent = "Service unavailable: " + err.message;

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from isnad.service.api.auth import may_read
 from isnad.service.api.deps import StateDep
 from isnad.service.api.schemas import HealthOut
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthOut)
-def health(state: StateDep) -> HealthOut:
+@router.get("/health", response_model=HealthOut, response_model_exclude_none=True)
+def health(state: StateDep, request: Request) -> HealthOut:
+    if not may_read(request):
+        return HealthOut(status="ok")
     index = state.index
     return HealthOut(status="ok", documents=len(index.documents), chunks=len(index.chunks), model=index.manifest.model)
