@@ -25,9 +25,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from isnad.eval.cache import CACHE, DATA, ROOT, cache_folder
 from isnad.eval.datasets import Benchmark, load_beir, load_seed
 from isnad.eval.metrics import evaluate_retrieval
-from isnad.eval.run import CACHE, DATA, ROOT, cache_folder, retriever
+from isnad.eval.run import retriever
 from isnad.eval.splits import split_benchmark
 from isnad.indexer.embed import Embedder, make_embedder
 from isnad.indexer.index import Index

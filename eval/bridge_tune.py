@@ -11,9 +11,10 @@ import sys
 import time
 from dataclasses import replace
 
+from isnad.eval.cache import CACHE, DATA, MemoQueryEmbedder, cache_folder
 from isnad.eval.datasets import load_beir
 from isnad.eval.metrics import evaluate_retrieval
-from isnad.eval.run import CACHE, DATA, MemoQueryEmbedder, cache_folder, retriever
+from isnad.eval.run import retriever
 from isnad.eval.splits import split_benchmark
 from isnad.indexer.embed import make_embedder
 from isnad.indexer.pipeline import make_builder

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from isnad.eval.cache import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared
 from isnad.eval.datasets import Query, load_beir, load_seed
 from isnad.eval.metrics import contains_answer
-from isnad.eval.run import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared
 from isnad.indexer.embed import Embedder, make_embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.service.answer import Answerer

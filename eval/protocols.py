@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from isnad.eval.cache import SHARED
 from isnad.eval.calibrate import Corpora, cached_embedder, open_corpora, split_of
 from isnad.eval.datasets import load_squad
 from isnad.eval.metrics import contains_answer
-from isnad.eval.run import SHARED
 from isnad.indexer.embed import Embedder
 from isnad.service.answer import Answerer
 from isnad.service.answerability import MODEL_DIR, model_file_stem

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -14,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from isnad.eval.cache import CACHE, DATA, RESULTS, ROOT, SHARED, MemoQueryEmbedder, cache_folder
 from isnad.eval.datasets import Benchmark, load_beir, load_seed, load_squad
 from isnad.eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
+from isnad.eval.protocols import protocols_markdown, run_protocols
 from isnad.eval.report import write_report
-from isnad.indexer.embed import E5Embedder, Embedder, Role, make_embedder
+from isnad.indexer.embed import E5Embedder, Embedder, make_embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.text.induced import english_content_words
 from isnad.indexer.text.query import analyze
@@ -26,47 +27,7 @@ from isnad.service.answer import Answerer
 from isnad.service.search import ABLATIONS, Searcher
 from isnad.service.state import open_searcher
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "eval"
-SHARED = ROOT.parent / "shared" / "eval"
-RESULTS = ROOT / "eval" / "results"
-CACHE = RESULTS / "cache"
 RETRIEVE_K = 30  # enough chunks to cover 10 distinct documents on document-level sets
-
-
-class MemoQueryEmbedder:
-    """Embeds each distinct query once across all ablations; passages go straight to the model."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner, self.model_id, self.dim = inner, inner.model_id, inner.dim
-        self._memo: dict[str, np.ndarray] = {}
-
-    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
-        if role != "query":
-            return self.inner.embed_batch(texts, role)
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            self._memo.update(zip(missing, self.inner.embed_batch(missing, role), strict=True))
-        return np.stack([self._memo[t] for t in texts])
-
-    def warm(self, texts: Sequence[str], cache: Path | None = None) -> None:
-        """Embed `texts` ahead, in batches (several times faster than one by one), reusing and updating the
-        query vectors stored at `cache` (eval/results/cache, per model)."""
-        stored: dict[str, np.ndarray] = {}
-        if cache is not None and cache.is_file():
-            with np.load(cache, allow_pickle=False) as data:
-                if str(data["model"]) == self.model_id:
-                    stored = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
-        self._memo.update({t: v for t, v in stored.items() if t in set(texts)})
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        for i in range(0, len(missing), 64):
-            batch = missing[i : i + 64]
-            self._memo.update(zip(batch, self.inner.embed_batch(batch, "query"), strict=True))
-        if cache is not None and missing:
-            merged = {**stored, **self._memo}
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(cache, model=np.array(self.model_id), texts=np.array(list(merged)),
-                     vectors=np.stack(list(merged.values())))
 
 
 @dataclass(frozen=True)
@@ -88,13 +49,6 @@ def default_suites(heldout: bool = False) -> list[Suite]:
             else:
                 print(f"heldout set {path} not found; skipped")
     return suites
-
-
-def cache_folder(benchmark: Benchmark, embedder: Embedder, cache: Path = CACHE) -> Path:
-    digest = hashlib.sha256(embedder.model_id.encode())
-    for d in benchmark.documents:
-        digest.update(d.doc_id.encode())
-    return cache / f"{benchmark.name.split('/')[0]}-{digest.hexdigest()[:12]}"
 
 
 def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers: bool,
@@ -184,8 +138,6 @@ def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bo
         results.update(run_suite(suite, embedder, configs, answers))
     if answers and not suites:
         # issue 9's answerability protocols (off-corpus, on-corpus, held-out off-corpus, calibration)
-        from isnad.eval.protocols import protocols_markdown, run_protocols
-
         figures = run_protocols(out_dir, heldout=heldout, inner=inner)
         print(protocols_markdown(figures))
     summary = write_report(out_dir, results, history_path=RESULTS / "history.jsonl")

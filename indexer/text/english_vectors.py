@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from isnad.indexer.text.induced import EN_STOP, EN_WORD, embed_words, english_content_words, save_npz
+from isnad.indexer.text.english_words import EN_STOP, EN_WORD, embed_words, english_content_words, save_npz
 from isnad.indexer.types import Embedder
 
 __all__ = ["NORMALIZATION", "TABLE_FILE", "WORDS_PATH", "EnglishVectors", "TableMismatch", "english_word",

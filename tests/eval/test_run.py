@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from isnad.eval.cache import MemoQueryEmbedder
 from isnad.eval.report import write_report
-from isnad.eval.run import MemoQueryEmbedder, default_suites, run_suite
+from isnad.eval.run import default_suites, run_suite
 from isnad.indexer.embed import E5Embedder
 
 
