@@ -158,6 +158,8 @@ class Access:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             needed = needed_scope(scope["method"], scope["path"])
+            if needed == "read" and not self.ring.records():
+                needed = None  # reads are open until read keys exist: a lockout must not close them
             if needed is not None:
                 client = (scope.get("client") or ("?", 0))[0]
                 wait = self.attempts.retry_after(client)
