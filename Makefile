@@ -7,16 +7,22 @@ PORT ?= 8000
 INDEX ?= index
 CORPUS ?= data/astana
 STAMP := $(VENV)/.installed
+# Two stamps: `make run` installs only what serving needs; `make test` adds torch and every extra on top.
+FULL := $(VENV)/.installed-full
 
 .PHONY: run serve index test test-fast lint eval bench load clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $(STAMP)
+
+$(FULL): $(STAMP)
 	# CPU torch from the local wheel first: a bare torch requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[eval,test,milvus,st]'
-	touch $(STAMP)
+	touch $(FULL)
 
 $(INDEX)/manifest.json: $(STAMP) $(wildcard $(CORPUS)/*.txt $(CORPUS)/*.jsonl)
 	$(BIN)/isnad index $(CORPUS) --index $(INDEX)
@@ -35,24 +41,24 @@ system-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "warning: chromium not installed; browser tests will fail"; }
 
-test: $(STAMP) system-deps
+test: $(FULL) system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -ra
 
-test-fast: $(STAMP)
+test-fast: $(FULL)
 	$(BIN)/python -m pytest -q -m "not slow"
 
-lint: $(STAMP)
+lint: $(FULL)
 	$(BIN)/ruff check .
 
-eval: $(STAMP)
+eval: $(FULL)
 	$(BIN)/isnad eval --heldout
 
-bench: $(STAMP)
+bench: $(FULL)
 	$(BIN)/isnad bench
 
 # 32 clients for 30 s against a real server on the sample index (loopback); fails on any error.
-load: $(INDEX)/manifest.json
+load: $(INDEX)/manifest.json $(FULL)
 	$(BIN)/python -m tests.load.loadtest --index $(INDEX) --clients 32 --seconds 30 --out test-artifacts/load.json
 
 clean:

@@ -67,7 +67,7 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise EmbedderError(
-                "the sentence-transformers backend needs: pip install torch==2.13.0 sentence-transformers"
+                "the sentence-transformers backend needs the st extra: pip install torch==2.13.0 'isnad[st]'"
             ) from exc
         if not model:
             raise ValueError("a sentence-transformers model name or path is required")

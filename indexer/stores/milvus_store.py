@@ -243,8 +243,11 @@ class MilvusStoreFactory:
 
 
 def _connect(uri: str) -> Any:
-    from pymilvus import MilvusClient
-    from pymilvus.exceptions import MilvusException
+    try:  # imported only when the milvus store is selected: serving with FAISS needs no pymilvus
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+    except ImportError as exc:
+        raise ImportError("the milvus store needs the milvus extra: pip install 'isnad[milvus]'") from exc
 
     if is_local(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
