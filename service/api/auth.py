@@ -78,26 +78,26 @@ def needed_scope(method: str, path: str) -> keys.Scope | None:
     return "read"
 
 
-def granted_scope(settings: Settings, ring: KeyRing, authorization: str) -> keys.Scope | None:
+def granted_scope(settings: Settings, records: list[keys.KeyRecord], authorization: str) -> keys.Scope | None:
     """The scope the bearer token grants. Both checks always run: the time taken says nothing of which key,
     if any, came close."""
     scheme, _, token = authorization.partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     write_key = settings.api_key.get_secret_value() if settings.api_key else ""
     env_match = bool(write_key) & hmac.compare_digest(token.encode(), write_key.encode())
-    from_file = keys.verify(ring.records(), token) if token else None
+    from_file = keys.verify(records, token) if token else None
     return "write" if env_match else from_file
 
 
-def auth_problem(settings: Settings, ring: KeyRing, authorization: str,
+def auth_problem(settings: Settings, records: list[keys.KeyRecord], authorization: str,
                  needed: keys.Scope | None) -> tuple[int, str] | None:
-    """(status, message) when `authorization` does not allow what the request needs, else None."""
+    """(status, message) when `authorization` does not allow what the request needs, else None. `records`:
+    the keys file's keys, read once per request."""
     if needed is None:
         return None
-    granted = granted_scope(settings, ring, authorization)
+    granted = granted_scope(settings, records, authorization)
     if keys.allows(granted, needed):
         return None
-    records = ring.records()
     if needed == "read":
         return None if not records else (401, WRONG_KEY)
     if not settings.api_key and not any(r.scope == "write" for r in records):
@@ -136,7 +136,7 @@ class FailedAttempts:
 
 
 def require_writer(request: Request) -> None:
-    problem = auth_problem(request.app.state.settings, request.app.state.keyring,
+    problem = auth_problem(request.app.state.settings, request.app.state.keyring.records(),
                            request.headers.get("authorization", ""), "write")
     if problem is not None:
         status, message = problem
@@ -145,7 +145,7 @@ def require_writer(request: Request) -> None:
 
 def may_read(request: Request) -> bool:
     """Whether this request may see the archive's figures (open when no read key is configured)."""
-    return auth_problem(request.app.state.settings, request.app.state.keyring,
+    return auth_problem(request.app.state.settings, request.app.state.keyring.records(),
                         request.headers.get("authorization", ""), "read") is None
 
 
@@ -158,7 +158,8 @@ class Access:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             needed = needed_scope(scope["method"], scope["path"])
-            if needed == "read" and not self.ring.records():
+            records = self.ring.records()
+            if needed == "read" and not records:
                 needed = None  # reads are open until read keys exist: a lockout must not close them
             if needed is not None:
                 client = (scope.get("client") or ("?", 0))[0]
@@ -167,7 +168,7 @@ class Access:
                     await refuse(send, 429, TOO_MANY, {"Retry-After": str(wait)})
                     return
                 authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-                problem = auth_problem(self.settings, self.ring, authorization.decode("latin-1"), needed)
+                problem = auth_problem(self.settings, records, authorization.decode("latin-1"), needed)
                 if problem is not None:
                     status, message = problem
                     if status == 401:
