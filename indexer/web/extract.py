@@ -27,6 +27,7 @@ from isnad.indexer.web.headline import headline
 from isnad.indexer.web.prune import fold, prune_furniture, recover_lead
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?\s*([\w.:-]+)""", re.I)
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _MIN_ARTICLE_CHARS = 200  # below this a page is a home/tag/error page, not an article
 _ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u0671-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -84,7 +85,7 @@ def extract_article(
     if not data.strip():
         return Skipped(name, "empty page")
     html = decode_html(data, http_charset)
-    if html is None or sum(1 for c in html[:4096] if ord(c) < 32 and c not in "\n\r\t\f") > 40:
+    if html is None or len(_CONTROL_CHARS.findall(html, 0, 4096)) > 40:
         return Skipped(name, "binary content, not HTML")
     tree = trafilatura.load_html(html)
     if tree is None:
@@ -92,7 +93,7 @@ def extract_article(
     meta = _page_meta(tree)
     page_url = _page_url(tree, meta.url, url)
     host = (urlsplit(page_url).hostname or None) if page_url else None
-    prune_furniture(tree, host)
+    prune_furniture(tree, html, host)
     text = _main_text(tree, page_url)
     if lead := recover_lead(tree, meta.description, text):
         text = f"{lead}\n{text}"

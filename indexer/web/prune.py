@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from html import unescape as html_unescape
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
@@ -22,30 +23,30 @@ _NOTICE_MAX_CHARS = 700  # a notice is a short block; climbing stops before the 
 _BLOCKS = {"p", "div", "section", "aside", "footer", "li", "ul", "form", "table"}
 
 
-def _any_in(attribute: str, words: tuple[str, ...]) -> str:
-    lowered = f"translate({attribute}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-    return " or ".join(f"contains({lowered}, '{word}')" for word in words)
-
-
-# Cheap prefilters in plain XPath (C speed); the exact rules are checked in Python on the few hits.
+# Prefilters run on the raw HTML with bytes.find (C speed): XPath contains() over every element, or a
+# case-insensitive regex over every attribute, costs more than the extraction itself. The attribute values
+# found are then selected exactly.
+_ATTRIBUTE_BEFORE = re.compile(rb"\b(class|id|href)\s*=\s*\Z")
+_UNQUOTED_STOP = frozenset(bytes([c]) for c in b" \t\r\n\"'=<>`")
+_HIDDEN_HINTS = (b" hidden", b"dialog", b"aria-modal")
 _HIDDEN = "//*[@hidden or @role='dialog' or @role='alertdialog' or @aria-modal='true']"
-_LAYER_CANDIDATES = f"//*[{_any_in('@class', _LAYER_WORDS)} or {_any_in('@id', _LAYER_WORDS)}]"
-_POLICY_CANDIDATES = f"//body//a[{_any_in('@href', _POLICY_WORDS)}]"
+_LEAD_CANDIDATES = "//body//*[self::p or self::div or self::h2 or self::span][contains(normalize-space(.), $start)]"
 
 
-def prune_furniture(tree: HtmlElement, page_host: str | None) -> int:
-    """Remove hidden layers and policy notices from `tree` in place; returns how many subtrees went.
-
-    A layer holding most of the page's text is kept: some themes wrap the whole page in an "overlay"."""
-    page_chars = len(tree.text_content())
-    doomed: list[HtmlElement] = []
-    for element in (*tree.xpath(_HIDDEN), *tree.xpath(_LAYER_CANDIDATES)):
-        if element.tag not in ("html", "body") and _is_layer(element) \
-                and len(element.text_content()) < page_chars / 2:
-            doomed.append(element)
-    for link in tree.xpath(_POLICY_CANDIDATES):
-        if _is_policy_link(link.get("href", ""), page_host):
-            doomed.append(_notice_block(link))
+def prune_furniture(tree: HtmlElement, html: str, page_host: str | None) -> int:
+    """Remove hidden layers and policy notices from `tree` (parsed from `html`) in place; returns how many
+    subtrees went. A layer holding most of the page's text is kept: some themes wrap the page in an "overlay"."""
+    raw = html.encode("utf-8", "surrogatepass")
+    lowered = raw.lower()  # ASCII only: byte offsets stay those of `raw`
+    candidates = list(tree.xpath(_HIDDEN)) if any(hint in lowered for hint in _HIDDEN_HINTS) else []
+    for attribute, value in _attributes_holding(raw, lowered, _LAYER_WORDS, (b"class", b"id")):
+        candidates += tree.xpath(f"//*[@{attribute}=$value]", value=value)
+    layers = [e for e in candidates if e.tag not in ("html", "body") and _is_layer(e)]
+    page_chars = len(tree.text_content()) if layers else 0
+    doomed = [layer for layer in layers if len(layer.text_content()) < page_chars / 2]
+    for _, href in _attributes_holding(raw, lowered, _POLICY_WORDS, (b"href",)):
+        if _is_policy_link(href, page_host):
+            doomed += [_notice_block(link) for link in tree.xpath("//body//a[@href=$href]", href=href)]
     removed = 0
     for element in doomed:
         parent = element.getparent()
@@ -64,7 +65,8 @@ def recover_lead(tree: HtmlElement, description: str | None, text: str) -> str |
     probe = fold(description).rstrip(".… ")[:40]
     if len(probe) < 20 or probe in fold(text):
         return None
-    for element in tree.iter("p", "div", "h2", "span"):
+    start = " ".join(description.split())[:15]  # XPath prefilter (C speed), exact check on the few hits
+    for element in tree.xpath(_LEAD_CANDIDATES, start=start):
         own = fold(element.text_content())
         if own.startswith(probe) and len(own) <= 3 * len(fold(description)) + 200:
             return " ".join(element.text_content().split())
@@ -73,6 +75,42 @@ def recover_lead(tree: HtmlElement, description: str | None, text: str) -> str |
 
 def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _attributes_holding(raw: bytes, lowered: bytes, words: tuple[str, ...],
+                        names: tuple[bytes, ...]) -> set[tuple[str, str]]:
+    """(attribute, value) of every `names` attribute, quoted or not, whose value contains one of `words`."""
+    found: set[tuple[str, str]] = set()
+    for word in words:
+        at = lowered.find(word.encode())
+        while at >= 0:
+            if span := _value_around(lowered, at, names):
+                value = raw[span[1]:span[2]].decode("utf-8", "replace")
+                found.add((span[0], html_unescape(value)))
+            at = lowered.find(word.encode(), at + len(word))
+    return found
+
+
+def _value_around(lowered: bytes, at: int, names: tuple[bytes, ...]) -> tuple[str, int, int] | None:
+    """(attribute name, start, end) of the attribute value holding offset `at`, if it is one of `names`."""
+    opening = max(lowered.rfind(b'"', max(0, at - 300), at), lowered.rfind(b"'", max(0, at - 300), at))
+    if opening >= 0 and (name := _name_before(lowered, opening, names)):
+        closing = lowered.find(lowered[opening:opening + 1], at)
+        return (name, opening + 1, closing) if closing > 0 else None
+    start = at
+    while start > 0 and lowered[start - 1:start] not in _UNQUOTED_STOP:
+        start -= 1
+    if lowered[start - 1:start] == b"=" and (name := _name_before(lowered, start, names)):
+        end = at
+        while end < len(lowered) and lowered[end:end + 1] not in _UNQUOTED_STOP:
+            end += 1
+        return name, start, end
+    return None
+
+
+def _name_before(lowered: bytes, value_start: int, names: tuple[bytes, ...]) -> str | None:
+    before = _ATTRIBUTE_BEFORE.search(lowered, max(0, value_start - 40), value_start)
+    return before.group(1).decode() if before and before.group(1) in names else None
 
 
 def _is_layer(element: HtmlElement) -> bool:
