@@ -350,13 +350,15 @@ def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None) 
 def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float) -> None:
     """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
     from isnad.bench.run import RESULTS, run_bench
+    from isnad.eval.extraction import WEB_PAGES, measure_extraction
 
     try:
         scales = [int(s.replace("_", "")) for s in scale.split(",") if s.strip()]
     except ValueError as exc:
         raise click.BadParameter(f"--scale takes comma-separated integers, not {scale!r}") from exc
+    extraction = measure_extraction if (WEB_PAGES / "expected.json").is_file() else None
     run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, load_seconds=load_seconds,
-              log=lambda m: click.echo(m, err=True))
+              log=lambda m: click.echo(m, err=True), extraction=extraction)
 
 
 keys_file_option = click.option("--keys-file", envvar="ISNAD_KEYS_FILE", required=True,

@@ -3,7 +3,7 @@
 Pages write "Headline - Site", "Site | Headline" (and their og:title may use the other order). Rules, in order:
 1. A title candidate (metadata title, then <title>) or one of its separator-split parts that equals an <h1>
    of the page: the page shows it as its headline. A second <h1> may be the logo or the site name, so the
-   match is checked against every <h1>, never "the first one".
+   match is checked against every <h1>, never "the first one", and the longest part shown wins.
 2. Otherwise an edge part equal to a name the page gives itself (og:site_name, application-name,
    twitter:site, the host's first label) is cut off.
 The parts cut off are the page's names for its site: an "author" equal to one of them is not a person.
@@ -41,10 +41,11 @@ def headline(tree: HtmlElement, meta_title: str | None, sitename: str | None, ho
         if fold(candidate) in h1s:
             return Headline(" ".join(candidate.split()), frozenset(names))
         parts = _SEPARATOR.split(candidate)
-        for part in parts:
-            if len(fold(part)) > 3 and fold(part) in h1s:
-                affixes = {fold(p).casefold() for p in parts if fold(p) != fold(part)}
-                return Headline(" ".join(part.split()), frozenset(names | affixes))
+        shown = [p for p in parts if len(fold(p)) > 3 and fold(p) in h1s and fold(p).casefold() not in names]
+        if shown:  # the site's name may be an <h1> too (a logo): the longest part shown is the headline
+            best = max(shown, key=lambda p: len(fold(p)))
+            affixes = {fold(p).casefold() for p in parts if fold(p) != fold(best)}
+            return Headline(" ".join(best.split()), frozenset(names | affixes))
     return Headline(_strip_site_affix(candidates[0], names), frozenset(names))
 
 

@@ -133,9 +133,14 @@ def _notice_block(link: HtmlElement) -> HtmlElement:
     block = link
     while block.tag not in _BLOCKS and block.getparent() is not None:
         block = block.getparent()
-    while (parent := block.getparent()) is not None and parent.tag not in ("body", "html") \
-            and len(fold(parent.text_content())) <= _NOTICE_MAX_CHARS:
-        block = parent
+    size = len(fold(block.text_content()))
+    while (parent := block.getparent()) is not None and parent.tag not in ("body", "html"):
+        # climb while the parent is still short and mostly this notice: a short article holding a
+        # policy link must not go with it
+        parent_size = len(fold(parent.text_content()))
+        if parent_size > _NOTICE_MAX_CHARS or parent_size > 1.5 * size + 100:
+            break
+        block, size = parent, parent_size
     return block
 
 
