@@ -100,7 +100,9 @@ class Fetcher:
         self._opener = urllib.request.build_opener(_LimitedRedirects(self.max_redirects))
 
     def get(self, url: str, conditional: bool = True) -> FetchResult:
-        """Fetch `url`; raises FetchError naming why (disallowed by robots.txt, over the size cap, timeout...)."""
+        """Fetch `url`; raises FetchError naming why (disallowed by robots.txt, over the size cap, timeout...).
+
+        `conditional=False` (an article page, fetched once) neither sends nor stores validators."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in _SCHEMES or not parts.netloc:
             raise FetchError(f"only http(s) URLs are fetched, not {url!r}")
@@ -113,7 +115,7 @@ class Fetcher:
         if "last_modified" in known:
             headers["If-Modified-Since"] = known["last_modified"]
         result, validators = self._request(url, headers)
-        if self.validators is not None and result.status == 200:
+        if self.validators is not None and conditional and result.status == 200:  # kept for what is re-polled
             self.validators.put(url, validators)
         return result
 

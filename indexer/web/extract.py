@@ -118,16 +118,26 @@ def extract_page(
     article = extract_article(data, url, http_charset, fetched)
     if isinstance(article, Skipped):
         return article
-    key = canonical_url(article.url) if article.url else article.text
-    doc_id = "web-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-    # url/site/author/lang travel when RawDocument has those fields (the ingest branch adds them).
-    known = {f.name for f in fields(RawDocument)}
-    extra = {k: v for k, v in (("url", article.url), ("site", article.site), ("author", article.author),
-                               ("lang", article.lang)) if k in known}
-    raw = RawDocument(doc_id=doc_id, text=article.text, path=url or "page", title=article.title,
-                      published=article.published, source=article.site, **extra)
     # Today's cleaning rules still run on the extracted text.
-    return Cleaner().run(raw)
+    return Cleaner().run(raw_document(article, path=url or "page"))
+
+
+def web_doc_id(article_url: str | None, text: str) -> str:
+    """A page's doc_id: its canonical URL hashed, so the same article saved twice is one document."""
+    key = canonical_url(article_url) if article_url else text
+    return "web-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def raw_document(article: Article, path: str, **extra_fields: str | bool | None) -> RawDocument:
+    """The article as the indexer's RawDocument (cleaned later, by whoever indexes it).
+
+    url/site/author/lang (and `extra_fields` such as summary_only) travel when RawDocument has those
+    fields (the ingest branch adds them); until then the site alone goes in `source`."""
+    known = {f.name for f in fields(RawDocument)}
+    extra = {"url": article.url, "site": article.site, "author": article.author, "lang": article.lang, **extra_fields}
+    return RawDocument(doc_id=web_doc_id(article.url, article.text), text=article.text, path=path,
+                       title=article.title, published=article.published, source=article.site,
+                       **{k: v for k, v in extra.items() if k in known})
 
 
 def _page_meta(tree: HtmlElement) -> PageMeta:
