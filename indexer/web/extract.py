@@ -11,7 +11,7 @@ import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, fields
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import courlan
 import trafilatura
@@ -171,11 +171,11 @@ def _main_text(tree: HtmlElement, url: str | None) -> str:
 
 
 def _page_url(tree: HtmlElement, meta_url: str | None, given: str | None) -> str | None:
-    """<link rel=canonical>, then og:url (trafilatura's), then the URL it was fetched from.
+    """<link rel=canonical> (resolved against the known URL), then og:url, then the URL it was fetched from.
 
     Only http(s) URLs with a host name: a javascript: canonical or an og:url on a bare IP is never a link."""
-    canonical = tree.xpath("//link[@rel='canonical']/@href")
-    for candidate in (*(str(c) for c in canonical[:1]), meta_url, given):
+    canonical = [urljoin(given or "", str(c).strip()) for c in tree.xpath("//link[@rel='canonical']/@href")[:1]]
+    for candidate in (*canonical, meta_url, given):
         if candidate and _is_named_http_url(candidate.strip()):
             return candidate.strip()
     return None

@@ -34,9 +34,9 @@ class Headline:
 def headline(tree: HtmlElement, meta_title: str | None, sitename: str | None, host: str | None) -> Headline:
     names = _self_names(tree, sitename, host)
     candidates = [t for t in (meta_title, _html_title(tree)) if t and t.strip()]
-    if not candidates:
-        return Headline(None, frozenset(names))
     h1s = {fold(h.text_content()) for h in tree.iter("h1")} - {""}
+    if not candidates:  # no title at all: a lone <h1> is the headline
+        return Headline(next(iter(h1s)) if len(h1s) == 1 else None, frozenset(names))
     for candidate in candidates:
         if fold(candidate) in h1s:
             return Headline(" ".join(candidate.split()), frozenset(names))

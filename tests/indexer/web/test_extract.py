@@ -177,6 +177,12 @@ def test_only_named_http_urls_become_the_page_url() -> None:
     assert _article(_page(head), url=None).url is None
 
 
+def test_a_relative_canonical_is_resolved_and_a_lone_h1_is_the_headline() -> None:
+    article = _article(_page("<link rel='canonical' href='/story/7?utm_source=x'>"))
+    assert article.url == "https://news.example.com/story/7?utm_source=x"
+    assert article.title == "خطة جديدة لتطوير النقل العام"
+
+
 def test_arabic_text_declared_english_is_arabic() -> None:
     assert _article(_page(lang="en-US")).lang == "ar"
 
