@@ -14,6 +14,7 @@ Order and why:
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from urllib.parse import unquote, urlsplit
@@ -22,7 +23,8 @@ from htmldate import find_date
 from lxml.html import HtmlElement
 
 _URL_YEAR_THEN_MONTH_DAY = re.compile(r"/((?:19|20)\d{2})/(?:[^/]+/){0,2}?(\d{1,2})/(\d{1,2})(?:/|$)")
-_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"(\d{4}-\d{2}-\d{2})')
+_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"[^"]*')
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COPYRIGHT_YEAR = re.compile(r"(?:©|&copy;|\(c\)|copyright|حقوق)\D{0,40}((?:19|20)\d{2})", re.I)
 
 
@@ -46,15 +48,50 @@ def publication_date(tree: HtmlElement, url: str | None) -> str | None:
 
 
 def json_ld_date(tree: HtmlElement) -> str | None:
+    """datePublished of the page's article object (an embedded video or a listed item may carry their own);
+    the first one found when no object says it is an article; malformed JSON-LD is searched as text."""
+    found: list[tuple[bool, str]] = []  # (belongs to an *Article / *Posting object, value)
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        if match := _JSON_LD_PUBLISHED.search(script):
-            try:
-                found = date.fromisoformat(match.group(1))
-            except ValueError:
-                continue
-            if found <= datetime.now().date():
-                return found.isoformat()
+        try:
+            found += [(_is_article(obj), str(obj["datePublished"])) for obj in _objects(json.loads(script))
+                      if isinstance(obj.get("datePublished"), str)]
+        except ValueError:
+            found += [(False, match.group(0)) for match in _JSON_LD_PUBLISHED.finditer(script)]
+    for _, value in sorted(found, key=lambda item: not item[0]):  # stable: article objects first
+        if (day := _plausible_day(value)) is not None:
+            return day
     return None
+
+
+def _objects(data: object) -> list[dict[str, object]]:
+    """Every JSON object in a JSON-LD document (top level, lists, @graph, nested values)."""
+    out: list[dict[str, object]] = []
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            out.append(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(node)
+    return out
+
+
+def _is_article(obj: dict[str, object]) -> bool:
+    kinds = obj.get("@type")
+    names = kinds if isinstance(kinds, list) else [kinds]
+    return any(isinstance(k, str) and k.endswith(("Article", "Posting")) for k in names)
+
+
+def _plausible_day(value: str) -> str | None:
+    match = _ISO_DAY.search(value)
+    if not match:
+        return None
+    try:
+        day = date.fromisoformat(match.group(0))
+    except ValueError:
+        return None
+    return day.isoformat() if date(1995, 1, 1) <= day <= datetime.now().date() else None
 
 
 def url_date(url: str) -> str | None:

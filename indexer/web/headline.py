@@ -4,7 +4,9 @@ Pages write "Headline - Site", "Site | Headline" (and their og:title may use the
 1. A title candidate (metadata title, then <title>) or one of its separator-split parts that equals an <h1>
    of the page: the page shows it as its headline. A second <h1> may be the logo or the site name, so the
    match is checked against every <h1>, never "the first one", and the longest part shown wins.
-2. Otherwise an edge part equal to a name the page gives itself (og:site_name, application-name,
+2. A part that another title source (og:title, twitter:title, <title>) gives alone: the sources agree on
+   the headline, and what only some of them add around it is the site's affix.
+3. Otherwise an edge part equal to a name the page gives itself (og:site_name, application-name,
    twitter:site, the host's first label) is cut off.
 The parts cut off are the page's names for its site: an "author" equal to one of them is not a person.
 """
@@ -46,7 +48,20 @@ def headline(tree: HtmlElement, meta_title: str | None, sitename: str | None, ho
             best = max(shown, key=lambda p: len(fold(p)))
             affixes = {fold(p).casefold() for p in parts if fold(p) != fold(best)}
             return Headline(" ".join(best.split()), frozenset(names | affixes))
+    whole = {fold(c) for c in (*candidates, *_social_titles(tree))}
+    for candidate in candidates:  # another title source gives one part alone: the rest is the site's affix
+        parts = _SEPARATOR.split(candidate)
+        agreed = [p for p in parts if len(parts) > 1 and len(fold(p)) > 3 and fold(p) in whole]
+        if agreed:
+            best = max(agreed, key=lambda p: len(fold(p)))
+            affixes = {fold(p).casefold() for p in parts if fold(p) != fold(best)}
+            return Headline(" ".join(best.split()), frozenset(names | affixes))
     return Headline(_strip_site_affix(candidates[0], names), frozenset(names))
+
+
+def _social_titles(tree: HtmlElement) -> list[str]:
+    return [str(v) for v in tree.xpath("//meta[@property='og:title' or @name='twitter:title' "
+                                       "or @property='twitter:title']/@content") if str(v).strip()]
 
 
 def _html_title(tree: HtmlElement) -> str | None:

@@ -20,6 +20,7 @@ _LAYER_TOKEN = re.compile(rf"(?:^|[-_])(?:{'|'.join(_LAYER_WORDS)})(?:$|[-_])", 
 # A site's own legal pages: /privacy.html, /privacy-policy/, /terms, /community_guidelines.html, /cookies ...
 _POLICY_PATH = re.compile(rf"^/?(?:[\w-]+/)?[\w-]*(?:{'|'.join(_POLICY_WORDS)})[\w-]*(?:\.\w+)?/?$", re.I)
 _NOTICE_MAX_CHARS = 700  # a notice is a short block; climbing stops before the article container
+_NOT_LEAD = {"footer", "nav", "aside"}
 _BLOCKS = {"p", "div", "section", "aside", "footer", "li", "ul", "form", "table"}
 
 
@@ -59,7 +60,8 @@ def prune_furniture(tree: HtmlElement, html: str, page_host: str | None) -> int:
 def recover_lead(tree: HtmlElement, description: str | None, text: str) -> str | None:
     """The page's lead paragraph when the extracted text misses it (it often sits outside articleBody).
 
-    The lead is found by the page's own meta description: a visible paragraph that starts with it."""
+    The lead is found by the page's own meta description: a visible paragraph that starts with it, outside
+    footer/nav/aside (a site-wide description repeats the footer's "about us"), before the extracted body."""
     if not description:
         return None
     probe = fold(description).rstrip(".… ")[:40]
@@ -68,9 +70,27 @@ def recover_lead(tree: HtmlElement, description: str | None, text: str) -> str |
     start = " ".join(description.split())[:15]  # XPath prefilter (C speed), exact check on the few hits
     for element in tree.xpath(_LEAD_CANDIDATES, start=start):
         own = fold(element.text_content())
-        if own.startswith(probe) and len(own) <= 3 * len(fold(description)) + 200:
+        if own.startswith(probe) and len(own) <= 3 * len(fold(description)) + 200 \
+                and not any(a.tag in _NOT_LEAD for a in element.iterancestors()) \
+                and _precedes_body(tree, element, text):
             return " ".join(element.text_content().split())
     return None
+
+
+def _precedes_body(tree: HtmlElement, lead: HtmlElement, text: str) -> bool:
+    """Whether `lead` comes before the element holding the extracted text's first line (when it is found)."""
+    first = " ".join(text.split("\n", 1)[0].split())[:30]
+    if not first:
+        return True
+    body = tree.xpath(_LEAD_CANDIDATES, start=first)
+    if not body:
+        return True
+    for element in tree.iter():  # document order: whichever comes first
+        if element is lead:
+            return True
+        if element is body[-1]:
+            return False
+    return True
 
 
 def fold(text: str) -> str:

@@ -115,6 +115,12 @@ def test_headline_is_the_title_part_the_page_shows_as_h1() -> None:
     assert article.title == "خطة جديدة لتطوير النقل العام"
 
 
+def test_headline_the_title_sources_agree_on() -> None:
+    head = ("<meta property='og:title' content='خطة جديدة لتطوير النقل العام - موقع بلا اسم معلن'>"
+            "<meta name='twitter:title' content='خطة جديدة لتطوير النقل العام'>")
+    assert _article(_page(head, h1="")).title == "خطة جديدة لتطوير النقل العام"
+
+
 def test_a_separator_inside_the_headline_is_kept() -> None:
     title = "الحكومة - خطة جديدة لتطوير النقل العام"
     head = f"<title>{title} - أخبار المثال</title><meta property='og:site_name' content='أخبار المثال'>"
@@ -151,11 +157,26 @@ def test_lead_outside_the_article_body_is_recovered_from_the_description() -> No
     assert text.startswith(lead)
 
 
+def test_a_site_wide_description_does_not_bring_in_the_footer() -> None:
+    about = "موقع أخبار المثال هو موقع إخباري مستقل يغطي أخبار المنطقة العربية والعالم على مدار الساعة."
+    data = _page(f"<meta name='description' content='{about}'>", after=f"<footer><p>{about}</p></footer>")
+    assert "موقع إخباري مستقل" not in _article(data).text
+
+
 def test_json_ld_local_date_wins_over_utc_meta() -> None:
     head = ("<meta property='article:published_time' content='2020-12-24T23:59:50+00:00'>"
             '<script type="application/ld+json">{"@type":"NewsArticle",'
             '"datePublished":"2020-12-25T01:59:50+02:00"}</script>')
     assert _article(_page(head)).published == "2020-12-25"
+
+
+def test_json_ld_date_of_the_article_not_of_an_embedded_video() -> None:
+    head = ('<script type="application/ld+json">{"@graph": [{"@type": "VideoObject", "datePublished": "2019-01-05"},'
+            '{"@type": ["NewsArticle"], "datePublished": "2021-06-07T10:00:00+03:00"}]}</script>'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-02-02", }</script>')
+    assert _article(_page(head)).published == "2021-06-07"
+    malformed = '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2020-02-02",}</script>'
+    assert _article(_page(malformed)).published == "2020-02-02"
 
 
 def test_url_date_with_a_section_between_year_and_month() -> None:
