@@ -62,10 +62,19 @@ class ValidatorStore:
             if not validators or self._data.get(url) == validators:
                 return
             self._data[url] = validators
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-            tmp.write_text(json.dumps(self._data, ensure_ascii=False, indent=1), "utf-8")
-            os.replace(tmp, self.path)  # a crash never leaves a half-written state file
+            self._save()
+
+    def forget(self, url: str) -> None:
+        """The next GET of `url` is unconditional (what it returned could not be used: fetch it whole again)."""
+        with self._lock:
+            if self._data.pop(url, None) is not None:
+                self._save()
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self._data, ensure_ascii=False, indent=1), "utf-8")
+        os.replace(tmp, self.path)  # a crash never leaves a half-written state file
 
 
 class _LimitedRedirects(urllib.request.HTTPRedirectHandler):

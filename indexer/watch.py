@@ -26,7 +26,7 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
-from isnad.indexer.changes import apply_changes
+from isnad.indexer.changes import IndexBusy, IndexWriteError, apply_changes
 from isnad.indexer.fetch import Fetcher, FetchError, ValidatorStore
 from isnad.indexer.index import IndexBuilder
 from isnad.indexer.types import RawDocument
@@ -98,6 +98,7 @@ class FeedWatcher:
     def poll(self, feeds: Sequence[str]) -> PollReport:
         report = PollReport()
         new: dict[str, RawDocument] = {}  # canonical item link -> document
+        changed: list[str] = []  # feeds that answered 200
         for feed_url in feeds:
             try:
                 result = self.fetcher.get(feed_url)
@@ -108,6 +109,7 @@ class FeedWatcher:
                 report.feeds_unchanged += 1
                 continue
             report.feeds_changed += 1
+            changed.append(feed_url)
             items = read_feed(result.body, base_url=result.url)
             if not items:
                 log.warning("%s: no items (an empty feed, or not RSS/Atom)", feed_url)
@@ -120,11 +122,23 @@ class FeedWatcher:
                     report.skipped.append((document.name, document.reason))
                 else:
                     new[link] = document
-        if new:
+        for link, raw in list(new.items()):
+            if not self.builder.cleaner.run(raw).text.strip():  # apply_changes would refuse the whole batch
+                report.skipped.append((raw.path, "no text left after cleaning"))
+                del new[link]
+        if not new:
+            return report
+        try:
             apply_changes(self.index, self.builder, add=list(new.values()), origin="api",
                           lock_timeout=self.lock_timeout)
-            self.seen.add(list(new))  # only once written: a failed write retries these next time
-            report.added = [d.doc_id for d in new.values()]
+        except (IndexBusy, IndexWriteError) as exc:  # a long watch outlives a busy or full disk: next poll
+            report.errors.append(f"{len(new)} new articles not written this time: {exc}")
+            for feed_url in changed:  # or the next poll's 304 would hide these items for good
+                if self.fetcher.validators is not None:
+                    self.fetcher.validators.forget(feed_url)
+            return report
+        self.seen.add(list(new))  # only once written: a failed write retries these next time
+        report.added = [d.doc_id for d in new.values()]
         return report
 
     def _document(self, item: FeedItem, report: PollReport) -> RawDocument | Skipped:

@@ -99,3 +99,19 @@ def test_watch_polls_a_bounded_number_of_times_without_sleeping(server: Threadin
 def test_watch_needs_an_index(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="isnad index"):
         FeedWatcher.open(tmp_path / "none", make_builder(HashEmbedder(), progress=False))
+
+
+def test_a_busy_index_retries_the_items_on_the_next_poll(server: ThreadingHTTPServer, index: Path) -> None:
+    from tests.lock_holder import lock_held_elsewhere
+
+    feed = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    server.items.append(("elbaladtv-2020-12-25.html", "item"))  # type: ignore[attr-defined]
+    watcher = FeedWatcher.open(index, make_builder(HashEmbedder(), progress=False), Fetcher(min_delay=0),
+                               lock_timeout=0.1)
+    with lock_held_elsewhere(index):
+        busy = watcher.poll([feed])
+    assert busy.added == [] and "not written this time" in busy.errors[0]
+    server.hits.clear()  # type: ignore[attr-defined]
+    retried = watcher.poll([feed])
+    assert server.hits[0] == ("/feed.xml", 200)  # type: ignore[attr-defined]  # not a 304 hiding the item
+    assert len(retried.added) == 1 and retried.added[0] in Index.load(index).documents
