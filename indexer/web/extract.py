@@ -6,6 +6,7 @@ The page is decoded and parsed once (lxml); the same tree feeds furniture prunin
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import ipaddress
@@ -27,6 +28,7 @@ from isnad.indexer.web.headline import headline
 from isnad.indexer.web.prune import fold, prune_furniture, recover_lead
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?\s*([\w.:-]+)""", re.I)
+_LATIN_SINGLE_BYTE = {"iso8859-1", "cp1252", "ascii"}  # codecs.lookup() names
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _MIN_ARTICLE_CHARS = 200  # below this a page is a home/tag/error page, not an article
 _ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u0671-\u06d3\u06fa-\u06ff]")
@@ -61,21 +63,37 @@ def canonical_url(url: str) -> str:
 
 
 def decode_html(data: bytes, http_charset: str | None = None) -> str | None:
-    """HTTP charset, then BOM, then <meta charset>, else charset-normalizer's guess."""
-    candidates: list[str] = []
-    if http_charset:
-        candidates.append(http_charset)
+    """BOM, then strict UTF-8, then the HTTP charset, then <meta charset>, else charset-normalizer's guess.
+
+    Valid UTF-8 wins over a declaration: Arabic in windows-1256 or ISO-8859-6 never forms valid UTF-8, so a
+    page that decodes is UTF-8 whatever its label says. A single-byte Latin label (ISO-8859-1, windows-1252)
+    on non-ASCII bytes is not trusted either: old Arabic sites sent it for windows-1256 pages, and those
+    codecs decode any byte, so they cannot fail over; charset-normalizer decides."""
     if data.startswith(b"\xef\xbb\xbf"):
-        candidates.append("utf-8-sig")
+        return data.decode("utf-8-sig", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    candidates = [http_charset] if http_charset else []
     if match := _META_CHARSET.search(data[:4096]):
         candidates.append(match.group(1).decode("ascii", "ignore"))
     for encoding in candidates:
+        if _normal_codec(encoding) in _LATIN_SINGLE_BYTE:
+            continue
         try:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue  # a charset that lies: fall through to detection
     best = from_bytes(data).best()
     return None if best is None else str(best)
+
+
+def _normal_codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name.lower()
 
 
 def extract_article(

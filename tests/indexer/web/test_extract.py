@@ -71,6 +71,18 @@ def test_a_windows_1256_copy_extracts_the_same() -> None:
 
 
 @needs_pages
+@pytest.mark.parametrize(("declared", "encoding"), [("windows-1256", "utf-8"), ("iso-8859-1", "cp1256")])
+def test_a_label_that_cannot_be_right_is_overruled(declared: str, encoding: str) -> None:
+    """UTF-8 bytes labelled windows-1256; windows-1256 bytes labelled Latin-1 (both decode without error)."""
+    name = "youm7-2024-05-13.html"
+    want = _expected()[name]
+    html = (PAGES / name).read_text(encoding="utf-8").replace("charset=utf-8", f"charset={declared}")
+    doc = extract_page(html.encode(encoding, errors="xmlcharrefreplace"), url=want["url"], http_charset=declared)
+    assert isinstance(doc, Document)
+    assert _fold(doc.title) == _fold(want["title"]) and _fold(want["first_sentence"]) in _fold(doc.text)
+
+
+@needs_pages
 def test_a_page_lying_about_its_charset_is_detected() -> None:
     name = "alyaum-2020-12-01.html"
     want = _expected()[name]
