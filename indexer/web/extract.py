@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import ipaddress
 import re
+import zlib
 from dataclasses import dataclass, fields
 from urllib.parse import urljoin, urlsplit
 
@@ -29,6 +30,8 @@ from isnad.indexer.web.prune import fold, prune_furniture, recover_lead
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?\s*([\w.:-]+)""", re.I)
 _LATIN_SINGLE_BYTE = {"iso8859-1", "cp1252", "ascii"}  # codecs.lookup() names
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_PAGE_BYTES = 50_000_000
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 _MIN_ARTICLE_CHARS = 200  # below this a page is a home/tag/error page, not an article
 _ARABIC_LETTER = re.compile(r"[\u0620-\u064a\u0671-\u06d3\u06fa-\u06ff]")
@@ -89,6 +92,17 @@ def decode_html(data: bytes, http_charset: str | None = None) -> str | None:
     return None if best is None else str(best)
 
 
+def _gunzip(data: bytes) -> bytes:
+    """At most _MAX_PAGE_BYTES out: a small gzip bomb never fills the memory."""
+    inflater = zlib.decompressobj(wbits=31)
+    out = inflater.decompress(data, _MAX_PAGE_BYTES)
+    if inflater.unconsumed_tail:
+        raise ValueError(f"more than {_MAX_PAGE_BYTES} bytes once decompressed")
+    if not inflater.eof:
+        raise EOFError("cut off: the gzip stream ends early")
+    return out
+
+
 def _normal_codec(name: str) -> str:
     try:
         return codecs.lookup(name).name
@@ -100,6 +114,11 @@ def extract_article(
     data: bytes, url: str | None = None, http_charset: str | None = None, fetched: str | None = None
 ) -> Article | Skipped:
     name = url or "page"
+    if data.startswith(_GZIP_MAGIC):  # a saved .html.gz, or a WARC payload still Content-Encoded
+        try:
+            data = _gunzip(data)
+        except (OSError, EOFError, zlib.error, ValueError) as exc:
+            return Skipped(name, f"gzip data that does not decompress ({exc})")
     if not data.strip():
         return Skipped(name, "empty page")
     html = decode_html(data, http_charset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import unicodedata
 from pathlib import Path
@@ -224,6 +225,12 @@ def test_author_without_the_site_name() -> None:
     head = ("<meta name='author' content='Example News; Heba Musa'>"
             "<meta property='og:site_name' content='Example News'>")
     assert _article(_page(head)).author == "Heba Musa"
+
+
+def test_a_gzipped_page_is_read_and_a_broken_one_named() -> None:
+    assert "الخطة تشمل" in _article(gzip.compress(_page())).text
+    broken = extract_page(gzip.compress(_page())[:60], url="https://e.com/a")
+    assert isinstance(broken, Skipped) and "gzip" in broken.reason
 
 
 def test_bad_inputs_are_skipped_with_a_reason() -> None:
