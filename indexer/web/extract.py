@@ -169,11 +169,12 @@ def raw_document(article: Article, path: str, **extra_fields: str | bool | None)
     """The article as the indexer's RawDocument (cleaned later, by whoever indexes it).
 
     url/site/author/lang (and `extra_fields` such as summary_only) travel when RawDocument has those
-    fields (the ingest branch adds them); until then the site alone goes in `source`."""
+    fields (the ingest branch adds them); until then `source` carries the URL (else the site)."""
     known = {f.name for f in fields(RawDocument)}
     extra = {"url": article.url, "site": article.site, "author": article.author, "lang": article.lang, **extra_fields}
+    source = article.site if "url" in known else (article.url or article.site)
     return RawDocument(doc_id=web_doc_id(article.url, article.text), text=article.text, path=path,
-                       title=article.title, published=article.published, source=article.site,
+                       title=article.title, published=article.published, source=source,
                        **{k: v for k, v in extra.items() if k in known})
 
 

@@ -115,3 +115,13 @@ def test_a_busy_index_retries_the_items_on_the_next_poll(server: ThreadingHTTPSe
     retried = watcher.poll([feed])
     assert server.hits[0] == ("/feed.xml", 200)  # type: ignore[attr-defined]  # not a 304 hiding the item
     assert len(retried.added) == 1 and retried.added[0] in Index.load(index).documents
+
+
+def test_the_page_url_travels_with_the_watched_document(server: ThreadingHTTPServer, index: Path) -> None:
+    feed = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    name = "sputnik-2020-03-17.html"
+    server.items.append((name, "item"))  # type: ignore[attr-defined]
+    report = FeedWatcher.open(index, make_builder(HashEmbedder(), progress=False), Fetcher(min_delay=0)).poll([feed])
+    document = Index.load(index).documents[report.added[0]]
+    url = getattr(document, "url", None) or document.source  # Document.url once the ingest branch is merged
+    assert url == _expected()[name]["canonical"] and document.published == _expected()[name]["published"]
