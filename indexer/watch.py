@@ -2,8 +2,8 @@
 
 Each poll fetches every feed with a conditional GET (indexer/fetch.py: ETag / Last-Modified, robots.txt, one
 request at a time per host, timeout, size cap). An unchanged feed is one 304 and nothing else. For a changed
-feed, items not seen before have their linked page fetched and extracted (indexer/web); an item whose page
-cannot be had is indexed from the feed's own content, marked summary_only when that is only a summary.
+feed, items not seen before become documents: an item carrying its full article as is, otherwise its linked
+page, fetched and extracted (indexer/web); when the page cannot be had, the item's summary, marked summary_only.
 New documents go in with `apply_changes` (indexer/changes.py), the function behind POST /documents: under the
 folder's writer lock, embedding only them. They are recorded as API documents, so a folder re-index keeps them.
 
@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -142,7 +143,11 @@ class FeedWatcher:
         return report
 
     def _document(self, item: FeedItem, report: PollReport) -> RawDocument | Skipped:
-        """The linked page's article; else the item's own content (marked summary_only when it is one)."""
+        """An item carrying its full article is that document (no page fetched); else the linked page's
+        article; else the item's summary, marked summary_only."""
+        text = _html_text(item.content)
+        if not item.summary_only and len(text) >= _MIN_ITEM_CHARS:
+            return self._from_feed(item, text, "content")
         why = "the item has no link"
         if item.url:
             try:
@@ -157,13 +162,16 @@ class FeedWatcher:
                 article = replace(article, title=article.title or item.title,
                                   published=article.published or item.published or self.today())
                 return raw_document(article, path=item.url)
-        text = _html_text(item.content)
         if len(text) < _MIN_ITEM_CHARS:
             return Skipped(item.url or item.title or "feed item", f"no page ({why}) and no content in the feed")
-        article = Article(text=text, title=item.title, published=item.published, url=item.url, site=None,
-                          author=None, lang=None)
-        log.info("%s: indexed from the feed's %s (%s)", item.url, "summary" if item.summary_only else "content", why)
-        return raw_document(article, path=item.url or "feed item", summary_only=item.summary_only)
+        log.info("%s: indexed from the feed's summary (%s)", item.url, why)
+        return self._from_feed(item, text, "summary")
+
+    def _from_feed(self, item: FeedItem, text: str, kind: str) -> RawDocument:
+        host = urlsplit(item.url).hostname if item.url else None
+        article = Article(text=text, title=item.title, published=item.published or self.today(), url=item.url,
+                          site=host.removeprefix("www.") if host else None, author=None, lang=None)
+        return raw_document(article, path=item.url or f"feed item {item.title!r}", summary_only=kind == "summary")
 
 
 def watch(watcher: FeedWatcher, feeds: Sequence[str], polls: int | None = None, interval: float = 900.0,

@@ -48,11 +48,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def _rss(items: list[tuple[str, str]], base: str) -> bytes:
-    entries = "".join(f"<item><title>{title}</title><link>{base}/news/{name}</link><description>{SUMMARY}"
-                      f"</description></item>" for name, title in items)
-    return f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>{entries}" \
-           f"</channel></rss>".encode()
+def _rss(items: list[tuple[str, ...]], base: str) -> bytes:
+    """Items are (page name, title) or (page name, title, full article HTML for content:encoded)."""
+    entries = "".join(
+        f"<item><title>{item[1]}</title><link>{base}/news/{item[0]}</link><description>{SUMMARY}</description>"
+        + (f"<content:encoded><![CDATA[{item[2]}]]></content:encoded>" if len(item) > 2 else "") + "</item>"
+        for item in items)
+    return ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0' "
+            "xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel><title>t</title>"
+            f"{entries}</channel></rss>").encode()
 
 
 @contextmanager

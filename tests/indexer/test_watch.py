@@ -125,3 +125,13 @@ def test_the_page_url_travels_with_the_watched_document(server: ThreadingHTTPSer
     document = Index.load(index).documents[report.added[0]]
     url = getattr(document, "url", None) or document.source  # Document.url once the ingest branch is merged
     assert url == _expected()[name]["canonical"] and document.published == _expected()[name]["published"]
+
+
+def test_an_item_with_its_full_article_needs_no_page(server: ThreadingHTTPServer, index: Path) -> None:
+    feed = f"http://127.0.0.1:{server.server_address[1]}/feed.xml"
+    full = "<p>قال المتحدث باسم وزارة النقل إن الخطة الجديدة تبدأ الشهر المقبل.</p><p>وأضاف أن التمويل متوفر.</p>"
+    server.items.append(("not-fetched.html", "خطة النقل", full))  # type: ignore[attr-defined]
+    report = FeedWatcher.open(index, make_builder(HashEmbedder(), progress=False), Fetcher(min_delay=0)).poll([feed])
+    assert [p for p, _ in server.hits] == ["/robots.txt", "/feed.xml"]  # type: ignore[attr-defined]
+    document = Index.load(index).documents[report.added[0]]
+    assert document.title == "خطة النقل" and document.text.split("\n\n")[1] == "وأضاف أن التمويل متوفر."
