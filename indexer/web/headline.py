@@ -43,7 +43,9 @@ def headline(tree: HtmlElement, meta_title: str | None, sitename: str | None, ho
         if fold(candidate) in h1s:
             return Headline(" ".join(candidate.split()), frozenset(names))
         parts = _SEPARATOR.split(candidate)
-        shown = [p for p in parts if len(fold(p)) > 3 and fold(p) in h1s and fold(p).casefold() not in names]
+        longest = max(len(fold(p)) for p in parts)
+        shown = [p for p in parts if len(fold(p)) > 3 and fold(p) in h1s and fold(p).casefold() not in names
+                 and 2 * len(fold(p)) >= longest]  # not a section name in an <h1> beside a longer headline
         if shown:  # the site's name may be an <h1> too (a logo): the longest part shown is the headline
             best = max(shown, key=lambda p: len(fold(p)))
             affixes = {fold(p).casefold() for p in parts if fold(p) != fold(best)}

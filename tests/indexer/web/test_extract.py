@@ -134,6 +134,13 @@ def test_headline_the_title_sources_agree_on() -> None:
     assert _article(_page(head, h1="")).title == "خطة جديدة لتطوير النقل العام"
 
 
+def test_a_section_name_in_an_h1_is_not_the_headline() -> None:
+    head = ("<title>خطة جديدة لتطوير النقل العام في المدن الكبرى - اقتصاد - أخبار المثال</title>"
+            "<meta property='og:site_name' content='أخبار المثال'>")
+    title = _article(_page(head, h1="<h1>اقتصاد</h1>")).title
+    assert title == "خطة جديدة لتطوير النقل العام في المدن الكبرى - اقتصاد"
+
+
 def test_a_separator_inside_the_headline_is_kept() -> None:
     title = "الحكومة - خطة جديدة لتطوير النقل العام"
     head = f"<title>{title} - أخبار المثال</title><meta property='og:site_name' content='أخبار المثال'>"
