@@ -18,10 +18,24 @@ if not PAGES.is_dir():
 SUMMARY = "ملخص الخبر كما ورد في الخلاصة: أعلنت الوزارة عن خطة جديدة للنقل العام في العاصمة."
 
 
-class _Handler(BaseHTTPRequestHandler):
+class RecordingHandler(BaseHTTPRequestHandler):
+    """Quiet, and every answer is recorded in `server.hits` as (path, status), counted on the server side."""
+
     def log_message(self, *args: object) -> None:
         pass
 
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.server.hits.append((self.path, status))  # type: ignore[attr-defined]
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _Handler(RecordingHandler):
     def do_GET(self) -> None:
         server = self.server
         if self.path == "/robots.txt":
@@ -37,16 +51,6 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, (PAGES / name).read_bytes(), {"Content-Type": "text/html; charset=utf-8"})
         return self._send(404, b"not found")
 
-    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        self.server.hits.append((self.path, status))  # type: ignore[attr-defined]
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        if status != 304:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
 
 def _rss(items: list[tuple[str, ...]], base: str) -> bytes:
     """Items are (page name, title) or (page name, title, full article HTML for content:encoded)."""
@@ -60,16 +64,24 @@ def _rss(items: list[tuple[str, ...]], base: str) -> bytes:
 
 
 @contextmanager
-def feed_server() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.hits, httpd.items = [], []  # type: ignore[attr-defined]
+def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """`handler` on 127.0.0.1 (a free port) in a thread; `httpd.hits` starts empty."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.hits = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
+@contextmanager
+def feed_server() -> Iterator[ThreadingHTTPServer]:
+    with serve(_Handler) as httpd:
+        httpd.items = []  # type: ignore[attr-defined]
+        yield httpd
 
 
 def feed_url(httpd: ThreadingHTTPServer) -> str:
