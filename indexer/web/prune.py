@@ -1,7 +1,8 @@
 """Page furniture trafilatura keeps, removed from the parsed tree before extraction, and the lead it drops.
 
-Rules are structural, never site-specific: what a reader cannot see (hidden, modal and pop-up layers), and a
-short block that links to the site's own policy pages (the privacy / terms notice above a comment box).
+Rules are structural, never site-specific: layers a reader sees only on demand (dialogs, modal and pop-up
+windows), and a short block that links to the site's own policy pages (the privacy / terms notice above a
+comment box). Elements merely `hidden` stay: a collapsed "read more" may hold the rest of the article.
 """
 
 from __future__ import annotations
@@ -29,17 +30,17 @@ _BLOCKS = {"p", "div", "section", "aside", "footer", "li", "ul", "form", "table"
 # found are then selected exactly.
 _ATTRIBUTE_BEFORE = re.compile(rb"\b(class|id|href)\s*=\s*\Z")
 _UNQUOTED_STOP = frozenset(bytes([c]) for c in b" \t\r\n\"'=<>`")
-_HIDDEN_HINTS = (b" hidden", b"dialog", b"aria-modal")
-_HIDDEN = "//*[@hidden or @role='dialog' or @role='alertdialog' or @aria-modal='true']"
+_DIALOG_HINTS = (b"dialog", b"aria-modal")
+_DIALOGS = "//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']"
 _LEAD_CANDIDATES = "//body//*[self::p or self::div or self::h2 or self::span][contains(normalize-space(.), $start)]"
 
 
 def prune_furniture(tree: HtmlElement, html: str, page_host: str | None) -> int:
-    """Remove hidden layers and policy notices from `tree` (parsed from `html`) in place; returns how many
+    """Remove on-demand layers and policy notices from `tree` (parsed from `html`) in place; returns how many
     subtrees went. A layer holding most of the page's text is kept: some themes wrap the page in an "overlay"."""
     raw = html.encode("utf-8", "surrogatepass")
     lowered = raw.lower()  # ASCII only: byte offsets stay those of `raw`
-    candidates = list(tree.xpath(_HIDDEN)) if any(hint in lowered for hint in _HIDDEN_HINTS) else []
+    candidates = list(tree.xpath(_DIALOGS)) if any(hint in lowered for hint in _DIALOG_HINTS) else []
     for attribute, value in _attributes_holding(raw, lowered, _LAYER_WORDS, (b"class", b"id")):
         candidates += tree.xpath(f"//*[@{attribute}=$value]", value=value)
     layers = [e for e in candidates if e.tag not in ("html", "body") and _is_layer(e)]
@@ -50,9 +51,8 @@ def prune_furniture(tree: HtmlElement, html: str, page_host: str | None) -> int:
             doomed += [_notice_block(link) for link in tree.xpath("//body//a[@href=$href]", href=href)]
     removed = 0
     for element in doomed:
-        parent = element.getparent()
-        if parent is not None and _attached(element, tree):
-            parent.remove(element)
+        if element.getparent() is not None and _attached(element, tree):
+            element.drop_tree()  # its tail text stays: it belongs to the parent's flow
             removed += 1
     return removed
 
@@ -134,7 +134,7 @@ def _name_before(lowered: bytes, value_start: int, names: tuple[bytes, ...]) -> 
 
 
 def _is_layer(element: HtmlElement) -> bool:
-    if element.get("hidden") is not None or element.get("aria-modal") == "true":
+    if element.get("aria-modal") == "true":
         return True
     if element.get("role") in ("dialog", "alertdialog"):
         return True

@@ -156,6 +156,15 @@ def test_privacy_notice_and_comment_rules_popup_are_pruned() -> None:
     assert "الخطة تشمل إنشاء خطوط جديدة" in text
 
 
+def test_text_around_a_pruned_dialog_and_collapsed_text_stay() -> None:
+    inside = ("<p>وتابع الوزير حديثه <span role='dialog'>نافذة الاشتراك</span> مؤكدا أن التنفيذ يبدأ فورا "
+              "في جميع المحافظات دون استثناء.</p><div hidden><p>وختم بأن الحكومة ستنشر تقريرا شهريا عن سير "
+              "العمل في المشروعات كافة.</p></div>")
+    text = _article(_page(inside=inside)).text
+    assert "نافذة الاشتراك" not in text and "مؤكدا أن التنفيذ يبدأ فورا" in text
+    assert "ستنشر تقريرا شهريا" in text
+
+
 def test_a_link_to_another_sites_policy_is_content() -> None:
     story = ("<p>ونشرت الشركة <a href='https://other.example.org/privacy'>سياسة الخصوصية الجديدة</a> "
              "بعد انتقادات واسعة من منظمات حماية البيانات الشخصية في أوروبا والمنطقة العربية.</p>")
