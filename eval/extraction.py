@@ -27,6 +27,9 @@ BOILERPLATE_PHRASES = (
 )
 
 
+_KINDS = ("headline", "date", "first_sentence")
+
+
 def fold(text: str | None) -> str:
     """NFKC and whitespace folding: how headlines and sentences are compared."""
     return " ".join(unicodedata.normalize("NFKC", text or "").split())
@@ -67,10 +70,13 @@ def extraction_summary(figures: dict[str, float | int]) -> str:
     n = figures["pages"]
     hits = ", ".join(f"{label} {figures.get(key, 0)}/{n}" for label, key in
                      (("headline", "headline"), ("date", "date"), ("first sentence", "first_sentence")))
+    sites = sorted(key.removesuffix(".pages") for key in figures if key.endswith(".pages"))
+    per_site = ", ".join(f"{site} {'/'.join(str(figures.get(f'{site}.{k}', 0)) for k in _KINDS)} of "
+                         f"{figures[f'{site}.pages']}" for site in sites)
     return (f"extraction ({n} web pages): {hits}, boilerplate lines {figures.get('boilerplate_lines', 0)}, "
             f"skipped {figures.get('skipped', 0)}; {figures['pages_per_s']} pages/s "
             f"({figures['pages_per_s_min']}-{figures['pages_per_s_max']}, one process, "
-            f"{figures['mean_page_kb']} KB/page)")
+            f"{figures['mean_page_kb']} KB/page)\n  per site (headline/date/first sentence): {per_site}")
 
 
 def _hits(doc: Document | object, want: dict[str, str]) -> dict[str, int]:

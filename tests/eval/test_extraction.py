@@ -27,7 +27,8 @@ def test_measure_extraction_counts_hits_per_site(tmp_path: Path) -> None:
     assert (figures["youm7.com.pages"], figures["youm7.com.headline"], figures["arabic.cnn.com.headline"]) == (2, 2, 0)
     assert figures["boilerplate_lines"] == 0 and figures["skipped"] == 0
     assert figures["pages_per_s_min"] <= figures["pages_per_s"] <= figures["pages_per_s_max"]
-    assert "headline 2/3" in extraction_summary(figures)
+    summary = extraction_summary(figures)
+    assert "headline 2/3" in summary and "arabic.cnn.com 0/1/1 of 1" in summary and "youm7.com 2/2/2 of 2" in summary
 
 
 def test_boilerplate_lines_are_furniture_phrases() -> None:
