@@ -42,7 +42,7 @@ def build_reference(folder: Path) -> Callable[[str], list[int]]:
 
     def content_ids(text: str) -> list[int]:
         data = text.encode("utf-8")
-        cap = len(data) + 8
+        cap = len(data.split(b"\0")[0]) + 4  # as e5.c's callers: strlen + 4 ids, the head kept
         out = (ctypes.c_int * cap)()
         n = lib.isnad_content_ids(model, data, out, cap)
         return list(out[:n])
