@@ -148,6 +148,8 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 @index_option
 @backend_option
 @model_option
+@runtime_option
+@cache_dir_option
 @click.option("--interval", default=900.0, show_default=True, type=click.FloatRange(1),
               help="seconds between polls")
 @click.option("--polls", default=None, type=click.IntRange(1), help="stop after this many polls (default: never)")
@@ -158,8 +160,9 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 @click.option("--lock-timeout", envvar="ISNAD_LOCK_TIMEOUT", type=click.FloatRange(0), default=None,
               help="seconds to wait for another writer of INDEX (default 30)")
 @domain_errors
-def watch_cmd(feeds: tuple[str, ...], index_path: Path, backend: str | None, model: str | None, interval: float,
-              polls: int | None, fetch_timeout: float, max_bytes: int, lock_timeout: float | None) -> None:
+def watch_cmd(feeds: tuple[str, ...], index_path: Path, backend: str | None, model: str | None, runtime: str | None,
+              cache_dir: Path | None, interval: float, polls: int | None, fetch_timeout: float, max_bytes: int,
+              lock_timeout: float | None) -> None:
     """Poll RSS/Atom FEEDS and index their new articles into INDEX (conditional GET, robots.txt honoured).
 
     An unchanged feed costs one request answered 304. Linked pages are fetched and extracted; an item whose
@@ -177,7 +180,7 @@ def watch_cmd(feeds: tuple[str, ...], index_path: Path, backend: str | None, mod
         for error in r.errors:
             click.echo(f"warning: {error}", err=True)
 
-    builder = make_builder(make_embedder(backend, model), progress=False)
+    builder = make_builder(make_embedder(backend, model, runtime, cache_dir), progress=False)
     watcher = FeedWatcher.open(index_path, builder, Fetcher(timeout=fetch_timeout, max_bytes=max_bytes),
                                lock_timeout=lock_timeout)
     try:
