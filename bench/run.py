@@ -54,7 +54,10 @@ def st_model_path() -> str | None:
 def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
               corpora: dict[str, list[RawDocument] | None] | None = None, requests: int = 100, clients: int = 8,
               st_model: str | None = "auto", reindex_max: int = REINDEX_MAX, keep: Path | None = None,
-              load_seconds: float = 10.0, log: Callable[[str], None] = print) -> dict[str, Any]:
+              load_seconds: float = 10.0, log: Callable[[str], None] = print,
+              extraction: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`extraction`: measures web page extraction (eval.extraction, handed in by the CLI: bench sits
+    beside eval, not above it); None leaves it out of the report, with a note."""
     started = time.time()
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="isnad-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -114,6 +117,11 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
             report["scale"][str(n)] = row
             if not keep:
                 shutil.rmtree(folder, ignore_errors=True)
+        if extraction is not None:
+            log("extraction: web pages")
+            report["extraction"] = extraction()
+        else:
+            notes.append("web page extraction not measured (../shared/corpus/web/html/expected.json absent)")
         if 1_000_000 not in scales:
             notes.append("1M chunks not run in this report: `isnad bench --scale 1000000` (takes minutes)")
         notes.append("GPU: not measured in this run.")

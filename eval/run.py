@@ -15,6 +15,7 @@ import numpy as np
 
 from isnad.eval.cache import CACHE, DATA, RESULTS, ROOT, SHARED, MemoQueryEmbedder, cache_folder
 from isnad.eval.datasets import Benchmark, load_beir, load_seed, load_squad
+from isnad.eval.extraction import WEB_PAGES, extraction_summary, measure_extraction
 from isnad.eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
 from isnad.eval.protocols import protocols_markdown, run_protocols
 from isnad.eval.report import write_report
@@ -145,5 +146,9 @@ def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bo
     metrics = {name: {"primary": r.primary_metric, **r.metrics} for name, r in results.items()}
     (out_dir / "summary.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
     print(summary)
+    if not suites and (WEB_PAGES / "expected.json").is_file():
+        extraction = measure_extraction()  # per page and per site: headline, date, first sentence, pages/s
+        (out_dir / "extraction.json").write_text(json.dumps(extraction, indent=1, sort_keys=True), encoding="utf-8")
+        print(extraction_summary(extraction))
     print(f"reports written to {out_dir}")
     return results

@@ -62,10 +62,19 @@ class ValidatorStore:
             if not validators or self._data.get(url) == validators:
                 return
             self._data[url] = validators
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-            tmp.write_text(json.dumps(self._data, ensure_ascii=False, indent=1), "utf-8")
-            os.replace(tmp, self.path)  # a crash never leaves a half-written state file
+            self._save()
+
+    def forget(self, url: str) -> None:
+        """The next GET of `url` is unconditional (what it returned could not be used: fetch it whole again)."""
+        with self._lock:
+            if self._data.pop(url, None) is not None:
+                self._save()
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self._data, ensure_ascii=False, indent=1), "utf-8")
+        os.replace(tmp, self.path)  # a crash never leaves a half-written state file
 
 
 class _LimitedRedirects(urllib.request.HTTPRedirectHandler):
@@ -100,7 +109,9 @@ class Fetcher:
         self._opener = urllib.request.build_opener(_LimitedRedirects(self.max_redirects))
 
     def get(self, url: str, conditional: bool = True) -> FetchResult:
-        """Fetch `url`; raises FetchError naming why (disallowed by robots.txt, over the size cap, timeout...)."""
+        """Fetch `url`; raises FetchError naming why (disallowed by robots.txt, over the size cap, timeout...).
+
+        `conditional=False` (an article page, fetched once) neither sends nor stores validators."""
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in _SCHEMES or not parts.netloc:
             raise FetchError(f"only http(s) URLs are fetched, not {url!r}")
@@ -113,7 +124,7 @@ class Fetcher:
         if "last_modified" in known:
             headers["If-Modified-Since"] = known["last_modified"]
         result, validators = self._request(url, headers)
-        if self.validators is not None and result.status == 200:
+        if self.validators is not None and conditional and result.status == 200:  # kept for what is re-polled
             self.validators.put(url, validators)
         return result
 

@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from isnad.indexer.fetch import Fetcher, FetchError, ValidatorStore
+from tests.indexer.feed_server import RecordingHandler, serve
 
 FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 ETAG = '"v1"'
 MODIFIED = "Wed, 02 Dec 2026 10:00:00 GMT"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    hits: list[tuple[str, int]]  # (path, status) of every request, counted on the server side
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        self.server.hits.append((self.path, status))  # type: ignore[attr-defined]
-        self.send_response(status)
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        if status != 304:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
+class _Handler(RecordingHandler):
     def do_GET(self) -> None:
         if self.path == "/robots.txt":
             self._send(200, b"User-agent: *\nDisallow: /private/\n")
@@ -65,13 +50,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.hits = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(_Handler) as httpd:
+        yield httpd
 
 
 def _base(httpd: ThreadingHTTPServer) -> str:
