@@ -233,6 +233,7 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
     shaped = _want_shape(shape_opt, as_json)
     for r in response.results:
         click.echo(f"[{r.rank}] {r.doc_id} {r.start}-{r.end} score={r.score:.3f}")
+        _echo_source(r, shaped)
         _echo(r.text, shaped)
         click.echo()
 
@@ -258,10 +259,23 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
     _echo(response.answer, shaped)
     for c in response.citations:
         click.echo(f"  [{c.n}] {c.doc_id} {c.start}-{c.end}")
+        _echo_source(c, shaped, indent="      ")
     if response.confidence is not None:
         click.echo(f"  confidence {response.confidence:.2f}")
     for c in response.closest:
         click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
+        _echo_source(c, shaped, indent="      ")
+
+
+def _echo_source(item: Any, shaped: bool, indent: str = "    ") -> None:
+    """A citation's headline, site, date and link: what a reader needs to check it at its origin."""
+    line = " · ".join(part for part in (item.title, item.site, item.published) if part)
+    if item.summary_only:
+        line += " (feed summary only)"
+    if line:
+        _echo(indent + line, shaped)
+    if item.url:
+        click.echo(indent + item.url)
 
 
 def _open_state(index_path: Path) -> ServiceState:

@@ -52,7 +52,9 @@ from isnad.indexer.types import Chunk, Document, RawDocument, passage_text
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: documents may carry url, site, author, lang, summary_only (absent in version 1: they read as unset)
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -97,9 +99,10 @@ class Manifest:
             manifest = cls(**raw)
         except (ValueError, TypeError) as exc:
             raise IndexLoadError(f"{path} is not a valid Isnad manifest: {exc}") from exc
-        if manifest.format_version != FORMAT_VERSION:
+        if manifest.format_version not in READABLE_VERSIONS:
             raise IndexLoadError(f"index at {folder} has format version {manifest.format_version}, this Isnad "
-                              f"reads version {FORMAT_VERSION}; rebuild it with isnad index")
+                              f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; rebuild it with isnad "
+                              f"index")
         return manifest
 
     def write(self, folder: Path) -> None:

@@ -77,5 +77,6 @@ def extract_page(
     key = canonical_url(page_url) if page_url else text
     doc_id = "web-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     # Today's cleaning rules still run on the extracted text.
-    raw = RawDocument(doc_id=doc_id, text=text, path=name, title=title, published=published, source=site)
+    raw = RawDocument(doc_id=doc_id, text=text, path=name, title=title, published=published, source=site,
+                      url=page_url, site=site, author=doc.get("author"), lang=doc.get("language"))
     return Cleaner().run(raw)

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_val
 
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.read import DOC_ID_PATTERN, doc_id_problem
-from isnad.indexer.types import RawDocument
+from isnad.indexer.types import RawDocument, source_fields
 from isnad.service.api.auth import require_writer
 from isnad.service.api.deps import StateDep
 from isnad.service.api.errors import NOT_FOUND, WRITE_RESPONSES, LimitExceeded, error_json
@@ -90,7 +90,7 @@ def get_document(doc_id: DocIdPath, state: StateDep) -> DocumentOut:
         raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}")
     title, derived = shown_title(document.title, {doc_id: document}, doc_id)
     return DocumentOut(doc_id=document.doc_id, title=title, title_derived=derived, published=document.published,
-                       source=document.source, text=document.text)
+                       source=document.source, text=document.text, **source_fields(document))
 
 
 ACCEPTED: dict[int | str, dict[str, object]] = {

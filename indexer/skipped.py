@@ -1,0 +1,11 @@
+"""What a reader could not use: the file (or file:line, or WARC record) and why, one line a user can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
