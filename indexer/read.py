@@ -185,7 +185,7 @@ class FolderReader:
             if isinstance(page, Skipped) or (page := web.add(page)) is not None:
                 note(page)
         for path in by_kind.get("warc", []):
-            for item in read_warc(path):
+            for item in read_warc(path, web):
                 if isinstance(item, FeedPayload):
                     feeds.append(item)
                 elif isinstance(item, Skipped) or (item := web.add(item)) is not None:

@@ -158,11 +158,11 @@ def _warn_bad_canonical(data: bytes, where: str) -> None:
 # --- WARC -------------------------------------------------------------------------------------------------
 
 
-def read_warc(path: Path) -> Iterator[RawDocument | Skipped | FeedPayload]:
+def read_warc(path: Path, known: WebDocuments | None = None) -> Iterator[RawDocument | Skipped | FeedPayload]:
     """The HTML response records of a WARC (streamed: one record in memory at a time) as pages; feed records
     as `FeedPayload`s. The record's target URI and date fill what the page lacks. A cut-off file is named:
     warcio reads a truncated last record without complaint, so the bytes read are compared with its
-    Content-Length."""
+    Content-Length. A page whose target URI is one of `known`'s is not extracted again (crawls revisit)."""
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -181,7 +181,7 @@ def read_warc(path: Path) -> Iterator[RawDocument | Skipped | FeedPayload]:
                 return
             n += 1
             try:
-                item = _warc_record(record, f"{path}#{n}")
+                item = _warc_record(record, f"{path}#{n}", known)
             except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
                 yield Skipped(f"{path}#{n}", f"unreadable record: {exc}")
                 return
@@ -189,7 +189,8 @@ def read_warc(path: Path) -> Iterator[RawDocument | Skipped | FeedPayload]:
                 yield item
 
 
-def _warc_record(record: object, where: str) -> RawDocument | Skipped | FeedPayload | None:
+def _warc_record(record: object, where: str, known: WebDocuments | None
+                 ) -> RawDocument | Skipped | FeedPayload | None:
     rec_type = record.rec_type  # type: ignore[attr-defined]
     if rec_type not in ("response", "resource"):
         return None
@@ -204,6 +205,9 @@ def _warc_record(record: object, where: str) -> RawDocument | Skipped | FeedPayl
         return None
     url = record.rec_headers.get_header("WARC-Target-URI")  # type: ignore[attr-defined]
     where = f"{where} ({url})" if url else where
+    seen = known.by_url(url) if known is not None and url and is_html else None
+    if seen is not None:
+        return Skipped(where, f"duplicate of {seen.path} (same URL); indexed once")
     data = record.content_stream().read(_MAX_PAGE_BYTES + 1)  # type: ignore[attr-defined]
     raw = record.raw_stream  # type: ignore[attr-defined]
     while raw.read(1 << 16):  # drain what the payload decoder left (chunked trailers), then count
@@ -315,6 +319,8 @@ class WebDocuments:
         return None
 
     def by_url(self, url: str) -> RawDocument | None:
+        if not _is_http(url):
+            return None
         doc_id = self._urls.get(canonical_url(url))
         return self._docs.get(doc_id) if doc_id else None
 

@@ -221,3 +221,13 @@ def test_copy_of_a_page_under_another_name_is_indexed_once(tmp_path: Path) -> No
     read = FolderReader(tmp_path).run()
     assert [Path(d.path).name for d in read.documents] == ["a.html"]
     assert read.skipped[0].path.endswith("b.html") and "duplicate of" in read.skipped[0].reason
+
+
+def test_a_crawl_that_revisits_a_page_indexes_it_once(tmp_path: Path) -> None:
+    name = LINKED[0]
+    url = expected()[name]["url"]
+    write_warc(tmp_path / "crawl.warc.gz", [(url, page_bytes(name), "text/html"),
+                                            (url + "?utm_source=twitter&ref=home", page_bytes(name), "text/html")])
+    read = FolderReader(tmp_path).run()
+    assert len(read.documents) == 1 and len(read.skipped) == 1
+    assert "utm_source" in read.skipped[0].path and "(same URL); indexed once" in read.skipped[0].reason
