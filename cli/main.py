@@ -125,6 +125,9 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
         f"(embedded {report.embedded_chunks} chunks, reused {report.reused_documents} unchanged documents, "
         f"removed {report.removed_documents}) in {report.seconds:.1f}s"
     )
+    if report.duplicates:
+        click.echo(f"{report.duplicates} web pages were read again (same URL, or same text on one site) and "
+                   f"indexed once; -v names them")
     if report.kept_api_documents:
         click.echo(f"kept {report.kept_api_documents} documents added through the API (not in {corpus}); "
                    f"--prune-api-documents drops them")

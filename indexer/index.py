@@ -248,6 +248,7 @@ class BuildReport:
     seconds: float
     embed_seconds: float
     kept_api_documents: int = 0  # documents added through the API that a folder re-index carried over
+    duplicates: int = 0  # web articles the folder held more than once, indexed once
 
 
 class IndexBuilder:
@@ -279,9 +280,9 @@ class IndexBuilder:
         folder = Path(index_folder)
         if isinstance(source, str | Path):
             read = FolderReader(source).run()
-            raws, skipped = read.documents, read.skipped
+            raws, skipped, duplicates = read.documents, read.skipped, read.duplicates
         else:
-            raws, skipped = tuple(source), ()
+            raws, skipped, duplicates = tuple(source), (), 0
         documents = [self.cleaner.run(raw) for raw in raws]
         with writer_lock(folder, lock_timeout, purpose="isnad index"):
             loaded = _load_quietly(folder)
@@ -292,7 +293,7 @@ class IndexBuilder:
             report = self._build(
                 [*documents, *kept], folder, skipped, started, None if rebuild else loaded,
                 loaded.manifest if loaded is not None else None)
-        return replace(report, kept_api_documents=len(kept))
+        return replace(report, kept_api_documents=len(kept), duplicates=duplicates)
 
     def build(self, documents: Sequence[Document], index_folder: str | Path, skipped: Sequence[Skipped] = (),
               started: float | None = None, previous: Index | None = None) -> BuildReport:

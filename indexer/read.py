@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from isnad.indexer.read_web import FeedPayload, WebDocuments, read_feed_items, read_html_file, read_warc, web_kind
-from isnad.indexer.skipped import Skipped
+from isnad.indexer.skipped import Duplicate, Skipped
 from isnad.indexer.text.script import arabic_share
 from isnad.indexer.types import RawDocument
 
@@ -38,6 +38,7 @@ class ReadError(ValueError):
 class ReadResult:
     documents: tuple[RawDocument, ...]
     skipped: tuple[Skipped, ...]
+    duplicates: int = 0  # web articles read again (same URL, or same text on one site), logged at INFO
 
 
 def doc_id_problem(doc_id: str) -> str | None:
@@ -169,9 +170,16 @@ class FolderReader:
             kind = path.suffix if path.suffix in (".txt", ".jsonl") else web_kind(path)
             by_kind.setdefault(kind, []).append(path)
 
+        duplicates = 0  # counted, not kept: a crawl may revisit a page thousands of times
+
         def note(item: Skipped) -> None:
-            log.warning("skipped %s: %s", item.path, item.reason)
-            skipped.append(item)
+            nonlocal duplicates
+            if isinstance(item, Duplicate):
+                log.info("skipped %s: %s", item.path, item.reason)
+                duplicates += 1
+            else:
+                log.warning("skipped %s: %s", item.path, item.reason)
+                skipped.append(item)
 
         for path in by_kind.get(".txt", []) + by_kind.get(".jsonl", []):
             reader = self._read_txt if path.suffix == ".txt" else self._read_jsonl
@@ -186,10 +194,7 @@ class FolderReader:
                 note(page)
         for path in by_kind.get("warc", []):
             for item in read_warc(path, web):
-                if isinstance(item, FeedPayload):
-                    feeds.append(item)
-                elif isinstance(item, Skipped) or (item := web.add(item)) is not None:
-                    note(item)
+                feeds.append(item) if isinstance(item, FeedPayload) else note(item)
         feeds[:0] = [self._feed_file(path) for path in by_kind.get("feed", [])]
         for feed in feeds:
             for entry in read_feed_items(feed.data, feed.where, web, base_url=feed.url):
@@ -208,7 +213,7 @@ class FolderReader:
         if not unique:
             detail = f" ({len(skipped)} files skipped)" if skipped else ""
             raise ReadError(f"no readable articles (.txt, .jsonl, .html, WARC, RSS/Atom) in {self.folder}{detail}")
-        return ReadResult(tuple(unique), tuple(skipped))
+        return ReadResult(tuple(unique), tuple(skipped), duplicates)
 
     @staticmethod
     def _feed_file(path: Path) -> FeedPayload:

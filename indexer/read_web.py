@@ -27,7 +27,7 @@ import lxml.html
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from isnad.indexer.skipped import Skipped
+from isnad.indexer.skipped import Duplicate, Skipped
 from isnad.indexer.text.script import arabic_share
 from isnad.indexer.types import Document, RawDocument
 from isnad.indexer.web import Skipped as PageSkipped
@@ -158,11 +158,12 @@ def _warn_bad_canonical(data: bytes, where: str) -> None:
 # --- WARC -------------------------------------------------------------------------------------------------
 
 
-def read_warc(path: Path, known: WebDocuments | None = None) -> Iterator[RawDocument | Skipped | FeedPayload]:
-    """The HTML response records of a WARC (streamed: one record in memory at a time) as pages; feed records
-    as `FeedPayload`s. The record's target URI and date fill what the page lacks. A cut-off file is named:
-    warcio reads a truncated last record without complaint, so the bytes read are compared with its
-    Content-Length. A page whose target URI is one of `known`'s is not extracted again (crawls revisit)."""
+def read_warc(path: Path, web: WebDocuments) -> Iterator[Skipped | FeedPayload]:
+    """Adds the HTML response records of a WARC (streamed: one record in memory at a time) to `web` as pages;
+    yields feed records as `FeedPayload`s, and what was skipped. The record's target URI and date fill what
+    the page lacks. A cut-off file is named: warcio reads a truncated last record without complaint, so the
+    bytes read are compared with its Content-Length. A page whose target URI was read already is not
+    extracted again (crawls revisit)."""
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -181,16 +182,17 @@ def read_warc(path: Path, known: WebDocuments | None = None) -> Iterator[RawDocu
                 return
             n += 1
             try:
-                item = _warc_record(record, f"{path}#{n}", known)
+                item = _warc_record(record, f"{path}#{n}", web)
             except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as exc:
                 yield Skipped(f"{path}#{n}", f"unreadable record: {exc}")
                 return
+            if isinstance(item, RawDocument):
+                item = web.add(item, also=record.rec_headers.get_header("WARC-Target-URI"))
             if item is not None:
                 yield item
 
 
-def _warc_record(record: object, where: str, known: WebDocuments | None
-                 ) -> RawDocument | Skipped | FeedPayload | None:
+def _warc_record(record: object, where: str, web: WebDocuments) -> RawDocument | Skipped | FeedPayload | None:
     rec_type = record.rec_type  # type: ignore[attr-defined]
     if rec_type not in ("response", "resource"):
         return None
@@ -205,9 +207,9 @@ def _warc_record(record: object, where: str, known: WebDocuments | None
         return None
     url = record.rec_headers.get_header("WARC-Target-URI")  # type: ignore[attr-defined]
     where = f"{where} ({url})" if url else where
-    seen = known.by_url(url) if known is not None and url and is_html else None
+    seen = web.by_url(url) if url and is_html else None
     if seen is not None:
-        return Skipped(where, f"duplicate of {seen.path} (same URL); indexed once")
+        return Duplicate(where, f"duplicate of {seen.path} (same URL); indexed once")
     data = record.content_stream().read(_MAX_PAGE_BYTES + 1)  # type: ignore[attr-defined]
     raw = record.raw_stream  # type: ignore[attr-defined]
     while raw.read(1 << 16):  # drain what the payload decoder left (chunked trailers), then count
@@ -301,8 +303,9 @@ class WebDocuments:
         self._urls: dict[str, str] = {}  # canonical URL -> doc_id
         self._texts: dict[tuple[str, str], str] = {}  # (site, text sha256) -> doc_id
 
-    def add(self, raw: RawDocument) -> Skipped | None:
-        """Keep `raw`, or say which document it repeats."""
+    def add(self, raw: RawDocument, also: str | None = None) -> Duplicate | None:
+        """Keep `raw`, or say which document it repeats. `also`: another URL of the page (where a crawl
+        fetched it), which finds it again too."""
         url = canonical_url(raw.url) if raw.url else None
         site = (urlsplit(raw.url).hostname or "") if raw.url else (raw.site or "")
         text_key = (site.removeprefix("www."), hashlib.sha256(raw.text.encode("utf-8")).hexdigest())
@@ -311,10 +314,12 @@ class WebDocuments:
         if first is not None:
             kept = self._docs[first]
             why = f"same URL {url}" if url and self._urls.get(url) == first else "same text on the same site"
-            return Skipped(raw.path, f"duplicate of {kept.path} ({why}); indexed once")
+            return Duplicate(raw.path, f"duplicate of {kept.path} ({why}); indexed once")
         self._docs[raw.doc_id] = raw
         if url:
             self._urls[url] = raw.doc_id
+        if also and _is_http(also):
+            self._urls.setdefault(canonical_url(also), raw.doc_id)
         self._texts[text_key] = raw.doc_id
         return None
 

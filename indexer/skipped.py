@@ -9,3 +9,9 @@ from dataclasses import dataclass
 class Skipped:
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate(Skipped):
+    """An article read before (the same page saved again, or a crawl's revisit): indexed once, logged at INFO
+    (a crawl may hold thousands) and counted."""

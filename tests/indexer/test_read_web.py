@@ -4,6 +4,7 @@ with links, duplicates and bad inputs, all made from the shared Arabic news page
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -105,20 +106,23 @@ def test_the_warc_gives_the_same_documents(folder_read: ReadResult, warc_read: R
         assert "crawl.warc.gz#" in doc.path
 
 
-def test_windows_1256_copies_read_like_the_originals(folder_read: ReadResult, tmp_path: Path) -> None:
+def test_windows_1256_copies_read_like_the_originals(folder_read: ReadResult, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
     for name in CP1256_NAMES:
         (tmp_path / name).write_bytes(cp1256_copy(page_bytes(name)))
     (tmp_path / "gz").mkdir()
     (tmp_path / "gz" / CP1256_NAMES[0].replace(".html", ".htm.gz")).write_bytes(
         gzip_bytes(page_bytes(CP1256_NAMES[0]).replace(b"</title>", b" </title>")))  # a second copy, gzipped
-    read = FolderReader(tmp_path).run()
+    with caplog.at_level(logging.INFO, logger="isnad.indexer.read"):
+        read = FolderReader(tmp_path).run()
     original = by_file(folder_read)
     got = by_file(read)
     assert sorted(got) == CP1256_NAMES  # the gzipped copy is the same article: indexed once
     for name in CP1256_NAMES:
         assert (got[name].title, got[name].published) == (original[name].title, original[name].published)
         assert fold(expected()[name]["first_sentence"]) in fold(got[name].text)
-    assert [s.reason.split(" (")[0] for s in read.skipped] == ["duplicate of " + str(tmp_path / CP1256_NAMES[0])]
+    assert read.skipped == () and read.duplicates == 1
+    assert f".htm.gz: duplicate of {tmp_path / CP1256_NAMES[0]} (same URL" in caplog.text
 
 
 def test_feed_items_match_pages_else_full_content_else_summary(tmp_path: Path) -> None:
@@ -215,19 +219,23 @@ def test_jsonl_carries_the_source_and_drops_a_javascript_url(tmp_path: Path,
     assert docs["b"].url is None and "'url' 'javascript:alert(1)' dropped" in caplog.text
 
 
-def test_copy_of_a_page_under_another_name_is_indexed_once(tmp_path: Path) -> None:
+def test_copy_of_a_page_under_another_name_is_indexed_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "a.html").write_bytes(page_bytes(NAMES[1]))
     shutil.copy(tmp_path / "a.html", tmp_path / "b.html")
-    read = FolderReader(tmp_path).run()
+    with caplog.at_level(logging.INFO, logger="isnad.indexer.read"):
+        read = FolderReader(tmp_path).run()
     assert [Path(d.path).name for d in read.documents] == ["a.html"]
-    assert read.skipped[0].path.endswith("b.html") and "duplicate of" in read.skipped[0].reason
+    assert read.skipped == () and read.duplicates == 1
+    assert f"b.html: duplicate of {tmp_path / 'a.html'}" in caplog.text
 
 
-def test_a_crawl_that_revisits_a_page_indexes_it_once(tmp_path: Path) -> None:
+def test_a_crawl_that_revisits_a_page_indexes_it_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     name = LINKED[0]
     url = expected()[name]["url"]
     write_warc(tmp_path / "crawl.warc.gz", [(url, page_bytes(name), "text/html"),
                                             (url + "?utm_source=twitter&ref=home", page_bytes(name), "text/html")])
-    read = FolderReader(tmp_path).run()
-    assert len(read.documents) == 1 and len(read.skipped) == 1
-    assert "utm_source" in read.skipped[0].path and "(same URL); indexed once" in read.skipped[0].reason
+    with caplog.at_level(logging.INFO, logger="isnad.indexer.read"):
+        read = FolderReader(tmp_path).run()
+    assert len(read.documents) == 1 and read.skipped == () and read.duplicates == 1
+    assert re.search(r"crawl\.warc\.gz#4 \(\S+utm_source=twitter&ref=home\): duplicate of \S+crawl\.warc\.gz#2 .*"
+                     r"\(same URL\); indexed once", caplog.text)
