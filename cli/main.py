@@ -95,7 +95,8 @@ def cli(verbose: bool) -> None:
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
               embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str,
               prune_api_documents: bool, rebuild: bool, lock_timeout: float | None) -> None:
-    """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded).
+    """Index a folder of articles into INDEX (only changed documents are embedded): .txt, .jsonl, saved web pages
+    (.html .htm .xhtml, gzipped or not), WARC files and RSS/Atom feeds.
 
     Documents added through the API are kept unless --prune-api-documents; a file with the same doc_id
     replaces one. A damaged index is named and rebuilt from its last intact generation (or use --rebuild).
