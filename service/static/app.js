@@ -146,6 +146,20 @@
     }
     if (c.published) parts.push(el("time", { class: "cite-date", datetime: fmtDate(c.published) }, fmtDate(c.published)));
     if (c.summary_only) parts.push(el("span", { class: "cite-summary" }, "feed summary only"));
+    // The same passage on other sites: one claim carried by more sources, not a second confirmation.
+    const also = Array.isArray(c.also_reported_by) ? c.also_reported_by : [];
+    if (also.length) {
+      const more = el("span", { class: "cite-also" }, "also reported by · نشره أيضاً: ");
+      also.forEach((o, i) => {
+        if (i) more.appendChild(document.createTextNode(", "));
+        const h = safeHref(o && o.url);
+        const label = sourceLabel(o && (o.site || o.doc_id), h);
+        more.appendChild(h ? el("a", { class: "cite-link", href: h, target: "_blank", rel: "noopener noreferrer" },
+          el("bdi", {}, label)) : el("bdi", {}, label));
+      });
+      more.querySelectorAll("a").forEach((a) => a.addEventListener("click", (e) => e.stopPropagation()));
+      parts.push(more);
+    }
     if (!parts.length) return null;
     const line = el("span", { class: "cite-source", dir: "auto" });
     parts.forEach((p, i) => { if (i) line.appendChild(document.createTextNode(" · ")); line.appendChild(p); });

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +14,7 @@ from click.testing import CliRunner
 from playwright.sync_api import Page, Route
 
 from isnad.cli.main import cli
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import ask, screenshot
 from tests.indexer.web_fixtures import (
     FULL_ITEM_TEXT,
     expected,
@@ -93,19 +92,8 @@ def test_cli_shows_headline_site_date_and_link(web_index: Path) -> None:
     assert want["canonical"] in text and f"{first['site']} · 2020-03-17" in text and fold(want["title"]) in text
 
 
-def _ask(page: Page, url: str, question: str) -> dict[str, Any]:
-    page.goto(url)
-    page.wait_for_selector("#status[data-state='ok']")
-    page.fill("#question", question)
-    with page.expect_response(lambda r: r.url.endswith("/ask")) as info:
-        page.click("#ask-button")
-    body: dict[str, Any] = info.value.json()
-    page.wait_for_selector("#answer")
-    return body
-
-
 def test_chat_page_links_each_citation_to_its_original_page(page: Page, server: LiveServer) -> None:
-    body = _ask(page, server.url, EGYPT_CASES)
+    body = ask(page, server.url, EGYPT_CASES)
     first = body["citations"][0]
     link = page.locator(f"#citations li[data-n='{first['n']}'] a.cite-link")
     assert link.get_attribute("href") == first["url"]
@@ -126,11 +114,20 @@ def test_a_source_url_that_is_not_http_never_becomes_a_link(page: Page, server: 
         body = route.fetch().json()
         for c in body["citations"]:
             c["url"], c["site"] = "javascript:window.__pwned=1", "<img src=x onerror=window.__pwned=2>"
+            c["also_reported_by"] = [
+                {"doc_id": "x", "title": None, "published": None, "url": "data:text/html,<script>1</script>",
+                 "site": "<b>x</b>"},
+                {"doc_id": "y", "title": None, "published": None, "url": "https://y.example/a", "site": "Y"}]
         route.fulfill(json=body)
 
     page.route("**/ask", forge)
-    _ask(page, server.url, EGYPT_CASES)
-    assert page.locator("#citations a").count() == 0
+    body = ask(page, server.url, EGYPT_CASES)
+    links = page.locator("#citations a")
+    assert links.count() == len(body["citations"])  # only the https source of each "also reported by"
+    for i in range(links.count()):
+        assert links.nth(i).get_attribute("href") == "https://y.example/a"
+        assert links.nth(i).get_attribute("rel") == "noopener noreferrer"
     assert "<img src=x onerror=window.__pwned=2>" in page.inner_text("#citations")
+    assert "<b>x</b>" in page.inner_text("#citations")
     assert page.evaluate("document.querySelectorAll('#history img').length") == 0
     assert page.evaluate("window.__pwned === undefined")
