@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from isnad.indexer.read_web import FeedPayload, WebDocuments, read_feed_items, read_html_file, read_warc, web_kind
 from isnad.indexer.skipped import Duplicate, Skipped
 from isnad.indexer.text.script import arabic_share
 from isnad.indexer.types import RawDocument
@@ -28,6 +27,23 @@ _ID_LETTERS = {"Lu", "Ll", "Lt", "Lo"}  # not Lm: modifier letters (tatweel, ˈ)
 _ID_PUNCTUATION = "_.-"
 _ENCODINGS = ("utf-8-sig", "utf-16", "cp1256")
 _MAX_CONTROL_RATIO = 0.01
+
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+FEED_SUFFIXES = (".rss", ".atom", ".xml")
+
+
+def web_kind(path: Path) -> str | None:
+    """"html", "warc" or "feed" by the file name (a trailing .gz counts for pages and WARCs), else None."""
+    name = path.name.lower()
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    if name.endswith(HTML_SUFFIXES) or name.endswith(tuple(s + ".gz" for s in HTML_SUFFIXES)):
+        return "html"
+    if name.endswith(FEED_SUFFIXES):
+        return "feed"
+    return None
 
 
 class ReadError(ValueError):
@@ -186,21 +202,12 @@ class FolderReader:
             for item in reader(path):
                 note(item) if isinstance(item, Skipped) else documents.append(item)
 
-        web = WebDocuments()
-        feeds: list[FeedPayload] = []
-        for path in by_kind.get("html", []):
-            page = read_html_file(path)
-            if isinstance(page, Skipped) or (page := web.add(page)) is not None:
-                note(page)
-        for path in by_kind.get("warc", []):
-            for item in read_warc(path, web):
-                feeds.append(item) if isinstance(item, FeedPayload) else note(item)
-        feeds[:0] = [self._feed_file(path) for path in by_kind.get("feed", [])]
-        for feed in feeds:
-            for entry in read_feed_items(feed.data, feed.where, web, base_url=feed.url):
-                if isinstance(entry, Skipped) or (entry := web.add(entry)) is not None:
-                    note(entry)
-        documents.extend(web.documents())
+        if any(by_kind.get(kind) for kind in ("html", "warc", "feed")):
+            # Imported here: the web libraries cost ~0.2 s, which a service or a text corpus never needs
+            from isnad.indexer.read_web import read_web_archive
+
+            documents.extend(read_web_archive(by_kind.get("html", []), by_kind.get("warc", []),
+                                              by_kind.get("feed", []), note))
 
         unique: list[RawDocument] = []
         seen: set[str] = set()
@@ -214,13 +221,6 @@ class FolderReader:
             detail = f" ({len(skipped)} files skipped)" if skipped else ""
             raise ReadError(f"no readable articles (.txt, .jsonl, .html, WARC, RSS/Atom) in {self.folder}{detail}")
         return ReadResult(tuple(unique), tuple(skipped), duplicates)
-
-    @staticmethod
-    def _feed_file(path: Path) -> FeedPayload:
-        try:
-            return FeedPayload(str(path), path.read_bytes(), None)
-        except OSError:
-            return FeedPayload(str(path), b"", None)  # named as an empty feed
 
     def _read_txt(self, path: Path) -> list[RawDocument | Skipped]:
         doc_id = path.stem

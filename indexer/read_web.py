@@ -17,7 +17,7 @@ import hashlib
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,27 +35,12 @@ from isnad.indexer.web import canonical_url, extract_page, read_feed
 
 log = logging.getLogger(__name__)
 
-HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
-FEED_SUFFIXES = (".rss", ".atom", ".xml")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 _MAX_PAGE_BYTES = 20_000_000  # a record or file larger than this is no article page
 _DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?\s*([\w.:-]+)""", re.I)
 _CANONICAL = re.compile(rb"""<link[^>]+rel=["']?canonical["']?[^>]*>""", re.I)
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article")
-
-
-def web_kind(path: Path) -> str | None:
-    """"html", "warc" or "feed" by the file name (a trailing .gz counts for pages and WARCs), else None."""
-    name = path.name.lower()
-    if name.endswith(WARC_SUFFIXES):
-        return "warc"
-    if name.endswith(HTML_SUFFIXES) or name.endswith(tuple(s + ".gz" for s in HTML_SUFFIXES)):
-        return "html"
-    if name.endswith(FEED_SUFFIXES):
-        return "feed"
-    return None
 
 
 @dataclass(frozen=True)
@@ -290,6 +275,37 @@ def _well_formed(data: bytes) -> str | None:
     except expat.ExpatError as exc:
         return str(exc)
     return None
+
+
+# --- one run ----------------------------------------------------------------------------------------------
+
+
+def read_web_archive(pages: list[Path], warcs: list[Path], feeds: list[Path],
+                     note: Callable[[Skipped], None]) -> list[RawDocument]:
+    """The documents of these page, WARC and feed files, each article once; `note` gets what was skipped.
+    Pages and WARCs first, so that a feed item can be matched to a page read in the same run."""
+    web = WebDocuments()
+    payloads: list[FeedPayload] = []
+    for path in pages:
+        page = read_html_file(path)
+        if isinstance(page, Skipped) or (page := web.add(page)) is not None:
+            note(page)
+    for path in warcs:
+        for item in read_warc(path, web):
+            payloads.append(item) if isinstance(item, FeedPayload) else note(item)
+    payloads[:0] = [_feed_file(path) for path in feeds]
+    for feed in payloads:
+        for entry in read_feed_items(feed.data, feed.where, web, base_url=feed.url):
+            if isinstance(entry, Skipped) or (entry := web.add(entry)) is not None:
+                note(entry)
+    return web.documents()
+
+
+def _feed_file(path: Path) -> FeedPayload:
+    try:
+        return FeedPayload(str(path), path.read_bytes(), None)
+    except OSError:
+        return FeedPayload(str(path), b"", None)  # named as an empty feed
 
 
 # --- duplicates -------------------------------------------------------------------------------------------

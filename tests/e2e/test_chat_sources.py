@@ -40,11 +40,13 @@ def web_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (corpus / name).write_bytes(page_bytes(name))
     write_warc(corpus / "crawl.warc.gz", [(expected()[n]["url"], page_bytes(n), "text/html") for n in CRAWLED])
     (corpus / "feed.rss").write_bytes(feed_with_links([*SAVED, *CRAWLED]))
+    (corpus / "saved-again.htm").write_bytes(page_bytes(SAVED[0]))
     index = tmp_path_factory.mktemp("web-index") / "index"
     result = CliRunner().invoke(cli, ["index", str(corpus), "--index", str(index), "--no-progress",
                                       "--embed-workers", "1"])
     assert result.exit_code == 0, result.output
     assert "indexed 5 documents" in result.output  # 3 pages, the feed's full item and its summary-only item
+    assert "1 web pages were read again (same URL, or same text on one site) and indexed once" in result.output
     return index
 
 

@@ -13,7 +13,6 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_val
 
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.read import DOC_ID_PATTERN, doc_id_problem
-from isnad.indexer.read_web import read_page
 from isnad.indexer.skipped import Skipped
 from isnad.indexer.types import RawDocument, source_fields
 from isnad.service.api.auth import require_writer
@@ -98,6 +97,8 @@ class DocumentIn(StrictModel):
                 "source": self.source, "url": self.url, "site": self.site, "author": self.author, "lang": self.lang}
         if self.html is None:
             return RawDocument(doc_id=self.id, text=self.text or "", path=f"api:{self.id}", **sent)
+        from isnad.indexer.read_web import read_page  # the web libraries load on the first page, not at start
+
         page = read_page(self.html.encode("utf-8"), f"api:{self.id}", url=self.url, http_charset="utf-8")
         if isinstance(page, Skipped):
             raise ValueError(f"document {self.id!r}: {page.reason}")
