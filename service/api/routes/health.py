@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from isnad.indexer.embed import runtime_of
 from isnad.service.api.auth import may_read
 from isnad.service.api.deps import StateDep
 from isnad.service.api.schemas import HealthOut
@@ -14,4 +15,5 @@ def health(state: StateDep, request: Request) -> HealthOut:
     if not may_read(request):
         return HealthOut(status="ok")
     index = state.index
-    return HealthOut(status="ok", documents=len(index.documents), chunks=len(index.chunks), model=index.manifest.model)
+    return HealthOut(status="ok", documents=len(index.documents), chunks=len(index.chunks), model=index.manifest.model,
+                     runtime=runtime_of(state.embedder))

