@@ -154,7 +154,7 @@ def test_a_feed_inside_a_warc_matches_its_pages(folder_read: ReadResult, tmp_pat
 
 def test_bad_inputs_are_skipped_or_cleaned_with_named_warnings(tmp_path: Path,
                                                              caplog: pytest.LogCaptureFixture) -> None:
-    good, liar, js = NAMES[0], CP1256_NAMES[1], CP1256_NAMES[2]
+    good, liar, js = NAMES[0], "elbaladtv-2020-12-25.html", CP1256_NAMES[2]  # the liar: minified, one line
     (tmp_path / good).write_bytes(page_bytes(good))
     (tmp_path / "binary.html").write_bytes(bytes(range(256)) * 40)
     (tmp_path / "empty.htm").write_bytes(b"")
@@ -165,7 +165,7 @@ def test_bad_inputs_are_skipped_or_cleaned_with_named_warnings(tmp_path: Path,
     canonical = b'<link rel="canonical" href="javascript:alert(1)">'
     (tmp_path / "js.html").write_bytes(page_bytes(js).replace(b"<head>", b"<head>" + canonical, 1))
     (tmp_path / "cut.html.gz").write_bytes(gzip_bytes(page_bytes(good))[:5000])
-    records = [(expected()[n]["url"], page_bytes(n), "text/html") for n in NAMES[3:6]]
+    records = [(expected()[n]["url"], page_bytes(n), "text/html") for n in [*NAMES[3:5], NAMES[8]]]
     warc = write_warc(tmp_path / "cut.warc.gz", records, not_found=False)
     warc.write_bytes(warc.read_bytes()[:-2000])  # the last page's record loses its end
     with caplog.at_level(logging.WARNING):
@@ -182,9 +182,10 @@ def test_bad_inputs_are_skipped_or_cleaned_with_named_warnings(tmp_path: Path,
     from_warc = sorted(unquote(d.url or "") for d in read.documents if "cut.warc.gz#" in d.path)
     assert from_warc == sorted(unquote(expected()[n]["canonical"]) for n in NAMES[3:5])  # the records before the cut
     assert fold(expected()[liar]["first_sentence"]) in fold(got["liar.html"].text)
+    assert fold(got["liar.html"].title) == fold(expected()[liar]["title"])
     assert got["js.html"].url is None or got["js.html"].url.startswith("http")
     log = caplog.text
-    assert "liar.html: declares charset utf-8, which does not decode it" in log
+    assert "liar.html: declares charset utf-8, which does not decode it; read as windows-1256" in log
     assert "js.html: canonical link is a javascript: URL" in log
     assert "broken.rss: not well-formed XML (unclosed token" in log
 
@@ -239,3 +240,14 @@ def test_a_crawl_that_revisits_a_page_indexes_it_once(tmp_path: Path, caplog: py
     assert len(read.documents) == 1 and read.skipped == () and read.duplicates == 1
     assert re.search(r"crawl\.warc\.gz#4 \(\S+utm_source=twitter&ref=home\): duplicate of \S+crawl\.warc\.gz#2 .*"
                      r"\(same URL\); indexed once", caplog.text)
+
+
+def test_a_latin_page_that_lies_about_its_charset_is_not_read_as_arabic(tmp_path: Path) -> None:
+    body = "".join(f"<p>Le conseil municipal a décidé à l'unanimité de rénover la bibliothèque numéro {i}, "
+                   f"fermée depuis l'été dernier à cause des dégâts causés par les pluies très fortes.</p>"
+                   for i in range(6))
+    page = (f'<html><head><meta charset="utf-8"><title>Bibliothèque rénovée à Genève</title></head>'
+            f"<body><article><h1>Bibliothèque rénovée à Genève</h1>{body}</article></body></html>")
+    (tmp_path / "fr.html").write_bytes(page.encode("latin-1"))
+    doc = FolderReader(tmp_path).run().documents[0]
+    assert doc.title == "Bibliothèque rénovée à Genève" and "décidé à l'unanimité" in doc.text
