@@ -256,7 +256,8 @@ def read_feed_items(data: bytes, where: str, pages: WebDocuments, base_url: str 
         if not text.strip():
             out.append(Skipped(here, "item has neither content nor summary"))
             continue
-        key = canonical_url(url) if url else text
+        url = canonical_url(url) if url else None  # a feed's links carry tracking parameters (utm_*, ref)
+        key = url or text
         host = urlsplit(url).hostname if url else None
         out.append(RawDocument(
             doc_id="web-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16], text=text, path=here,

@@ -17,6 +17,7 @@ from isnad.cli.main import cli
 from tests.e2e.conftest import ask, screenshot
 from tests.indexer.web_fixtures import (
     FULL_ITEM_TEXT,
+    SUMMARY_ITEM_TEXT,
     expected,
     feed_with_links,
     fold,
@@ -81,7 +82,11 @@ def test_a_feed_item_is_cited_with_its_link_and_date(server: LiveServer) -> None
     cited = [c for c in body["citations"] if c["url"] == "https://news.example.org/homs-park"]
     assert cited, body
     assert cited[0]["published"] == "2024-01-02" and cited[0]["site"] == "news.example.org"
-    assert cited[0]["text"] in FULL_ITEM_TEXT.replace(". ", ".\n\n")
+    assert cited[0]["text"] in FULL_ITEM_TEXT.replace(". ", ".\n\n") and not cited[0]["summary_only"]
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        results = client.post("/search", json={"query": "موسم القمح في الحسكة", "k": 1}).json()["results"]
+    assert (results[0]["text"], results[0]["summary_only"]) == (SUMMARY_ITEM_TEXT, True)
+    assert results[0]["url"] == "https://news.example.org/wheat" and results[0]["published"] == "2024-01-03"
 
 
 def test_cli_shows_headline_site_date_and_link(web_index: Path) -> None:
