@@ -45,11 +45,13 @@ _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "
 
 @dataclass(frozen=True)
 class FeedPayload:
-    """A feed found inside a WARC: read once every page of the run is known, so its links can be matched."""
+    """A feed file, or one found inside a WARC: read once every page of the run is known, so its links can be
+    matched. `maybe`: generic XML from a crawl (a sitemap as often as a feed): no items is no problem then."""
 
     where: str
     data: bytes
     url: str | None
+    maybe: bool = False
 
 
 # --- pages ------------------------------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def _warc_record(record: object, where: str, web: WebDocuments) -> RawDocument |
     if len(data) > _MAX_PAGE_BYTES:
         return Skipped(where, "too large for one article page")
     if is_feed:
-        return FeedPayload(where, data, url)
+        return FeedPayload(where, data, url, maybe=mime in ("application/xml", "text/xml"))
     match = re.search(r"charset=([\w.:-]+)", content_type, re.I)
     date = record.rec_headers.get_header("WARC-Date")  # type: ignore[attr-defined]
     return read_page(data, where, url=url, http_charset=match.group(1) if match else None, fetched=date)
@@ -228,20 +230,23 @@ def _warc_record(record: object, where: str, web: WebDocuments) -> RawDocument |
 # --- feeds ------------------------------------------------------------------------------------------------
 
 
-def read_feed_items(data: bytes, where: str, pages: WebDocuments, base_url: str | None = None
-                    ) -> list[RawDocument | Skipped]:
+def read_feed_items(data: bytes, where: str, pages: WebDocuments, base_url: str | None = None,
+                    maybe: bool = False) -> list[RawDocument | Skipped]:
     """A feed's items: full content is a document; an item that only links to a page read in the same run
     fills what that page lacks (no second document); otherwise its summary is a document marked
-    `summary_only`."""
+    `summary_only`. `maybe`: see `FeedPayload`."""
     if not data.strip():
         return [Skipped(where, "empty feed file")]
-    well_formed = _well_formed(data)
+    malformed = _xml_problem(data)
     items = read_feed(data, base_url=base_url)
+    if not items and maybe:
+        log.info("%s: XML without feed items; not a feed", where)
+        return []
     if not items:
-        why = f"not well-formed XML ({well_formed})" if well_formed else "no RSS or Atom items"
+        why = f"not well-formed XML ({malformed})" if malformed else "no RSS or Atom items"
         return [Skipped(where, f"not a readable feed: {why}")]
-    if well_formed:
-        log.warning("%s: not well-formed XML (%s); read %d items leniently", where, well_formed, len(items))
+    if malformed:
+        log.warning("%s: not well-formed XML (%s); read %d items leniently", where, malformed, len(items))
     out: list[RawDocument | Skipped] = []
     for i, item in enumerate(items, start=1):
         here = f"{where}#item{i}"
@@ -281,7 +286,7 @@ def fragment_text(html: str) -> str:
     return str(root.text_content())
 
 
-def _well_formed(data: bytes) -> str | None:
+def _xml_problem(data: bytes) -> str | None:
     """None for well-formed XML, else expat's complaint."""
     parser = expat.ParserCreate()
     try:
@@ -309,7 +314,7 @@ def read_web_archive(pages: list[Path], warcs: list[Path], feeds: list[Path],
             payloads.append(item) if isinstance(item, FeedPayload) else note(item)
     payloads[:0] = [_feed_file(path) for path in feeds]
     for feed in payloads:
-        for entry in read_feed_items(feed.data, feed.where, web, base_url=feed.url):
+        for entry in read_feed_items(feed.data, feed.where, web, base_url=feed.url, maybe=feed.maybe):
             if isinstance(entry, Skipped) or (entry := web.add(entry)) is not None:
                 note(entry)
     return web.documents()

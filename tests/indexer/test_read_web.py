@@ -146,10 +146,13 @@ def test_a_feed_inside_a_warc_matches_its_pages(folder_read: ReadResult, tmp_pat
     linked = LINKED[:2]
     records = [(expected()[n]["url"], page_bytes(n), "text/html") for n in linked]
     records.append(("https://news.example.org/feed", feed_with_links(linked), "application/rss+xml"))
+    sitemap = b'<?xml version="1.0"?><urlset><url><loc>https://news.example.org/a</loc></url></urlset>'
+    records.append(("https://news.example.org/sitemap.xml", sitemap, "application/xml"))  # no feed, no warning
     write_warc(tmp_path / "crawl.warc.gz", records)
     read = FolderReader(tmp_path).run()
     ids = {d.doc_id for d in read.documents}
     assert {d.doc_id for d in folder_read.documents if Path(d.path).name in linked} <= ids and len(ids) == 4
+    assert read.skipped == ()
 
 
 def test_bad_inputs_are_skipped_or_cleaned_with_named_warnings(tmp_path: Path,
