@@ -321,8 +321,9 @@ def read_web_archive(pages: list[Path], warcs: list[Path], feeds: list[Path],
 
 
 def _feed_file(path: Path) -> FeedPayload:
+    maybe = path.suffix.lower() == ".xml"  # .rss and .atom say they are feeds; .xml may be any XML
     try:
-        return FeedPayload(str(path), path.read_bytes(), None)
+        return FeedPayload(str(path), path.read_bytes(), None, maybe)
     except OSError:
         return FeedPayload(str(path), b"", None)  # named as an empty feed
 

@@ -164,6 +164,7 @@ def test_bad_inputs_are_skipped_or_cleaned_with_named_warnings(tmp_path: Path,
     (tmp_path / "home.html").write_bytes("<html><body><nav><a href='/a'>أخبار</a> <a href='/b'>رياضة</a></nav>"
                                          "</body></html>".encode())
     (tmp_path / "broken.rss").write_bytes(b"<?xml version='1.0'?><rss><channel><item><title>x</tit")
+    (tmp_path / "config.xml").write_bytes(b"<?xml version='1.0'?><settings><a>1</a></settings>")  # not a feed
     (tmp_path / "liar.html").write_bytes(cp1256_copy(page_bytes(liar), declare="utf-8"))
     canonical = b'<link rel="canonical" href="javascript:alert(1)">'
     (tmp_path / "js.html").write_bytes(page_bytes(js).replace(b"<head>", b"<head>" + canonical, 1))
@@ -178,6 +179,7 @@ def test_bad_inputs_are_skipped_or_cleaned_with_named_warnings(tmp_path: Path,
     assert reasons["empty.htm"] == "empty page"
     assert reasons["home.html"].startswith("no article")
     assert "broken.rss" in reasons  # feedparser reads its one item leniently: with no text, it is skipped
+    assert "config.xml" not in reasons  # any XML may be named .xml: no items, no warning
     assert reasons["cut.html.gz"].startswith("not a readable gzip file")
     assert "truncated" in reasons["cut.warc.gz"] and "Content-Length" in reasons["cut.warc.gz"]
     got = by_file(read)
