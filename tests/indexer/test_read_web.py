@@ -180,7 +180,7 @@ def test_bad_inputs_are_skipped_or_cleaned_with_named_warnings(tmp_path: Path,
     assert reasons["home.html"].startswith("no article")
     assert "broken.rss" in reasons  # feedparser reads its one item leniently: with no text, it is skipped
     assert "config.xml" not in reasons  # any XML may be named .xml: no items, no warning
-    assert reasons["cut.html.gz"].startswith("not a readable gzip file")
+    assert reasons["cut.html.gz"] == "not a readable gzip file (cut off: the stream ends early)"
     assert "truncated" in reasons["cut.warc.gz"] and "Content-Length" in reasons["cut.warc.gz"]
     got = by_file(read)
     assert set(got) == {good, "liar.html", "js.html", "cut.warc.gz"}  # every other file indexed
@@ -256,3 +256,10 @@ def test_a_latin_page_that_lies_about_its_charset_is_not_read_as_arabic(tmp_path
     (tmp_path / "fr.html").write_bytes(page.encode("latin-1"))
     doc = FolderReader(tmp_path).run().documents[0]
     assert doc.title == "Bibliothèque rénovée à Genève" and "décidé à l'unanimité" in doc.text
+
+
+def test_a_gzip_bomb_is_not_inflated_whole(tmp_path: Path) -> None:
+    (tmp_path / "bomb.html.gz").write_bytes(gzip_bytes(b"<p>" + b" " * 30_000_000 + b"</p>"))
+    (tmp_path / LINKED[0]).write_bytes(page_bytes(LINKED[0]))
+    read = FolderReader(tmp_path).run()
+    assert [s.reason for s in read.skipped] == ["more than 20000000 bytes: too large for one article page"]
