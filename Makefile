@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Two stamps: `make run` installs only what serving needs; `make test` adds torch and every extra on top.
 FULL := $(VENV)/.installed-full
 
-.PHONY: run serve index test test-fast lint eval bench load clean system-deps
+.PHONY: FORCE run serve index test test-fast lint eval bench load clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,18 @@ $(FULL): $(STAMP)
 	$(BIN)/pip install -q -e '.[eval,test,milvus,st]'
 	touch $(FULL)
 
-$(INDEX)/manifest.json: $(STAMP) $(wildcard $(CORPUS)/*.txt $(CORPUS)/*.jsonl)
+# Every file under CORPUS (the reader recurses: .txt .jsonl, .html/.htm/.xhtml[.gz], .warc[.gz], .rss/.atom/.xml),
+# and which folder it is: `make run CORPUS=other/folder` re-indexes even when its files are older than the index.
+CORPUS_FILES := $(shell find $(CORPUS) -type f 2>/dev/null | sed 's/ /\\ /g')
+
+$(INDEX)/.corpus: FORCE
+	@mkdir -p $(INDEX)
+	@echo '$(abspath $(CORPUS))' | cmp -s - $@ || echo '$(abspath $(CORPUS))' > $@
+
+$(INDEX)/manifest.json: $(STAMP) $(INDEX)/.corpus $(CORPUS_FILES)
 	$(BIN)/isnad index $(CORPUS) --index $(INDEX)
+
+FORCE:
 
 index: $(INDEX)/manifest.json
 

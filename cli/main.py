@@ -107,7 +107,8 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
               cache_dir: Path | None, progress: bool,
               embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str,
               prune_api_documents: bool, rebuild: bool, lock_timeout: float | None) -> None:
-    """Index a folder of .txt / .jsonl articles into INDEX (only changed documents are embedded).
+    """Index a folder of articles into INDEX (only changed documents are embedded): .txt, .jsonl, saved web pages
+    (.html .htm .xhtml, gzipped or not), WARC files and RSS/Atom feeds.
 
     Documents added through the API are kept unless --prune-api-documents; a file with the same doc_id
     replaces one. A damaged index is named and rebuilt from its last intact generation (or use --rebuild).
@@ -138,6 +139,9 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
         f"(embedded {report.embedded_chunks} chunks, reused {report.reused_documents} unchanged documents, "
         f"removed {report.removed_documents}) in {report.seconds:.1f}s"
     )
+    if report.duplicates:
+        click.echo(f"{report.duplicates} web pages were read again (same URL, or same text on one site) and "
+                   f"indexed once; -v names them")
     if report.kept_api_documents:
         click.echo(f"kept {report.kept_api_documents} documents added through the API (not in {corpus}); "
                    f"--prune-api-documents drops them")
@@ -298,6 +302,7 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
     shaped = _want_shape(shape_opt, as_json)
     for r in response.results:
         click.echo(f"[{r.rank}] {r.doc_id} {r.start}-{r.end} score={r.score:.3f}")
+        _echo_source(r, shaped)
         _echo(r.text, shaped)
         click.echo()
 
@@ -323,10 +328,23 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
     _echo(response.answer, shaped)
     for c in response.citations:
         click.echo(f"  [{c.n}] {c.doc_id} {c.start}-{c.end}")
+        _echo_source(c, shaped, indent="      ")
     if response.confidence is not None:
         click.echo(f"  confidence {response.confidence:.2f}")
     for c in response.closest:
         click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
+        _echo_source(c, shaped, indent="      ")
+
+
+def _echo_source(item: Any, shaped: bool, indent: str = "    ") -> None:
+    """A citation's headline, site, date and link: what a reader needs to check it at its origin."""
+    line = " · ".join(part for part in (item.title, item.site, item.published) if part)
+    if item.summary_only:
+        line += " (feed summary only)"
+    if line:
+        _echo(indent + line, shaped)
+    if item.url:
+        click.echo(indent + item.url)
 
 
 def _open_state(index_path: Path) -> ServiceState:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from isnad.indexer.types import Document, RawDocument
+from isnad.indexer.types import Document, RawDocument, source_fields
 
 PARAGRAPH_SEPARATOR = "\n\n"
 _SPACE_CHARS = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
@@ -68,8 +68,10 @@ class Cleaner:
         text = PARAGRAPH_SEPARATOR.join(body)
         if not text and title:
             text = title  # a document that is only a headline is still searchable
+        source = {k: _clean_inline(v) if isinstance(v, str) else v for k, v in source_fields(raw).items()}
+        source = {k: v for k, v in source.items() if v}
         return Document(doc_id=raw.doc_id, text=text, title=title, published=published,
-                        source=_clean_inline(raw.source) if raw.source else None)
+                        source=_clean_inline(raw.source) if raw.source else None, **source)
 
     def _drop_headline_runs(self, paragraphs: list[str]) -> list[str]:
         keep: list[str] = []

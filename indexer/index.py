@@ -52,7 +52,9 @@ from isnad.indexer.types import Chunk, Document, RawDocument, passage_text
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: documents may carry url, site, author, lang, summary_only (absent in version 1: they read as unset)
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.jsonl"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -99,9 +101,10 @@ class Manifest:
             manifest = cls(**raw)
         except (ValueError, TypeError) as exc:
             raise IndexLoadError(f"{path} is not a valid Isnad manifest: {exc}") from exc
-        if manifest.format_version != FORMAT_VERSION:
+        if manifest.format_version not in READABLE_VERSIONS:
             raise IndexLoadError(f"index at {folder} has format version {manifest.format_version}, this Isnad "
-                              f"reads version {FORMAT_VERSION}; rebuild it with isnad index")
+                              f"reads versions {', '.join(map(str, READABLE_VERSIONS))}; rebuild it with isnad "
+                              f"index")
         return manifest
 
     def write(self, folder: Path) -> None:
@@ -247,6 +250,7 @@ class BuildReport:
     seconds: float
     embed_seconds: float
     kept_api_documents: int = 0  # documents added through the API that a folder re-index carried over
+    duplicates: int = 0  # web articles the folder held more than once, indexed once
 
 
 class IndexBuilder:
@@ -278,9 +282,9 @@ class IndexBuilder:
         folder = Path(index_folder)
         if isinstance(source, str | Path):
             read = FolderReader(source).run()
-            raws, skipped = read.documents, read.skipped
+            raws, skipped, duplicates = read.documents, read.skipped, read.duplicates
         else:
-            raws, skipped = tuple(source), ()
+            raws, skipped, duplicates = tuple(source), (), 0
         documents = [self.cleaner.run(raw) for raw in raws]
         with writer_lock(folder, lock_timeout, purpose="isnad index"):
             loaded = _load_quietly(folder)
@@ -291,7 +295,7 @@ class IndexBuilder:
             report = self._build(
                 [*documents, *kept], folder, skipped, started, None if rebuild else loaded,
                 loaded.manifest if loaded is not None else None)
-        return replace(report, kept_api_documents=len(kept))
+        return replace(report, kept_api_documents=len(kept), duplicates=duplicates)
 
     def build(self, documents: Sequence[Document], index_folder: str | Path, skipped: Sequence[Skipped] = (),
               started: float | None = None, previous: Index | None = None) -> BuildReport:

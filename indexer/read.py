@@ -11,7 +11,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from isnad.indexer.skipped import Duplicate, Skipped
 from isnad.indexer.text.script import arabic_share
 from isnad.indexer.types import RawDocument
 
@@ -27,20 +29,32 @@ _ENCODINGS = ("utf-8-sig", "utf-16", "cp1256")
 _MAX_CONTROL_RATIO = 0.01
 
 
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+FEED_SUFFIXES = (".rss", ".atom", ".xml")
+
+
+def web_kind(path: Path) -> str | None:
+    """"html", "warc" or "feed" by the file name (a trailing .gz counts for pages and WARCs), else None."""
+    name = path.name.lower()
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    if name.endswith(HTML_SUFFIXES) or name.endswith(tuple(s + ".gz" for s in HTML_SUFFIXES)):
+        return "html"
+    if name.endswith(FEED_SUFFIXES):
+        return "feed"
+    return None
+
+
 class ReadError(ValueError):
     """The input folder itself is unusable (missing, empty)."""
-
-
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
 
 
 @dataclass(frozen=True)
 class ReadResult:
     documents: tuple[RawDocument, ...]
     skipped: tuple[Skipped, ...]
+    duplicates: int = 0  # web articles read again (same URL, or same text on one site), logged at INFO
 
 
 def doc_id_problem(doc_id: str) -> str | None:
@@ -149,7 +163,12 @@ def _control_ratio(text: str) -> float:
 
 
 class FolderReader:
-    """Reads `.txt` and `.jsonl` files under a folder (recursively, sorted for determinism)."""
+    """Reads a folder (recursively, sorted for determinism): `.txt` and `.jsonl` articles, and web archives
+    (`indexer/read_web.py`): HTML pages (`.html .htm .xhtml`, gzipped or not), WARC files and RSS/Atom feeds.
+
+    Pages and WARCs are read first, so that a feed item linking to a page read in the same run is matched to
+    it; the same web article (canonical URL, or text on one site) is indexed once.
+    """
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -161,25 +180,47 @@ class FolderReader:
     def run(self) -> ReadResult:
         documents: list[RawDocument] = []
         skipped: list[Skipped] = []
-        seen: set[str] = set()
-        paths = sorted(p for p in self.folder.rglob("*") if p.is_file() and p.suffix in (".txt", ".jsonl"))
+        paths = sorted(p for p in self.folder.rglob("*") if p.is_file())
+        by_kind: dict[str | None, list[Path]] = {}
         for path in paths:
+            kind = path.suffix if path.suffix in (".txt", ".jsonl") else web_kind(path)
+            by_kind.setdefault(kind, []).append(path)
+
+        duplicates = 0  # counted, not kept: a crawl may revisit a page thousands of times
+
+        def note(item: Skipped) -> None:
+            nonlocal duplicates
+            if isinstance(item, Duplicate):
+                log.info("skipped %s: %s", item.path, item.reason)
+                duplicates += 1
+            else:
+                log.warning("skipped %s: %s", item.path, item.reason)
+                skipped.append(item)
+
+        for path in by_kind.get(".txt", []) + by_kind.get(".jsonl", []):
             reader = self._read_txt if path.suffix == ".txt" else self._read_jsonl
             for item in reader(path):
-                if isinstance(item, Skipped):
-                    log.warning("skipped %s: %s", item.path, item.reason)
-                    skipped.append(item)
-                elif item.doc_id in seen:
-                    reason = f"duplicate doc_id {item.doc_id!r}"
-                    log.warning("skipped %s: %s", path, reason)
-                    skipped.append(Skipped(str(path), reason))
-                else:
-                    seen.add(item.doc_id)
-                    documents.append(item)
-        if not documents:
+                note(item) if isinstance(item, Skipped) else documents.append(item)
+
+        if any(by_kind.get(kind) for kind in ("html", "warc", "feed")):
+            # Imported here: the web libraries cost ~0.2 s, which a service or a text corpus never needs
+            from isnad.indexer.read_web import read_web_archive
+
+            documents.extend(read_web_archive(by_kind.get("html", []), by_kind.get("warc", []),
+                                              by_kind.get("feed", []), note))
+
+        unique: list[RawDocument] = []
+        seen: set[str] = set()
+        for item in documents:
+            if item.doc_id in seen:
+                note(Skipped(item.path, f"duplicate doc_id {item.doc_id!r}"))
+            else:
+                seen.add(item.doc_id)
+                unique.append(item)
+        if not unique:
             detail = f" ({len(skipped)} files skipped)" if skipped else ""
-            raise ReadError(f"no readable .txt or .jsonl articles in {self.folder}{detail}")
-        return ReadResult(tuple(documents), tuple(skipped))
+            raise ReadError(f"no readable articles (.txt, .jsonl, .html, WARC, RSS/Atom) in {self.folder}{detail}")
+        return ReadResult(tuple(unique), tuple(skipped), duplicates)
 
     def _read_txt(self, path: Path) -> list[RawDocument | Skipped]:
         doc_id = path.stem
@@ -220,10 +261,9 @@ def _record_to_document(record: object, where: str) -> RawDocument | Skipped:
         return Skipped(where, f"invalid 'id' {str(doc_id)!r}: {problem}")
     if not isinstance(text, str) or not text.strip():
         return Skipped(where, "missing or empty 'text'")
-    meta = {key: record.get(key) for key in ("title", "published", "source")}
-    return RawDocument(
-        doc_id=str(doc_id),
-        text=text,
-        path=where,
-        **{key: value if isinstance(value, str) and value.strip() else None for key, value in meta.items()},
-    )
+    meta = {key: record.get(key) for key in ("title", "published", "source", "url", "site", "author", "lang")}
+    meta = {key: value.strip() if isinstance(value, str) and value.strip() else None for key, value in meta.items()}
+    if meta["url"] and urlsplit(meta["url"]).scheme.lower() not in ("http", "https"):
+        log.warning("%s: 'url' %r dropped: only http/https URLs are kept as a source", where, meta["url"][:80])
+        meta["url"] = None
+    return RawDocument(doc_id=str(doc_id), text=text, path=where, **meta)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol, runtime_checkable
@@ -23,6 +24,11 @@ class RawDocument:
     title: str | None = None
     published: str | None = None
     source: str | None = None
+    url: str | None = None  # the original page (canonical URL); only http/https ever becomes a link
+    site: str | None = None  # the publisher's name or host
+    author: str | None = None
+    lang: str | None = None  # ISO 639-1, as the page declares or the extractor detects
+    summary_only: bool = False  # a feed item indexed from its summary: the full article was not available
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class Document:
     # "folder" (read by `isnad index DIR`) or "api" (POST /documents): a folder re-index keeps API documents.
     # Not part of content_hash: where a document came from does not change its chunks or vectors.
     origin: str = "folder"
+    url: str | None = None
+    site: str | None = None
+    author: str | None = None
+    lang: str | None = None
+    summary_only: bool = False
 
     @property
     def content_hash(self) -> str:
@@ -44,7 +55,20 @@ class Document:
         for part in (self.text, self.title or "", self.published or "", self.source or ""):
             h.update(part.encode("utf-8"))
             h.update(b"\x00")
+        # The source fields count only when set: documents without them keep the hash older indexes recorded
+        # (no re-embedding), and a changed URL or author still makes the next build rewrite the record.
+        source = source_fields(self)
+        if source:
+            h.update(json.dumps(source, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         return h.hexdigest()
+
+
+SOURCE_FIELDS = ("url", "site", "author", "lang", "summary_only")
+
+
+def source_fields(document: RawDocument | Document) -> dict[str, str | bool]:
+    """Where a document came from (url, site, author, lang, summary_only), only the fields that are set."""
+    return {name: value for name in SOURCE_FIELDS if (value := getattr(document, name))}
 
 
 @dataclass(frozen=True)

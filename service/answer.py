@@ -40,6 +40,7 @@ class Citation:
     start: int  # offsets into the document's canonical text
     end: int
     text: str
+    copies: tuple[Chunk, ...] = ()  # the same passage in other documents: other sources, not confirmations
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,10 @@ class Answerer:
         sentences = self._scored_sentences(response, analyzed, kind)
         chosen, differing = self._choose(sentences, analyzed)
         documents = self.searcher.index.documents
+        copies = {r.chunk.chunk_id: r.copies for r in response.results}
         citations = tuple(
             Citation(n=i + 1, chunk=s.chunk, start=s.start, end=s.end,
-                     text=documents[s.chunk.doc_id].text[s.start : s.end])
+                     text=documents[s.chunk.doc_id].text[s.start : s.end], copies=copies.get(s.chunk.chunk_id, ()))
             for i, s in enumerate(chosen)
         )
         best = next(c for c in citations if c.chunk is sentences[0].chunk and c.start == sentences[0].start)
@@ -162,8 +164,8 @@ class Answerer:
 
     def _closest(self, response: SearchResponse, n: int = 3) -> tuple[Citation, ...]:
         """The nearest passages, whole, for a reader to judge; they are not an answer."""
-        return tuple(Citation(n=r.rank, chunk=r.chunk, start=r.chunk.start, end=r.chunk.end, text=r.chunk.text)
-                     for r in response.results[:n])
+        return tuple(Citation(n=r.rank, chunk=r.chunk, start=r.chunk.start, end=r.chunk.end, text=r.chunk.text,
+                              copies=r.copies) for r in response.results[:n])
 
     def _scored_sentences(self, response: SearchResponse, analyzed: AnalyzedQuery | None,
                           kind: AnswerType = "other") -> list[_Sentence]:

@@ -54,18 +54,37 @@ def fuse(dense: Mapping[int, float], lexical: Sequence[tuple[int, float]], weigh
 def dedupe(rows: Sequence[int], k: int, text_of: Callable[[int], str], jaccard: float) -> list[int]:
     """The first `k` rows whose text is neither a normalized copy nor a near copy (token Jaccard >= `jaccard`)
     of a row kept before it: syndicated copies of a passage appear once."""
-    kept: list[int] = []
-    seen_texts: set[str] = set()
-    kept_terms: list[frozenset[str]] = []
+    return list(dedupe_copies(rows, k, text_of, jaccard))
+
+
+def dedupe_copies(rows: Sequence[int], k: int, text_of: Callable[[int], str],
+                  jaccard: float) -> dict[int, list[int]]:
+    """`dedupe`'s rows, in order, each with the rows it stands for (its copies, best first): the same wire story
+    on two sites is one passage from two sources, not two confirmations. Once `k` rows are kept, only the next
+    `k` rows are looked at for copies (a copy scores as its original does, so it ranks beside it; tokenizing
+    every candidate would cost ~20 ms a query)."""
+    kept: dict[int, list[int]] = {}
+    seen_texts: dict[str, int] = {}
+    kept_terms: list[tuple[int, frozenset[str]]] = []
+    after_full = 0
     for row in rows:
-        key, terms = text_signature(text_of(row))
-        if key in seen_texts or any(jaccard_similarity(terms, other) >= jaccard for other in kept_terms):
-            continue
-        seen_texts.add(key)
-        kept_terms.append(terms)
-        kept.append(row)
         if len(kept) >= k:
-            break
+            after_full += 1
+            if after_full > k:
+                break
+        key, terms = text_signature(text_of(row))
+        first = seen_texts.get(key)
+        if first is None:
+            first = next((other for other, other_terms in kept_terms
+                          if jaccard_similarity(terms, other_terms) >= jaccard), None)
+        if first is not None:
+            kept[first].append(row)
+            continue
+        if len(kept) >= k:
+            continue  # full: later rows only matter as copies of the kept ones
+        seen_texts[key] = row
+        kept_terms.append((row, terms))
+        kept[row] = []
     return kept
 
 

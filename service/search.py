@@ -32,7 +32,7 @@ from isnad.indexer.text.names import NameConfig, NameMatcher
 from isnad.indexer.text.query import AnalyzedQuery, Bridges, analyze
 from isnad.indexer.text.script import query_language
 from isnad.indexer.types import Chunk, SearchFilters
-from isnad.service.fusion import LexicalWeights, dedupe, fuse
+from isnad.service.fusion import LexicalWeights, dedupe_copies, fuse
 
 MAX_K = 50
 
@@ -93,6 +93,8 @@ class SearchResult:
     score: float  # fused score, higher is better
     dense_score: float | None = None  # cosine similarity, when the dense signal found this chunk
     lexical_score: float | None = None
+    # The same passage in other documents (a wire story on other sites), dropped from the results as copies
+    copies: tuple[Chunk, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,17 +151,29 @@ class Searcher:
             round_rows = {r for r in dense.keys() | {r for r, _ in lexical} if analyzed.round in chunks.rounds(r)}
         fused = fuse(dense, lexical, weight, round_rows, cfg.round_bonus)
         ranked = fused.rows
+        copies: dict[int, list[int]] = {}
         if cfg.dedupe:
-            ranked = dedupe(ranked, k, lambda row: self.index.chunks[row].text, cfg.dedupe_jaccard)
+            copies = dedupe_copies(ranked, k, lambda row: self.index.chunks[row].text, cfg.dedupe_jaccard)
+            ranked = list(copies)
         lexical_of = dict(lexical)
         results = tuple(
-            SearchResult(rank=i + 1, chunk=self.index.chunks[row], score=round(fused.scores[row], 6),
-                         dense_score=dense.get(row), lexical_score=lexical_of.get(row))
+            SearchResult(rank=i + 1, chunk=(chunk := self.index.chunks[row]), score=round(fused.scores[row], 6),
+                         dense_score=dense.get(row), lexical_score=lexical_of.get(row),
+                         copies=self._other_documents(chunk, copies.get(row, ())))
             for i, row in enumerate(ranked[:k])
         )
         took = (time.perf_counter() - started) * 1000
         best_dense = max(dense.values(), default=None)  # evidence strength, None without the dense signal
         return SearchResponse(query, results, took, analyzed, best_dense, None if vector is None else vector[0])
+
+    def _other_documents(self, chunk: Chunk, rows: Sequence[int]) -> tuple[Chunk, ...]:
+        """Copies of `chunk` in other documents, one per document."""
+        out: dict[str, Chunk] = {}
+        for row in rows:
+            copy = self.index.chunks[row]
+            if copy.doc_id != chunk.doc_id:
+                out.setdefault(copy.doc_id, copy)
+        return tuple(out.values())
 
     def _dense(self, vector: np.ndarray, n: int, filters: SearchFilters | None) -> dict[int, float]:
         """Cosine by row of the `n` nearest chunks (keys the chunk table no longer holds are skipped)."""

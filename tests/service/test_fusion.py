@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from isnad.service.fusion import LexicalWeights, dedupe, fuse, jaccard_similarity
+from isnad.service.fusion import LexicalWeights, dedupe, dedupe_copies, fuse, jaccard_similarity
 from isnad.service.search import SearchConfig
 
 WEIGHTS = LexicalWeights(ar=0.05, en=0.02, bridge=0.04)
@@ -69,6 +69,9 @@ def test_dedupe_keeps_the_first_of_copies_and_near_copies() -> None:
     assert dedupe([0, 1, 2, 3], 10, texts.__getitem__, jaccard=0.85) == [0, 3]
     assert dedupe([2, 0, 3], 10, texts.__getitem__, jaccard=0.95) == [2, 0, 3]  # 0.9 is under a stricter bar
     assert dedupe([0, 1, 2, 3], 1, texts.__getitem__, jaccard=0.85) == [0]  # stops at k
+    # each kept row with the copies it stands for, also past k (within the next k rows)
+    assert dedupe_copies([0, 3, 1, 2], 2, texts.__getitem__, jaccard=0.85) == {0: [1, 2], 3: []}
+    assert dedupe_copies([0, 1, 3, 2], 1, texts.__getitem__, jaccard=0.85) == {0: [1]}  # 2 is past the window
 
 
 def test_jaccard_of_empty_sets_is_zero() -> None:

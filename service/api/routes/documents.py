@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Self
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.read import DOC_ID_PATTERN, doc_id_problem
-from isnad.indexer.types import RawDocument
+from isnad.indexer.skipped import Skipped
+from isnad.indexer.types import RawDocument, source_fields
 from isnad.service.api.auth import require_writer
 from isnad.service.api.deps import StateDep
 from isnad.service.api.errors import NOT_FOUND, WRITE_RESPONSES, LimitExceeded, error_json
@@ -43,25 +47,63 @@ DocId = Annotated[str, Field(pattern=DOC_ID_PATTERN.pattern, max_length=200), Af
 
 class DocumentIn(StrictModel):
     id: DocId
-    text: str = Field(description="the article; its first short line may become the title when none is given")
+    text: str | None = Field(default=None, description="the article (or send `html`); its first short line may "
+                                                       "become the title when none is given")
+    html: str | None = Field(default=None, description="a saved web page instead of `text`: its article, "
+                                                       "headline, date, site and canonical URL are extracted")
+    url: str | None = Field(default=None, max_length=2000, description="the original page (http/https)")
     title: str | None = None
     published: date | None = Field(default=None, description="YYYY-MM-DD")
     source: str | None = Field(default=None, max_length=2000)
+    site: str | None = Field(default=None, max_length=500)
+    author: str | None = Field(default=None, max_length=500)
+    lang: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                             description="ISO 639 language code")
 
-    @field_validator("text")
+    @field_validator("text", "html")
     @classmethod
-    def _text(cls, value: str) -> str:
-        check_unicode(value, "text")
+    def _text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        check_unicode(value, str(info.field_name))
         value = value.replace("\x00", "")  # as the folder reader does
         if not value.strip():
-            raise ValueError("text must not be empty or only whitespace")
+            raise ValueError(f"{info.field_name} must not be empty or only whitespace")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme.lower() not in ("http", "https"):
+            raise ValueError("url must be an http or https URL")
         return value
 
     # Before the core's own checks: a length limit on a str would fail first with a raw codec message
-    @field_validator("title", "source", mode="before")
+    @field_validator("title", "source", "site", "author", "url", mode="before")
     @classmethod
     def _unicode(cls, value: object, info: ValidationInfo) -> object:
         return check_unicode(value, str(info.field_name)) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _text_or_html(self) -> Self:
+        if (self.text is None) == (self.html is None):
+            raise ValueError("send the article as exactly one of `text` or `html`")
+        return self
+
+    def raw(self) -> RawDocument:
+        """The document as the builder takes it. For a page, the fields sent win over the extracted ones, but
+        for the URL: a page's own canonical URL names the article better than the address it was saved from."""
+        sent = {"title": self.title, "published": self.published.isoformat() if self.published else None,
+                "source": self.source, "url": self.url, "site": self.site, "author": self.author, "lang": self.lang}
+        if self.html is None:
+            return RawDocument(doc_id=self.id, text=self.text or "", path=f"api:{self.id}", **sent)
+        from isnad.indexer.read_web import read_page  # the web libraries load on the first page, not at start
+
+        page = read_page(self.html.encode("utf-8"), f"api:{self.id}", url=self.url, http_charset="utf-8")
+        if isinstance(page, Skipped):
+            raise ValueError(f"document {self.id!r}: {page.reason}")
+        sent["url"] = page.url or self.url
+        return replace(page, doc_id=self.id, **{k: v for k, v in sent.items() if v is not None})
 
 
 class IngestRequest(StrictModel):
@@ -90,7 +132,7 @@ def get_document(doc_id: DocIdPath, state: StateDep) -> DocumentOut:
         raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}")
     title, derived = shown_title(document.title, {doc_id: document}, doc_id)
     return DocumentOut(doc_id=document.doc_id, title=title, title_derived=derived, published=document.published,
-                       source=document.source, text=document.text)
+                       source=document.source, text=document.text, **source_fields(document))
 
 
 ACCEPTED: dict[int | str, dict[str, object]] = {
@@ -101,7 +143,7 @@ GONE = "the client disconnected; the write was dropped if it had not started"
 
 def _check_limits(body: IngestRequest, settings: Settings) -> None:
     for i, d in enumerate(body.documents):
-        if len(d.text) > settings.max_document_chars:
+        if d.text is not None and len(d.text) > settings.max_document_chars:
             raise LimitExceeded(f"document {d.id!r} is {len(d.text)} characters; the limit is "
                                 f"{settings.max_document_chars} (max_document_chars): split it, or index large "
                                 f"corpora with `isnad index`")
@@ -135,9 +177,16 @@ async def add_documents(body: IngestRequest, request: Request, live: LiveDep) ->
     """
     settings: Settings = request.app.state.settings
     _check_limits(body, settings)
-    raws = [RawDocument(doc_id=d.id, text=d.text, path=f"api:{d.id}", title=d.title,
-                        published=d.published.isoformat() if d.published else None, source=d.source)
-            for d in body.documents]
+    try:
+        # Extracting a page takes a fraction of a second: off the event loop
+        raws = await run_in_threadpool(lambda: [d.raw() for d in body.documents])
+    except ValueError as exc:  # a page with no article
+        raise RequestValidationError([{"loc": ("body", "documents"), "msg": str(exc), "type": "value_error"}]) from exc
+    for raw in raws:
+        if len(raw.text) > settings.max_document_chars:
+            raise LimitExceeded(f"document {raw.doc_id!r} is {len(raw.text)} characters; the limit is "
+                                f"{settings.max_document_chars} (max_document_chars): split it, or index large "
+                                f"corpora with `isnad index`")
     job = submit(request, _add_job(live, raws, settings))
     chars = sum(len(r.text) for r in raws)
     if chars > settings.sync_write_max_chars or "respond-async" in request.headers.get("prefer", ""):
