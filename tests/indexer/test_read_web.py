@@ -17,7 +17,6 @@ from isnad.indexer.read_web import WebDocuments, fragment_text
 from isnad.indexer.types import RawDocument
 from tests.indexer.web_fixtures import (
     FULL_ITEM_TEXT,
-    KNOWN_GAPS,
     SUMMARY_ITEM_TEXT,
     cp1256_copy,
     expected,
@@ -31,7 +30,7 @@ from tests.indexer.web_fixtures import (
 
 pytestmark = needs_pages
 NAMES = sorted(expected())
-LINKED = [n for n in NAMES if (n, "url") not in KNOWN_GAPS][:3]  # pages whose URL the extractor gets right
+LINKED = NAMES[:3]
 CP1256_NAMES = ["alyaum-2020-12-01.html", "sputnik-2020-03-17.html", "youm7-2020-08-24.html"]
 
 
@@ -56,22 +55,17 @@ def warc_read(tmp_path_factory: pytest.TempPathFactory) -> ReadResult:
     return FolderReader(folder).run()
 
 
-def _gap(name: str, field: str) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.xfail(reason="extraction gap in indexer/web/extract.py", strict=False)] \
-        if (name, field) in KNOWN_GAPS else []
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_gap(n, "title")) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_headline(folder_read: ReadResult, name: str) -> None:
     assert fold(by_file(folder_read)[name].title) == fold(expected()[name]["title"])
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_gap(n, "published")) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_publication_date(folder_read: ReadResult, name: str) -> None:
     assert by_file(folder_read)[name].published == expected()[name]["published"]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_gap(n, "url")) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_url_and_site(folder_read: ReadResult, name: str) -> None:
     doc = by_file(folder_read)[name]
     assert doc.url is not None and unquote(doc.url) == unquote(expected()[name]["canonical"])

@@ -20,10 +20,6 @@ if not PAGES.is_dir():
     PAGES = Path("/work/shared/corpus/web/html")
 needs_pages = pytest.mark.skipif(not (PAGES / "expected.json").is_file(), reason="shared web corpus not present")
 
-# Extraction gaps of `indexer/web/extract.py` today (its own work improves them): xfail, not strict.
-KNOWN_GAPS = {("almadenahnews-2020-04-24.html", "title"), ("almadenahnews-2020-04-24.html", "url"),
-              ("cnn-arabic-2013-08-03.html", "published")}
-
 FULL_ITEM_TEXT = ("افتتحت بلدية حمص اليوم حديقة عامة جديدة على ضفاف نهر العاصي بمساحة تبلغ عشرين ألف متر مربع. "
                   "وقال رئيس البلدية إن الحديقة تضم ملاعب للأطفال وممرات للمشاة ومكتبة صغيرة مفتوحة للجميع. "
                   "وأضاف أن أعمال الزراعة استمرت ستة أشهر بمشاركة متطوعين من أبناء المدينة.")
