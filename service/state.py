@@ -33,7 +33,8 @@ def open_searcher(index_folder: Path, embedder: Embedder | None = None, config: 
     settings = settings or Settings()
     if embedder is None:
         embedder = embedder_for_model_id(Manifest.read(index_folder).model, settings.embed_runtime,
-                                         settings.cache_dir, settings.embed_spinning)
+                                         settings.cache_dir, settings.embed_spinning,
+                                         settings.embed_threads)
     serving = serving_embedder(embedder, settings)
     set_search_threads(settings.search_threads)
     index = Index.load(index_folder, expected_model=serving.model_id, store_uri=settings.milvus_uri,
