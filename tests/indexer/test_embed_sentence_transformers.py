@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from isnad.indexer.embed import E5Embedder, SentenceTransformerEmbedder, make_embedder
+from isnad.indexer.embed import Embedder, SentenceTransformerEmbedder, make_embedder
 from isnad.indexer.index import Index, IndexLoadError
 from isnad.indexer.pipeline import make_builder
 from isnad.service.search import Searcher
@@ -58,6 +58,6 @@ def test_manifest_records_the_model_id(st_index: Path, st_embedder: SentenceTran
     assert manifest["model"].startswith("sentence-transformers:") and manifest["dim"] == 384
 
 
-def test_loading_with_the_default_embedder_fails_clearly(st_index: Path, embedder: E5Embedder) -> None:
+def test_loading_with_the_default_embedder_fails_clearly(st_index: Path, embedder: Embedder) -> None:
     with pytest.raises(IndexLoadError, match=r"built with model 'sentence-transformers:.*use that model or rebuild"):
         Index.load(st_index, expected_model=embedder.model_id)

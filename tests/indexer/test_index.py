@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from isnad.bench.measure import CountingEmbedder
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.index import FORMAT_VERSION, Index, IndexLoadError, Manifest
 from isnad.indexer.pipeline import make_builder
 from tests.conftest import CORPUS
@@ -31,7 +31,7 @@ def test_loaded_chunks_round_trip_offsets(sample_index: Path) -> None:
         assert index.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
 
 
-def test_incremental_reindex(tmp_path: Path, embedder: E5Embedder) -> None:
+def test_incremental_reindex(tmp_path: Path, embedder: Embedder) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     folder = tmp_path / "index"
@@ -84,7 +84,7 @@ def test_missing_or_corrupt_index_is_a_clear_error(tmp_path: Path, sample_index:
         Index.load(broken)
 
 
-def test_vectors_are_normalized(embedder: E5Embedder) -> None:
+def test_vectors_are_normalized(embedder: Embedder) -> None:
     v = embedder.embed_batch(["محادثات أستانا", "Astana talks"], "query")
     assert v.shape == (2, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert float(v[0] @ v[1]) > 0.8  # the model is multilingual: the same meaning lands close

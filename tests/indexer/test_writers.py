@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from isnad.indexer.changes import apply_changes
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.index import Index, IndexLoadError, Manifest
 from isnad.indexer.lock import IndexBusy, writer_lock
 from isnad.indexer.pipeline import make_builder
@@ -40,7 +40,7 @@ def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_a_second_writer_waits_then_gets_index_busy(index: Path, embedder: E5Embedder) -> None:
+def test_a_second_writer_waits_then_gets_index_busy(index: Path, embedder: Embedder) -> None:
     """Before: nothing stopped a second process from writing the same folder at the same time."""
     with lock_held_elsewhere(index) as pid:
         with pytest.raises(IndexBusy, match=rf"being written by another process \(pid {pid}, test holder\)"):
@@ -74,7 +74,7 @@ def test_the_lock_is_reentrant_in_one_thread_and_exclusive_across_threads(tmp_pa
     assert outcome == ["busy", "acquired"]
 
 
-def test_folder_reindex_keeps_api_documents_unless_pruned(index: Path, embedder: E5Embedder) -> None:
+def test_folder_reindex_keeps_api_documents_unless_pruned(index: Path, embedder: Embedder) -> None:
     """Before: `isnad index DIR` silently dropped documents acknowledged through POST /documents."""
     apply_changes(index, make_builder(embedder, progress=False), add=[API_DOC])
     loaded = Index.load(index)
@@ -93,7 +93,7 @@ def test_folder_reindex_keeps_api_documents_unless_pruned(index: Path, embedder:
 
 
 def test_a_folder_file_replaces_an_api_document_with_its_id(tmp_path: Path, index: Path,
-                                                            embedder: E5Embedder) -> None:
+                                                            embedder: Embedder) -> None:
     apply_changes(index, make_builder(embedder, progress=False), add=[API_DOC])
     corpus = Path(shutil.copytree(CORPUS, tmp_path / "corpus"))
     (corpus / "api-note.txt").write_text("نسخة الملف من المقال عن معرض الكتاب في دمشق هذا العام.", encoding="utf-8")
@@ -103,7 +103,7 @@ def test_a_folder_file_replaces_an_api_document_with_its_id(tmp_path: Path, inde
     assert document.origin == "folder" and "نسخة الملف" in document.text
 
 
-def test_cleanup_keeps_the_previous_generation_and_pinned_ones(index: Path, embedder: E5Embedder) -> None:
+def test_cleanup_keeps_the_previous_generation_and_pinned_ones(index: Path, embedder: Embedder) -> None:
     """Before: every write deleted every other data folder, including one a reader was loading or serving."""
     builder = make_builder(embedder, progress=False)
     reader = Index.load(index)  # a live reader of generation A
@@ -121,7 +121,7 @@ def test_cleanup_keeps_the_previous_generation_and_pinned_ones(index: Path, embe
     assert {p.name for p in index.iterdir() if p.is_dir()} == {manifest.data, manifest.previous["data"]}
 
 
-def _two_generations(index: Path, embedder: E5Embedder) -> tuple[Manifest, Manifest]:
+def _two_generations(index: Path, embedder: Embedder) -> tuple[Manifest, Manifest]:
     apply_changes(index, make_builder(embedder, progress=False), add=[API_DOC])
     manifest = Manifest.read(index)
     previous = manifest.previous_manifest()
@@ -130,7 +130,7 @@ def _two_generations(index: Path, embedder: E5Embedder) -> tuple[Manifest, Manif
 
 
 @pytest.mark.parametrize("name", ["index.faiss", "chunks.npz", "documents.jsonl", "bm25/data.csc.index.npy"])
-def test_a_damaged_file_is_named_and_the_previous_generation_loads(index: Path, embedder: E5Embedder,
+def test_a_damaged_file_is_named_and_the_previous_generation_loads(index: Path, embedder: Embedder,
                                                                    name: str) -> None:
     manifest, previous = _two_generations(index, embedder)
     damaged = index / manifest.data / name
@@ -141,7 +141,7 @@ def test_a_damaged_file_is_named_and_the_previous_generation_loads(index: Path, 
     assert loaded.damaged is not None and str(damaged) in loaded.damaged and "damaged" in loaded.damaged
 
 
-def test_a_flipped_byte_is_caught_by_the_checksum(index: Path, embedder: E5Embedder) -> None:
+def test_a_flipped_byte_is_caught_by_the_checksum(index: Path, embedder: Embedder) -> None:
     manifest, previous = _two_generations(index, embedder)
     path = index / manifest.data / "documents.jsonl"
     data = bytearray(path.read_bytes())

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.service import keys
 from isnad.service.api.auth import FailedAttempts, needed_scope
 from isnad.service.api.main import create_app
@@ -42,7 +42,7 @@ def keyed(tmp_path: Path, sample_index: Path) -> tuple[Path, str, str]:
 
 
 @pytest.fixture()
-def client(tmp_path: Path, sample_index: Path, embedder: E5Embedder,
+def client(tmp_path: Path, sample_index: Path, embedder: Embedder,
            keyed: tuple[Path, str, str]) -> Iterator[TestClient]:
     index = Path(shutil.copytree(sample_index, tmp_path / "index"))
     settings = Settings(keys_file=keyed[0], auth_failure_limit=1000)
@@ -106,7 +106,7 @@ def test_refusals_are_counted_in_metrics(client: TestClient, keyed: tuple[Path, 
 
 
 def test_without_a_keys_file_reads_stay_open_and_writes_need_the_api_key(sample_index: Path, tmp_path: Path,
-                                                                         embedder: E5Embedder) -> None:
+                                                                         embedder: Embedder) -> None:
     index = Path(shutil.copytree(sample_index, tmp_path / "index"))
     with TestClient(create_app(ServiceState.open(index, embedder), Settings(api_key="k"))) as c:
         assert c.get("/search?q=x").status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from isnad.eval.metrics import normalize_for_match
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.service.answer import DIFFERING_FIGURES, NOT_FOUND
 from isnad.service.state import ServiceState
@@ -68,7 +68,7 @@ def test_filters_restrict_results(client: TestClient) -> None:
     assert nothing["results"] == []
 
 
-def test_duplicate_documents_do_not_fill_the_top_k(tmp_path: Path, embedder: E5Embedder) -> None:
+def test_duplicate_documents_do_not_fill_the_top_k(tmp_path: Path, embedder: Embedder) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     shutil.copy(corpus / "000_00b00902cae748a1.txt", corpus / "copy_of_000.txt")

@@ -17,7 +17,7 @@ import pytest
 
 from isnad.indexer import phases
 from isnad.indexer.changes import apply_changes
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.index import Index
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.types import RawDocument
@@ -54,7 +54,7 @@ def _changed_corpus(tmp_path: Path, everything: bool) -> Path:
     return corpus
 
 
-def _assert_previous_index_answers(index: Path, embedder: E5Embedder) -> None:
+def _assert_previous_index_answers(index: Path, embedder: Embedder) -> None:
     state = ServiceState.open(index, embedder)
     assert len(state.index.documents) == 5
     assert state.searcher.search("مناطق خفض التصعيد", 3, None).results
@@ -73,7 +73,7 @@ def _rerun_completes(corpus: Path, index: Path) -> None:
 
 @pytest.mark.parametrize("kill_at_fsync", range(1, 8))
 def test_sigkill_during_the_write_leaves_a_loadable_index(tmp_path: Path, sample_index: Path,
-                                                          embedder: E5Embedder, kill_at_fsync: int) -> None:
+                                                          embedder: Embedder, kill_at_fsync: int) -> None:
     index = Path(shutil.copytree(sample_index, tmp_path / "index"))
     corpus = _changed_corpus(tmp_path, everything=False)
     child = subprocess.run([sys.executable, "-c", _KILL_AT_FSYNC, str(kill_at_fsync), str(corpus), str(index)],
@@ -110,7 +110,7 @@ def _index_until_paused(phase: str, corpus: Path, index: Path, marker: Path) -> 
 
 @pytest.mark.parametrize("phase", [phases.STARTED, phases.FIRST_BATCH, phases.MID_EMBEDDING, phases.BEFORE_SWITCH])
 def test_sigkill_before_the_manifest_switch_leaves_the_previous_index(tmp_path: Path, sample_index: Path,
-                                                                      embedder: E5Embedder, phase: str) -> None:
+                                                                      embedder: Embedder, phase: str) -> None:
     index = Path(shutil.copytree(sample_index, tmp_path / "index"))
     manifest_before = (index / "manifest.json").read_bytes()
     corpus = _changed_corpus(tmp_path, everything=True)  # every document re-embeds: several batches
@@ -123,7 +123,7 @@ def test_sigkill_before_the_manifest_switch_leaves_the_previous_index(tmp_path: 
 
 
 def test_sigkill_after_the_manifest_switch_serves_the_new_index(tmp_path: Path, sample_index: Path,
-                                                               embedder: E5Embedder) -> None:
+                                                               embedder: Embedder) -> None:
     index = Path(shutil.copytree(sample_index, tmp_path / "index"))
     old_data = json.loads((index / "manifest.json").read_text(encoding="utf-8"))["data"]
     corpus = _changed_corpus(tmp_path, everything=True)
@@ -175,7 +175,7 @@ def _wait_for_documents(url: str, n: int, timeout: float = 600) -> None:
 
 
 def test_live_reload_by_admin_and_sighup_fails_no_request(tmp_path: Path, sample_index: Path,
-                                                          embedder: E5Embedder) -> None:
+                                                          embedder: Embedder) -> None:
     index = Path(shutil.copytree(sample_index, tmp_path / "index"))
     builder = make_builder(embedder, progress=False)
     extra = RawDocument(doc_id="extra", text="افتتح معرض دمشق الدولي للكتاب أبوابه للزوار صباح اليوم.", path="t")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from isnad.cli.main import passive_engine_waits
-from isnad.indexer.embed import E5Embedder, Role
+from isnad.indexer.embed import Embedder, Role
 from isnad.service.embed_executor import EmbedExecutor
 from isnad.service.query_cache import CachedQueryEmbedder
 from isnad.service.state import ServiceState
@@ -84,7 +84,7 @@ def _submit(executor: EmbedExecutor, text: str, role: Role, out: dict[str, objec
 
 
 def test_concurrent_searches_make_every_engine_call_from_one_thread_one_at_a_time(
-        sample_index: Path, embedder: E5Embedder) -> None:
+        sample_index: Path, embedder: Embedder) -> None:
     probe = CallProbe(embedder)
     state = ServiceState.open(sample_index, probe)  # type: ignore[arg-type]
     queries = [f"{q} {i}" for i in range(6) for q in ("متى عقدت الجولة الثامنة؟", "who are the guarantor states?",

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from isnad.cli.main import cli
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.index import Index
 from isnad.indexer.stores.milvus_store import MilvusStore
 from isnad.indexer.types import Chunk, RawDocument, SearchFilters
@@ -61,7 +61,7 @@ def test_manifest_records_milvus_and_load_reconnects(milvus_index: Path) -> None
 
 
 def test_same_top3_as_faiss_for_every_dev_question(milvus_index: Path, sample_index: Path,
-                                                   embedder: E5Embedder) -> None:
+                                                   embedder: Embedder) -> None:
     faiss_index, milvus = Index.load(sample_index), Index.load(milvus_index)
     assert len(faiss_index.chunks) == len(milvus.chunks)
     asked = questions()
@@ -116,7 +116,7 @@ def _chunk(index: Index, key: int) -> Chunk:
     return index.chunks[index.chunks.by_key[key]]
 
 
-def test_an_api_write_keeps_the_milvus_store(milvus_index: Path, embedder: E5Embedder) -> None:
+def test_an_api_write_keeps_the_milvus_store(milvus_index: Path, embedder: Embedder) -> None:
     """Before: the API's builder always made FAISS stores, so one POST /documents rebuilt a Milvus index as
     FAISS files and re-embedded the whole archive."""
     settings = Settings()

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.service.api.main import create_app
 from isnad.service.query_cache import CachedQueryEmbedder, normalize_query
 from isnad.service.state import ServiceState
@@ -61,7 +61,7 @@ def test_size_zero_turns_the_cache_off_and_keys_carry_the_model_id() -> None:
         CachedQueryEmbedder(inner, size=-1)
 
 
-def test_a_cached_vector_is_exactly_what_the_model_returns_for_the_normalized_query(embedder: E5Embedder) -> None:
+def test_a_cached_vector_is_exactly_what_the_model_returns_for_the_normalized_query(embedder: Embedder) -> None:
     cache = CachedQueryEmbedder(embedder, size=4)
     query = "  what did   round four agree? "
     cache.embed_batch([query], "query")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.service.api.main import create_app
 from isnad.service.state import ServiceState
@@ -28,7 +28,7 @@ QUESTION = "ما طاقة محطة تحلية المياه الجديدة في �
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory, embedder: E5Embedder) -> Iterator[TestClient]:
+def client(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[TestClient]:
     corpus = tmp_path_factory.mktemp("wire")
     (corpus / "wire.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in RECORDS), encoding="utf-8")
     index = tmp_path_factory.mktemp("wire-index") / "index"

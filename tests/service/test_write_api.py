@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.index import Index
 from isnad.service.api.main import create_app
 from isnad.service.settings import Settings
@@ -27,18 +27,18 @@ def index_copy(tmp_path: Path, sample_index: Path) -> Path:
     return Path(shutil.copytree(sample_index, tmp_path / "index"))
 
 
-def _client(folder: Path, embedder: E5Embedder, **settings: object) -> TestClient:
+def _client(folder: Path, embedder: Embedder, **settings: object) -> TestClient:
     return TestClient(create_app(ServiceState.open(folder, embedder), Settings(**settings)))  # type: ignore[arg-type]
 
 
 @pytest.fixture()
-def writer(index_copy: Path, embedder: E5Embedder) -> Iterator[TestClient]:
+def writer(index_copy: Path, embedder: Embedder) -> Iterator[TestClient]:
     with _client(index_copy, embedder, api_key=KEY) as client:
         yield client
 
 
 @pytest.fixture()
-def reader(index_copy: Path, embedder: E5Embedder) -> Iterator[TestClient]:
+def reader(index_copy: Path, embedder: Embedder) -> Iterator[TestClient]:
     with _client(index_copy, embedder, api_key=None) as client:
         yield client
 
@@ -110,7 +110,7 @@ def test_bad_documents_are_422_and_nothing_is_written(writer: TestClient, doc: d
     assert writer.get("/health").json()["documents"] == 5
 
 
-def test_body_limits_refuse_with_413(index_copy: Path, embedder: E5Embedder) -> None:
+def test_body_limits_refuse_with_413(index_copy: Path, embedder: Embedder) -> None:
     with _client(index_copy, embedder, api_key=KEY, max_body_bytes=1000, max_ingest_bytes=5000) as client:
         big_query = client.post("/search", json={"query": "س" * 600})
         assert big_query.status_code == 413 and "limit is 1000" in big_query.json()["message"]
@@ -132,7 +132,7 @@ def test_body_limits_refuse_with_413(index_copy: Path, embedder: E5Embedder) -> 
         assert client.post("/search", json={"query": "أستانا"}).status_code == 200
 
 
-def test_cors_is_off_unless_configured(index_copy: Path, embedder: E5Embedder) -> None:
+def test_cors_is_off_unless_configured(index_copy: Path, embedder: Embedder) -> None:
     origin = {"Origin": "https://example.org"}
     with _client(index_copy, embedder) as closed:
         assert "access-control-allow-origin" not in closed.get("/health", headers=origin).headers
@@ -140,7 +140,7 @@ def test_cors_is_off_unless_configured(index_copy: Path, embedder: E5Embedder) -
         assert open_.get("/health", headers=origin).headers["access-control-allow-origin"] == "https://example.org"
 
 
-def test_admin_reload_picks_up_a_rebuilt_index(writer: TestClient, index_copy: Path, embedder: E5Embedder) -> None:
+def test_admin_reload_picks_up_a_rebuilt_index(writer: TestClient, index_copy: Path, embedder: Embedder) -> None:
     from isnad.indexer.changes import apply_changes
     from isnad.indexer.pipeline import make_builder
 

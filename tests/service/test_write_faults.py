@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.service.api.main import create_app
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
@@ -29,7 +29,7 @@ def index(tmp_path: Path, sample_index: Path) -> Path:
 
 
 @pytest.fixture()
-def writer(index: Path, embedder: E5Embedder, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+def writer(index: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("ISNAD_LOCK_TIMEOUT", "0.2")  # how long a write waits for the other writer
     with TestClient(create_app(ServiceState.open(index, embedder), Settings(api_key=KEY))) as client:
         yield client

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from tests.indexer.web_fixtures import expected, fold, needs_pages, page_bytes
 from tests.service.test_write_api import AUTH, KEY, _client, index_copy
 
@@ -18,7 +18,7 @@ __all__ = ["index_copy"]  # the fixture, imported for these tests
 
 
 @pytest.fixture()
-def writer(index_copy: Path, embedder: E5Embedder) -> Iterator[TestClient]:
+def writer(index_copy: Path, embedder: Embedder) -> Iterator[TestClient]:
     with _client(index_copy, embedder, api_key=KEY) as client:
         yield client
 

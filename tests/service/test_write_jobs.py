@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.indexer.embed import E5Embedder, Role
+from isnad.indexer.embed import E5Embedder, Embedder, Role
 from isnad.indexer.index import Index, IndexLoadError
 from isnad.indexer.lock import IndexBusy, IndexWriteError
 from isnad.service.api.main import create_app
@@ -82,7 +82,7 @@ def _no_temp_folders(index: Path) -> bool:
 
 
 def test_a_large_write_answers_202_and_its_job_reports_progress_and_result(index_copy: Path,
-                                                                           embedder: E5Embedder) -> None:
+                                                                           embedder: Embedder) -> None:
     with _client(index_copy, embedder, sync_write_max_chars=50) as client:
         response = client.post("/documents", json={"documents": [_doc("big-one")]}, headers=AUTH)
         assert response.status_code == 202, response.text
@@ -97,7 +97,7 @@ def test_a_large_write_answers_202_and_its_job_reports_progress_and_result(index
         assert "big-one" in Index.load(index_copy).documents
 
 
-def test_jobs_need_the_key_and_unknown_ids_are_404(index_copy: Path, embedder: E5Embedder) -> None:
+def test_jobs_need_the_key_and_unknown_ids_are_404(index_copy: Path, embedder: Embedder) -> None:
     with _client(index_copy, embedder) as client:
         assert client.get("/jobs/nope").status_code == 401
         missing = client.get("/jobs/nope", headers=AUTH)
@@ -105,7 +105,7 @@ def test_jobs_need_the_key_and_unknown_ids_are_404(index_copy: Path, embedder: E
 
 
 def test_cancel_drops_a_queued_job_and_stops_a_running_one_before_it_writes(index_copy: Path,
-                                                                           embedder: E5Embedder) -> None:
+                                                                           embedder: Embedder) -> None:
     blocking = BlockingEmbedder(embedder)
     manifest = (index_copy / "manifest.json").read_bytes()
     with _client(index_copy, blocking) as client:
@@ -127,7 +127,7 @@ def test_cancel_drops_a_queued_job_and_stops_a_running_one_before_it_writes(inde
     assert _no_temp_folders(index_copy)
 
 
-def test_a_full_queue_answers_503_with_retry_after_and_reads_go_on(index_copy: Path, embedder: E5Embedder) -> None:
+def test_a_full_queue_answers_503_with_retry_after_and_reads_go_on(index_copy: Path, embedder: Embedder) -> None:
     blocking = BlockingEmbedder(embedder)
     with _client(index_copy, blocking, write_queue_size=1, write_retry_after_s=7) as client, \
             ThreadPoolExecutor(2) as pool:
@@ -147,7 +147,7 @@ def test_a_full_queue_answers_503_with_retry_after_and_reads_go_on(index_copy: P
 
 
 def test_stop_abandons_the_running_write_and_keeps_the_old_generation(index_copy: Path,
-                                                                     embedder: E5Embedder) -> None:
+                                                                     embedder: Embedder) -> None:
     """What SIGTERM does to a write (service/http_server.py calls the same `stop`)."""
     blocking = BlockingEmbedder(embedder)
     manifest = (index_copy / "manifest.json").read_bytes()
@@ -172,7 +172,7 @@ def test_stop_abandons_the_running_write_and_keeps_the_old_generation(index_copy
     ({"id": "many", "text": "\n\n".join(f"فقرة رقم {i} عن موضوع مختلف تماما في هذا الخبر الطويل جدا." * 2
                                          for i in range(10))}, 413, "max_chunks_per_request"),
 ])
-def test_write_limits_answer_with_a_message_naming_the_limit(index_copy: Path, embedder: E5Embedder,
+def test_write_limits_answer_with_a_message_naming_the_limit(index_copy: Path, embedder: Embedder,
                                                              doc: dict[str, str], status: int, needle: str) -> None:
     limits = {"max_document_chars": 2000, "max_title_chars": 100, "max_chunks_per_request": 3}
     with _client(index_copy, embedder, **limits) as client:
@@ -182,7 +182,7 @@ def test_write_limits_answer_with_a_message_naming_the_limit(index_copy: Path, e
         assert client.get("/health").json()["documents"] == 5
 
 
-def test_an_async_job_over_the_chunk_limit_fails_with_the_limit(index_copy: Path, embedder: E5Embedder) -> None:
+def test_an_async_job_over_the_chunk_limit_fails_with_the_limit(index_copy: Path, embedder: Embedder) -> None:
     text = "\n\n".join(f"فقرة رقم {i} عن موضوع مختلف تماما في هذا الخبر الطويل جدا." * 2 for i in range(10))
     with _client(index_copy, embedder, max_chunks_per_request=3) as client:
         job = client.post("/documents", json={"documents": [{"id": "many", "text": text}]}, headers=ASYNC).json()

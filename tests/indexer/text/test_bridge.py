@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from isnad.bench.measure import CountingEmbedder
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.stores.lexical import LexicalIndex
 from isnad.indexer.text.arabic import tokenize
 from isnad.indexer.text.induced import CACHE_FILE, InducedLexicon, arabic_vocabulary, english_content_words
@@ -69,7 +69,7 @@ def test_weighted_bm25_scales_each_terms_contribution() -> None:
     assert sorted(r for r, _ in lex.search_terms({city: 1.0}, 5)) == [0, 2]
 
 
-def test_induced_lexicon_translates_and_caches(tmp_path: Path, embedder: E5Embedder) -> None:
+def test_induced_lexicon_translates_and_caches(tmp_path: Path, embedder: Embedder) -> None:
     docs = ["قال الرئيس إن الجيش انسحب من المدينة بعد الحرب", "وصلت الطائرة إلى المطار"]
     vocab = arabic_vocabulary(docs, min_df=1)
     counting = CountingEmbedder(embedder)
@@ -95,7 +95,7 @@ def test_induced_lexicon_translates_and_caches(tmp_path: Path, embedder: E5Embed
     assert again.texts == 1
 
 
-def test_analyze_expands_only_what_the_hand_lexicon_left(tmp_path: Path, embedder: E5Embedder) -> None:
+def test_analyze_expands_only_what_the_hand_lexicon_left(tmp_path: Path, embedder: Embedder) -> None:
     vocab = arabic_vocabulary(["أعلن الرئيس بوغدانوف أن الطائرة وصلت في 4 أيار"], min_df=1)
     induced = InducedLexicon.for_index(tmp_path, "v1", lambda: vocab, embedder)
     bridges = Bridges(induced=induced, names=NameMatcher(vocab), dates=True)
@@ -132,7 +132,7 @@ def test_hand_lexicon_holds_no_dev_copied_entries() -> None:
     assert ("onal",) not in lexicon.entries
 
 
-def test_a_request_never_waits_for_the_vocabulary(tmp_path: Path, embedder: E5Embedder, sample_index: Path) -> None:
+def test_a_request_never_waits_for_the_vocabulary(tmp_path: Path, embedder: Embedder, sample_index: Path) -> None:
     # an index whose bridge cache is missing (written without make_builder, or just updated): the first
     # English question is answered without the induced lexicon while it is built in the background
     import shutil

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from isnad.bench.measure import CountingEmbedder
-from isnad.indexer.embed import E5Embedder
+from isnad.indexer.embed import Embedder
 from isnad.indexer.text.english_vectors import (
     NORMALIZATION,
     TABLE_FILE,
@@ -127,7 +127,7 @@ def test_word_list_is_normalized_as_questions_are() -> None:
     assert english_content_words("Which army?") == [english_word("army")]
 
 
-def test_real_model_table_matches_live_embedding(tmp_path: Path, embedder: E5Embedder) -> None:
+def test_real_model_table_matches_live_embedding(tmp_path: Path, embedder: Embedder) -> None:
     words = ["president", "army", "airplane", "war", "hospital"]
     table = EnglishVectors.build(embedder, words[::-1])  # another batch than the question's: same vectors
     table.save(tmp_path / TABLE_FILE)
@@ -145,7 +145,7 @@ def test_real_model_table_matches_live_embedding(tmp_path: Path, embedder: E5Emb
     assert counting.texts == 0  # every word came from the table
 
 
-def test_service_uses_the_index_folders_table(tmp_path: Path, embedder: E5Embedder, sample_index: Path) -> None:
+def test_service_uses_the_index_folders_table(tmp_path: Path, embedder: Embedder, sample_index: Path) -> None:
     folder = tmp_path / "copy"
     shutil.copytree(sample_index, folder)
     EnglishVectors.build(embedder, ["ceasefire", "talks"]).save(folder / TABLE_FILE)
