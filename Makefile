@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Two stamps: `make run` installs only what serving needs; `make test` adds torch and every extra on top.
 FULL := $(VENV)/.installed-full
 
-.PHONY: FORCE run serve index test test-fast lint eval bench load clean system-deps
+.PHONY: FORCE run serve index test test-fast lint eval bench load clean system-deps train-reader
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ eval: $(FULL)
 
 bench: $(FULL)
 	$(BIN)/isnad bench
+
+# The reader shipped in indexer/reader/data/reader.npz, from ../shared/eval/reading (fixed seed and split).
+train-reader: $(FULL)
+	$(BIN)/isnad train-reader
 
 # 32 clients for 30 s against a real server on the sample index (loopback); fails on any error.
 load: $(INDEX)/manifest.json $(FULL)

@@ -129,3 +129,28 @@ def service_run(index: Path, queries: Sequence[str], requests: int = 100, client
     with serve(index, queries[0]) as (url, _pid, _cold):
         row["cache"] = repeated_query(url, queries[1 % len(queries)])
     return row
+
+
+def reader_cost(index: Path, queries: Sequence[str], requests: int = 60) -> dict[str, Any]:
+    """/search and /ask p50 in one run, with the reader and with the fallback, and the RSS the reader adds
+    (issue 19). Query cache off: every request embeds its question; questions repeat across requests only."""
+    rows: dict[str, Any] = {}
+    search = [{"query": queries[i % len(queries)], "k": 5} for i in range(requests)]
+    ask = [{"question": queries[i % len(queries)], "k": 5} for i in range(requests)]
+    for name, extra in (("reader", {}), ("fallback", {"ISNAD_USE_READER": "false"})):
+        with serve(index, queries[0], env={**NO_CACHE, **extra}) as (url, pid, cold):
+            _timed_posts(url, "/search", search[:10])
+            _timed_posts(url, "/ask", ask[:10])
+            rows[name] = {"cold_start_s": round(cold, 3), "search_sequential": percentiles(_timed_posts(url, "/search",
+                                                                                                        search)),
+                          "ask_sequential": percentiles(_timed_posts(url, "/ask", ask)), "rss_mb": rss_mb(pid),
+                          "reader": httpx.get(f"{url}/health", timeout=10.0).json().get("reader")}
+    with_reader, fallback = rows["reader"], rows["fallback"]
+    rows["ratios"] = {
+        "ask_over_search_p50": round(with_reader["ask_sequential"]["p50_ms"]
+                                     / with_reader["search_sequential"]["p50_ms"], 2),
+        "fallback_ask_over_search_p50": round(fallback["ask_sequential"]["p50_ms"]
+                                              / fallback["search_sequential"]["p50_ms"], 2),
+        "rss_added_mb": round(with_reader["rss_mb"] - fallback["rss_mb"], 1),
+    }
+    return rows

@@ -42,6 +42,9 @@ TARGETS: tuple[tuple[str, str, str, float], ...] = (
     ("lone /search p50 / raw query p50 (onnx, ar)", "runtimes.ratios.lone_search_ar_over_raw_query", "<=", 1.3),
     ("served /ask x32 req/s x lone /ask p50 / 1000", "runtimes.ratios.served_ask_over_lone_rate", ">=", 0.8),
     ("served /ask x32 p99 / p50", "runtimes.ratios.served_ask_p99_over_p50", "<=", 2),
+    # issue 19: the trained reader on /ask (bench/http.py reader_cost)
+    ("/ask p50 / /search p50, sample, reader (same run)", "reader.ratios.ask_over_search_p50", "<=", 2.5),
+    ("server RSS added by the reader (MB)", "reader.ratios.rss_added_mb", "<=", 250),
 )
 
 
@@ -219,6 +222,7 @@ def markdown(r: dict[str, Any]) -> str:
             f"s/1000 docs, {x['embed_calls']} embedding calls" for n, x in reidx)]
     lines += extraction_markdown(r)
     lines += runtimes_markdown(r.get("runtimes"))
+    lines += reader_markdown(r.get("reader"))
     if r.get("notes"):
         lines += ["", "## Notes", "", *[f"- {n}" for n in r["notes"]]]
     return "\n".join(lines) + "\n"
@@ -237,6 +241,24 @@ def extraction_markdown(r: dict[str, Any]) -> list[str]:
             f"{x['headline']}/{x['pages']}, date {x['date']}/{x['pages']}, first sentence "
             f"{x['first_sentence']}/{x['pages']}, boilerplate lines {x['boilerplate_lines']}. "
             f"Indexing (embedding included), documents/s: {docs_per_s or 'not run'}."]
+
+
+def reader_markdown(rd: dict[str, Any] | None) -> list[str]:
+    """/ask with the trained reader against the fallback, one run each on the sample index (bench/http.py)."""
+    if not rd:
+        return []
+    lines = ["", "## The reader on /ask (sample index, one client, query cache off)", "",
+             "| server | /search p50 / p95 ms | /ask p50 / p95 ms | /ask ÷ /search p50 | RSS MB | cold start s |",
+             "|---|---|---|---|---|---|"]
+    for name in ("reader", "fallback"):
+        x = rd[name]
+        ratio = x["ask_sequential"]["p50_ms"] / x["search_sequential"]["p50_ms"]
+        lines.append(f"| {name} ({x['reader']}) | {_f(x['search_sequential']['p50_ms'])} / "
+                     f"{_f(x['search_sequential']['p95_ms'])} | {_f(x['ask_sequential']['p50_ms'])} / "
+                     f"{_f(x['ask_sequential']['p95_ms'])} | {ratio:.2f} | {_f(x['rss_mb'])} | "
+                     f"{_f(x['cold_start_s'])} |")
+    lines += ["", f"RSS the reader adds: {_f(rd['ratios']['rss_added_mb'])} MB."]
+    return lines
 
 
 def runtimes_markdown(rt: dict[str, Any] | None) -> list[str]:

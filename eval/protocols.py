@@ -29,6 +29,7 @@ from isnad.eval.metrics import contains_answer
 from isnad.indexer.embed import Embedder
 from isnad.service.answer import Answerer
 from isnad.service.answerability import MODEL_DIR, model_file_stem
+from isnad.service.ask.read import Reader
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _PUNCT = set(string.punctuation) | set("،؛؟«»…–—")
@@ -125,15 +126,17 @@ def calibration(model_id: str) -> dict | None:
             "ece_by_lang": {lang: m["report"]["test_ece"] for lang, m in spec["langs"].items()}}
 
 
-def run_protocols(out_dir: Path, heldout: bool = True, inner: Embedder | None = None) -> dict:
+def run_protocols(out_dir: Path, heldout: bool = True, inner: Embedder | None = None,
+                  reader: Reader | None = None) -> dict:
+    """Issue 9's protocols with the service's answerer: the reader when given, else the fallback."""
     embedder = cached_embedder(inner)
     corpora = open_corpora(embedder)
-    sample = Answerer(corpora.sample)
-    xquad = Answerer(corpora.xquad)
+    sample = Answerer(corpora.sample, reader=reader)
+    xquad = Answerer(corpora.xquad, reader=reader)
     figures: dict = {"off_corpus": off_corpus(corpora, sample), "on_corpus": on_corpus(corpora, xquad)}
     if heldout:
         figures["heldout_off_corpus"] = heldout_off_corpus(sample)
-    if (cal := calibration(embedder.model_id)) is not None:
+    if reader is None and (cal := calibration(embedder.model_id)) is not None:
         figures["calibration_test_split"] = cal
     embedder.save()
     out_dir.mkdir(parents=True, exist_ok=True)

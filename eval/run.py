@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from isnad.eval.cache import CACHE, DATA, RESULTS, ROOT, SHARED, MemoQueryEmbedder, cache_folder
+from isnad.eval.calibrate import cached_embedder
 from isnad.eval.datasets import Benchmark, load_beir, load_seed, load_squad
 from isnad.eval.extraction import WEB_PAGES, extraction_summary, measure_extraction
 from isnad.eval.metrics import AnswerOutcome, EvalResult, RetrievedPassage, evaluate_answers, evaluate_retrieval
 from isnad.eval.protocols import protocols_markdown, run_protocols
+from isnad.eval.reader_protocols import reader_markdown, run_reader_protocols
 from isnad.eval.report import write_report
 from isnad.indexer.embed import E5Embedder, Embedder, make_embedder
 from isnad.indexer.pipeline import make_builder
@@ -25,6 +27,7 @@ from isnad.indexer.text.induced import english_content_words
 from isnad.indexer.text.query import analyze
 from isnad.indexer.text.script import query_language
 from isnad.service.answer import Answerer
+from isnad.service.ask.read import Reader
 from isnad.service.search import ABLATIONS, Searcher
 from isnad.service.state import open_searcher
 
@@ -53,7 +56,7 @@ def default_suites(heldout: bool = False) -> list[Suite]:
 
 
 def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers: bool,
-              cache: Path = CACHE) -> dict[str, EvalResult]:
+              cache: Path = CACHE, reader: Reader | None = None) -> dict[str, EvalResult]:
     folder = cache_folder(suite.benchmarks[0], embedder, cache)
     started = time.perf_counter()
     report = make_builder(embedder, progress=True).run(suite.benchmarks[0].documents, folder)
@@ -80,7 +83,7 @@ def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers:
                 results[key] = _with_coverage(results[key], bench, ablation)
             print(f"  {key}: " + _summary(results[key]))
     if answers and any(q.answers or q.unanswerable for b in suite.benchmarks for q in b.queries):
-        ask = _asker(Answerer(searcher))
+        ask = _asker(Answerer(searcher, reader=reader))
         for bench in suite.benchmarks:
             key = f"{bench.name} | answers{_model_tag(embedder)}"
             results[key] = evaluate_answers(bench, ask)
@@ -121,11 +124,25 @@ def _summary(result: EvalResult) -> str:
     return ", ".join(f"{k}={result.metrics[k]:.3f}" for k in keys if k in result.metrics)
 
 
+def default_reader(use: bool = True) -> Reader | None:
+    """The shipped reader, or None (the service's fallback) when it is off, missing or damaged."""
+    if not use:
+        return None
+    from isnad.indexer.reader.runtime import OnnxReader
+
+    try:
+        return OnnxReader()
+    except Exception as exc:  # the evaluation then measures the fallback, and says so
+        print(f"reader not loaded ({exc}): answers come from the fallback (sentence rules)")
+        return None
+
+
 def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bool = True,
         out_dir: Path = RESULTS / "latest", suites: Sequence[str] | None = None,
-        embedder: Embedder | None = None) -> dict[str, EvalResult]:
+        embedder: Embedder | None = None, use_reader: bool = True) -> dict[str, EvalResult]:
     """Every chosen suite and configuration with `embedder` (default: the default model); reports to `out_dir`."""
     inner = embedder or make_embedder()
+    reader = default_reader(use_reader and answers)
     embedder = MemoQueryEmbedder(inner)
     configs = list(configs or ABLATIONS)
     unknown = [c for c in configs if c not in ABLATIONS]
@@ -136,11 +153,14 @@ def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bo
     if not chosen:
         raise ValueError(f"no benchmark named {list(suites or [])}; choose from seed_qa.dev, xquad_en2ar, heldout sets")
     for suite in chosen:
-        results.update(run_suite(suite, embedder, configs, answers))
+        results.update(run_suite(suite, embedder, configs, answers, reader=reader))
     if answers and not suites:
         # issue 9's answerability protocols (off-corpus, on-corpus, held-out off-corpus, calibration)
-        figures = run_protocols(out_dir, heldout=heldout, inner=inner)
+        figures = run_protocols(out_dir, heldout=heldout, inner=inner, reader=reader)
         print(protocols_markdown(figures))
+        if reader is not None:  # issue 19's: intact, answer removed, held out on their own paragraphs
+            answered = run_reader_protocols(cached_embedder(inner), reader, out_dir, heldout=heldout)
+            print(reader_markdown(answered))
     summary = write_report(out_dir, results, history_path=RESULTS / "history.jsonl")
     # results.json holds every query's details (megabytes, not committed); summary.json is the figures.
     metrics = {name: {"primary": r.primary_metric, **r.metrics} for name, r in results.items()}

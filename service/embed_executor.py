@@ -18,15 +18,17 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 
 from isnad.indexer.embed import Embedder, Role
 from isnad.service.metrics import EMBEDDING, EMBEDDING_BATCH
 
+T = TypeVar("T")
 DEFAULT_MAX_BATCH = 64  # texts per call; beyond ~64 queries batching gains nothing (issue 14)
 
 
@@ -35,6 +37,14 @@ class _Job:
     texts: list[str]
     role: Role
     future: Future[np.ndarray] = field(default_factory=Future)
+
+
+@dataclass
+class _Call:
+    """Other work on the same engine's cores (the reader): run alone on the owner thread, between batches."""
+
+    fn: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
 
 
 class EmbedExecutor:
@@ -51,7 +61,7 @@ class EmbedExecutor:
         self.model_id = inner.model_id
         self.dim = inner.dim
         lanes = ("query", "background")  # passages always go to the background lane
-        self._jobs: dict[str, queue.SimpleQueue[_Job | None]] = {lane: queue.SimpleQueue() for lane in lanes}
+        self._jobs: dict[str, queue.SimpleQueue[_Job | _Call | None]] = {lane: queue.SimpleQueue() for lane in lanes}
         # Each thread holds its queue and the inner embedder, not self: dropping the executor stops them.
         self._threads = {lane: threading.Thread(target=_serve, args=(inner, self._jobs[lane], max_batch, window_s),
                                                 name=f"isnad-embed-{lane}", daemon=True) for lane in lanes}
@@ -61,6 +71,14 @@ class EmbedExecutor:
 
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
         return self._submit(texts, role, "query" if role == "query" else "background")
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """`fn()` run on the query lane's owner thread: a reader's batch never runs beside a query embedding."""
+        if threading.current_thread() in self._threads.values():
+            return fn()
+        job = _Call(fn)
+        self._jobs["query"].put(job)
+        return job.future.result()
 
     @property
     def background(self) -> Embedder:
@@ -88,28 +106,34 @@ class _BackgroundLane:
         return self.executor._submit(texts, role, "background")
 
 
-def _stop_all(queues: list[queue.SimpleQueue[_Job | None]]) -> None:
+def _stop_all(queues: list[queue.SimpleQueue[_Job | _Call | None]]) -> None:
     for jobs in queues:
         jobs.put(None)
 
 
-def _serve(inner: Embedder, jobs: queue.SimpleQueue[_Job | None], max_batch: int, window_s: float) -> None:
-    """One lane's owner thread; one engine call per role among the jobs taken together."""
+def _serve(inner: Embedder, jobs: queue.SimpleQueue[_Job | _Call | None], max_batch: int, window_s: float) -> None:
+    """One lane's owner thread; one engine call per role among the jobs taken together, then the calls."""
     while True:
         first = jobs.get()
         if first is None:
             return
-        batch, stop = _gather(first, jobs, max_batch, window_s)
+        if isinstance(first, _Call):
+            _call(first)
+            continue
+        batch, calls, stop = _gather(first, jobs, max_batch, window_s)
         for role in dict.fromkeys(job.role for job in batch):
             _run(inner, [job for job in batch if job.role == role], role)
+        for call in calls:
+            _call(call)
         if stop:
             return
 
 
-def _gather(first: _Job, jobs: queue.SimpleQueue[_Job | None], max_batch: int,
-            window_s: float) -> tuple[list[_Job], bool]:
-    """The first job plus whatever else waits (or arrives within the window), up to max_batch texts."""
-    batch, n = [first], len(first.texts)
+def _gather(first: _Job, jobs: queue.SimpleQueue[_Job | _Call | None], max_batch: int,
+            window_s: float) -> tuple[list[_Job], list[_Call], bool]:
+    """The first job plus whatever else waits (or arrives within the window), up to max_batch texts; calls
+    met on the way run after the batch."""
+    batch, calls, n = [first], [], len(first.texts)
     deadline = time.monotonic() + window_s
     while n < max_batch:
         remaining = deadline - time.monotonic()
@@ -118,10 +142,20 @@ def _gather(first: _Job, jobs: queue.SimpleQueue[_Job | None], max_batch: int,
         except queue.Empty:
             break
         if job is None:
-            return batch, True
+            return batch, calls, True
+        if isinstance(job, _Call):
+            calls.append(job)
+            continue
         batch.append(job)
         n += len(job.texts)
-    return batch, False
+    return batch, calls, False
+
+
+def _call(call: _Call) -> None:
+    try:
+        call.future.set_result(call.fn())
+    except BaseException as exc:  # the caller gets the error; the owner thread keeps serving
+        call.future.set_exception(exc)
 
 
 def _run(inner: Embedder, batch: list[_Job], role: Role) -> None:

@@ -72,7 +72,8 @@ class LiveIndex:
         for attempt in range(1, _LOAD_ATTEMPTS + 1):
             try:
                 same_model = Manifest.read(folder).model == old.embedder.model_id
-                new = ServiceState.open(folder, old.embedder if same_model else None, self._holder.settings)
+                new = ServiceState.open(folder, old.embedder if same_model else None, self._holder.settings,
+                                       old.reader if same_model else None)
                 break
             except IndexLoadError:
                 if attempt == _LOAD_ATTEMPTS:

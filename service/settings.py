@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     embed_threads: int | None = Field(None, ge=1)
     # Where the converted int8 encoder is kept (ISNAD_CACHE_DIR); default ~/.cache/isnad.
     cache_dir: Path | None = None
+    # /ask reads the top passages with the trained reader (ISNAD_USE_READER); false, or a missing or damaged
+    # reader file, answers with the sentence rules and the answerability model instead (/health says which).
+    use_reader: bool = True
+    # The reader file (ISNAD_READER_FILE); default the one shipped in the package (indexer/reader/data/).
+    reader_file: Path | None = None
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
     query_cache_size: int = 8192
     # How long the embedding thread waits for more queries after the first; 0 takes only those already

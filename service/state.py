@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from isnad.indexer.embed import Embedder, embedder_for_model_id
+from isnad.indexer.encoder.convert import DEFAULT_CACHE_DIR
 from isnad.indexer.index import Index, Manifest
 from isnad.indexer.stores.faiss_store import set_search_threads
 from isnad.service.answer import Answerer
+from isnad.service.ask.read import OwnedReader, Reader
 from isnad.service.embed_executor import EmbedExecutor
 from isnad.service.query_cache import CachedQueryEmbedder
 from isnad.service.search import SearchConfig, Searcher
 from isnad.service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def serving_embedder(embedder: Embedder, settings: Settings | None = None) -> CachedQueryEmbedder:
@@ -43,16 +50,58 @@ def open_searcher(index_folder: Path, embedder: Embedder | None = None, config: 
 
 
 @dataclass(frozen=True)
+class LoadedReader:
+    """The reader the service answers with, or None and why not (what /health shows as `reader`)."""
+
+    reader: Reader | None
+    status: str
+
+
+def open_reader(serving: CachedQueryEmbedder, settings: Settings) -> LoadedReader:
+    """The trained reader on the embedder's owner thread; a missing or damaged file falls back to the sentence
+    rules, said at start and in /health, never as an error on /ask."""
+    if not settings.use_reader:
+        return LoadedReader(None, "off (ISNAD_USE_READER=false): sentence rules and the answerability model")
+    from isnad.indexer.reader.weights import DEFAULT_READER
+
+    path = settings.reader_file or DEFAULT_READER
+    try:
+        stamp = path.stat().st_mtime_ns if path.exists() else 0  # a replaced file is loaded anew
+        reader = _loaded_reader(path, stamp, settings.cache_dir or DEFAULT_CACHE_DIR, settings.embed_threads,
+                                settings.embed_spinning)
+    except Exception as exc:  # any failure to load means the fallback, never a service that cannot start
+        status = f"fallback: sentence rules ({type(exc).__name__}: {exc})"
+        log.warning("reader not loaded, answering with the sentence rules: %s", exc)
+        print(f"isnad: warning: reader not loaded ({exc}); /ask falls back to the sentence rules", file=sys.stderr)
+        return LoadedReader(None, status)
+    executor = serving.inner
+    run = executor.call if isinstance(executor, EmbedExecutor) else (lambda fn: fn())
+    return LoadedReader(OwnedReader(reader, run), f"{reader.runtime} ({path.name})")
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded_reader(path: Path, mtime_ns: int, cache_dir: Path, threads: int | None, spinning: bool) -> Reader:
+    """One session per reader file and options in a process (states of several indexes share it)."""
+    from isnad.indexer.reader.runtime import OnnxReader
+
+    return OnnxReader(path, cache_dir=cache_dir, threads=threads, spinning=spinning)
+
+
+@dataclass(frozen=True)
 class ServiceState:
     index: Index
     embedder: CachedQueryEmbedder
     searcher: Searcher
     answerer: Answerer
+    reader: LoadedReader = LoadedReader(None, "not loaded")
 
     @classmethod
-    def open(cls, index_folder: Path, embedder: Embedder | None = None,
-             settings: Settings | None = None) -> ServiceState:
+    def open(cls, index_folder: Path, embedder: Embedder | None = None, settings: Settings | None = None,
+             reader: LoadedReader | None = None) -> ServiceState:
+        """`reader`: the one already loaded (a reload keeps it); None loads it per the settings."""
+        settings = settings or Settings()
         searcher = open_searcher(index_folder, embedder, settings=settings)
         serving = searcher.embedder
         assert isinstance(serving, CachedQueryEmbedder)  # open_searcher wraps it with serving_embedder
-        return cls(searcher.index, serving, searcher, Answerer(searcher))
+        loaded = reader if reader is not None else open_reader(serving, settings)
+        return cls(searcher.index, serving, searcher, Answerer(searcher, reader=loaded.reader), loaded)

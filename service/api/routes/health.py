@@ -16,4 +16,4 @@ def health(state: StateDep, request: Request) -> HealthOut:
         return HealthOut(status="ok")
     index = state.index
     return HealthOut(status="ok", documents=len(index.documents), chunks=len(index.chunks), model=index.manifest.model,
-                     runtime=runtime_of(state.embedder))
+                     runtime=runtime_of(state.embedder), reader=state.reader.status)

@@ -1,0 +1,42 @@
+"""From the reader's start and end logits to the best answer span, in characters of the passage."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from isnad.indexer.reader.inputs import ReaderInput
+
+MAX_ANSWER_TOKENS = 30
+# Trimmed from a span's edges: a cited answer starts and ends on words ("القاهرة،" -> "القاهرة").
+_EDGE = " \t\n\u00a0.,;:!?()[]{}\"'«»“”‘’،؛؟…-–—/"
+
+
+def best_span(start: np.ndarray, end: np.ndarray, inp: ReaderInput, text: str | None = None,
+              max_tokens: int = MAX_ANSWER_TOKENS) -> tuple[int, int, float]:
+    """(start, end, score) of the best span over the passage's tokens: characters of the passage, score =
+    start logit + end logit. `start`/`end` are logits over every position of `inp.ids`."""
+    lo, hi = inp.first, inp.last
+    if hi <= lo:
+        return 0, 0, float("-inf")
+    s = np.asarray(start[lo:hi], dtype=np.float64)
+    e = np.asarray(end[lo:hi], dtype=np.float64)
+    n = len(s)
+    # score[i, j] = s[i] + e[j] for i <= j < i + max_tokens
+    scores = s[:, None] + e[None, :]
+    i, j = np.indices((n, n))
+    scores[(j < i) | (j >= i + max_tokens)] = -np.inf
+    flat = int(np.argmax(scores))
+    a, b = divmod(flat, n)
+    char_start, char_end = inp.offsets[a][0], inp.offsets[b][1]
+    return *trim(char_start, char_end, text), float(scores[a, b])
+
+
+def trim(start: int, end: int, text: str | None = None) -> tuple[int, int]:
+    """Without punctuation or spaces at its edges (when the passage text is given)."""
+    if text is None or end <= start:
+        return start, max(start, end)
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    return start, end

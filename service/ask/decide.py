@@ -1,0 +1,79 @@
+"""Decide: answer (which sentences, which span), give differing figures side by side, or abstain.
+
+With a reader: the passage it finds most likely to answer decides; below the reader's calibrated bar the
+service abstains. Its span is the answer span and the sentence holding it is cited. Without one (the
+fallback): the scored sentences and the answerability model, as before the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isnad.indexer.types import Chunk
+from isnad.service.answer_types import AnswerType, find_span
+from isnad.service.answerability import AnswerabilityModel, Evidence
+from isnad.service.ask.read import PassageReading
+from isnad.service.ask.sentences import Sentence, figure_of, sentence_around
+from isnad.service.search import SearchResponse
+
+
+@dataclass(frozen=True)
+class Decision:
+    abstained: bool
+    confidence: float | None = None
+    sentences: tuple[Sentence, ...] = ()  # what to cite, in order
+    differing: bool = False  # the sentences give different figures for the asked quantity
+    span: tuple[Chunk, int, int] | None = None  # the answer's document offsets, inside the first sentence's chunk
+
+
+def abstain(confidence: float | None) -> Decision:
+    return Decision(True, confidence)
+
+
+def decide_by_reader(readings: tuple[PassageReading, ...], threshold: float, quantity: bool) -> Decision:
+    """`readings` best first. Differing figures: answering passages whose spans' sentences state other figures."""
+    if not readings or readings[0].probability < threshold:
+        return abstain(round(readings[0].probability, 4) if readings else 0.0)
+    best = readings[0]
+    sentence = _sentence_of(best)
+    r = best.reading
+    span = (best.result.chunk, best.result.chunk.start + r.start, best.result.chunk.start + r.end) if r.has_span \
+        else None
+    confidence = round(best.probability, 4)
+    if quantity and figure_of(sentence.text) is not None:
+        picked, seen = [sentence], {figure_of(sentence.text)}
+        for other in readings[1:]:
+            if other.probability < threshold:
+                break
+            s = _sentence_of(other)
+            figure = figure_of(s.text)
+            if figure is not None and figure not in seen:
+                seen.add(figure)
+                picked.append(s)
+        if len(picked) > 1:
+            return Decision(False, confidence, tuple(picked[:3]), True, span)
+    return Decision(False, confidence, (sentence,), False, span)
+
+
+def _sentence_of(p: PassageReading) -> Sentence:
+    return sentence_around(p.result.chunk, p.reading.start, p.reading.end)
+
+
+def decide_by_sentences(response: SearchResponse, best: Sentence, chosen: list[Sentence], differing: bool,
+                        kind: AnswerType, model: AnswerabilityModel | None, weak_dense: bool) -> Decision:
+    """The fallback: the answerability model (or, without one, the cosine bar) on the best sentence."""
+    confidence = None
+    if model is not None:
+        score, answerable = model.score(Evidence(response, best.text, kind))
+        confidence = round(score, 4)
+        if not answerable:
+            return abstain(confidence)
+    elif weak_dense:
+        return abstain(None)
+    span = None
+    if not differing:
+        first = chosen[0]
+        found = find_span(kind, first.text, response.query)
+        if found is not None:
+            span = (first.chunk, first.start + found[0], first.start + found[1])
+    return Decision(False, confidence, tuple(chosen), differing, span)

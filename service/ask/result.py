@@ -1,0 +1,59 @@
+"""What `/ask` returns, before the API's schemas: the answer, its citations, segments and span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from isnad.indexer.types import Chunk
+
+NOT_FOUND = "Not found in the corpus. / لم يُعثر على إجابة في المدونة."
+DIFFERING_FIGURES = "Sources give different figures / المصادر تذكر أرقاماً مختلفة:"
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk: Chunk
+    start: int  # offsets into the document's canonical text
+    end: int
+    text: str
+    copies: tuple[Chunk, ...] = ()  # the same passage in other documents: other sources, not confirmations
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of answer text; `n` is set when the service's citation [n] backs it (its marker follows it)."""
+
+    text: str
+    n: int | None = None
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    n: int  # the citation it lies in
+    start: int  # offsets into the document's canonical text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # the segments as one string, see `answer_string`
+    abstained: bool
+    citations: tuple[Citation, ...]
+    took_ms: float
+    confidence: float | None = None  # 0-1: the reader's calibrated probability (or the answerability model's)
+    span: AnswerSpan | None = None
+    closest: tuple[Citation, ...] = ()  # on abstention: the nearest passages, which do not answer
+    segments: tuple[Segment, ...] = ()  # what clients render; `text` is answer_string(segments)
+
+
+def escape_brackets(text: str) -> str:
+    """Backslash-escape brackets (and backslashes) so a "[1]" in a document never reads as a citation marker."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def answer_string(segments: tuple[Segment, ...]) -> str:
+    """Segments joined by spaces, each cited one followed by its marker " [n]"; only markers are unescaped."""
+    return " ".join(escape_brackets(s.text) + (f" [{s.n}]" if s.n is not None else "") for s in segments)
