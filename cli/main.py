@@ -453,7 +453,36 @@ def train_reader_cmd(reading: Path | None, out: Path | None, epochs: int | None,
     path, reading = out or DEFAULT_READER, reading or SHARED / "reading"
     report = train_reader(reading, path, config, log=click.echo)
     calibrate_reader(path, reading, log=click.echo)  # per question, with the int8 runtime that serves it
+    _fit_judge(path, reading)
     click.echo(f"wrote {path}: epoch {report['chosen_epoch']} chosen on the dev split")
+
+
+@cli.command("fit-judge")
+@click.option("--reading", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="span-annotated reading data (default: ../shared/eval/reading)")
+@click.option("--reader", "path", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="reader file to fit the judge for and write it into (default: the shipped one)")
+@domain_errors
+def fit_judge_cmd(reading: Path | None, path: Path | None) -> None:
+    """Fit /ask's judge (the reader's output plus the cited sentence's evidence) on the reader's dev split, end
+    to end through retrieval, and write it into the reader file (the last step of train-reader; minutes)."""
+    from isnad.eval.cache import SHARED
+    from isnad.indexer.reader.weights import DEFAULT_READER
+
+    _fit_judge(path or DEFAULT_READER, reading or SHARED / "reading")
+
+
+def _fit_judge(path: Path, reading: Path) -> None:
+    from isnad.eval.calibrate import cached_embedder
+    from isnad.eval.reader_train.judge_fit import fit_and_save
+    from isnad.indexer.embed import make_embedder
+
+    report = fit_and_save(path, reading, cached_embedder(make_embedder()), log=click.echo)
+    cv = report["cross_validated"]
+    for lang in ("ar", "en"):
+        if lang in cv:
+            click.echo(f"judge {lang} (dev, {cv['what']}): false abstention {cv[lang]['false_abstention']:.3f}, "
+                       f"answer removed answered {cv[lang]['removed_answered']:.3f}")
 
 
 @cli.command("bench")

@@ -47,7 +47,7 @@ TARGET_PRECISION = {"ar": 0.99, "en": 0.97}
 # 0.91 to 0.17 / 0.03 (en) at the same precision: these features tell an on-topic corpus from an off-topic
 # one, not whether one paragraph of an on-topic article holds the fact.
 TRAIN_ON_REMOVED = False
-L2 = 1.0  # ridge on standardized features (per example count: see _fit)
+L2 = 1.0  # ridge on standardized features (per example count: see fit_logistic)
 FOLDS = 5
 BACKGROUND_SIZE = 256
 N_BINS = 10
@@ -170,7 +170,8 @@ def collect(corpora: Corpora, background: np.ndarray) -> list[Example]:
 # ------------------------------------------------------------------------------------------ the model
 
 
-def _fit(x: np.ndarray, y: np.ndarray, l2: float = L2, weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2,
+                 weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """L2-regularized, weighted logistic regression by Newton's method (deterministic; a dozen features)."""
     n, d = x.shape
     weight = np.ones(n) if weight is None else weight
@@ -196,12 +197,14 @@ MONOTONE = frozenset({"dense_top", "dense_z", "dense_margin", "bm25_cov_top", "b
                       "sent_number_cov", "type_match"})
 
 
-def fit_monotone(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
-    """`_fit`, dropping any evidence feature whose weight comes out negative and refitting (active set)."""
+def fit_monotone(x: np.ndarray, y: np.ndarray, l2: float = L2,
+                 monotone: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """`fit_logistic`, dropping any evidence feature whose weight comes out negative and refitting (active set).
+    `monotone`: which columns may not weigh negative (default: this model's MONOTONE features)."""
     active = np.ones(x.shape[1], dtype=bool)
-    monotone = np.array([f in MONOTONE for f in FEATURES])
+    monotone = np.array([f in MONOTONE for f in FEATURES]) if monotone is None else monotone
     while True:
-        coef_active, b = _fit(x[:, active], y, l2)
+        coef_active, b = fit_logistic(x[:, active], y, l2)
         coef = np.zeros(x.shape[1])
         coef[active] = coef_active
         wrong = monotone & active & (coef < 0)
@@ -210,7 +213,7 @@ def fit_monotone(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarr
         active[np.argmin(np.where(wrong, coef, np.inf))] = False  # the most negative one goes first
 
 
-def _standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def standardize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean, scale = x.mean(axis=0), x.std(axis=0)
     return mean, np.where(scale < 1e-9, 1.0, scale)
 
@@ -271,10 +274,10 @@ def fit_pooled(examples: list[Example], target: dict[str, float] = TARGET_PRECIS
     oof = np.zeros(len(train))
     for f in range(FOLDS):
         m = folds == f
-        mean, scale = _standardize(x[~m])
+        mean, scale = standardize(x[~m])
         coef, b = fit_monotone((x[~m] - mean) / scale, y[~m])
         oof[m] = _predict(x[m], mean, scale, coef, b)
-    mean, scale = _standardize(x)
+    mean, scale = standardize(x)
     coef, b = fit_monotone((x - mean) / scale, y)
     p_all = _predict(np.stack([e.x for e in test_all]), mean, scale, coef, b)
     fitted = {}

@@ -88,7 +88,7 @@ def _xquad_paragraphs() -> list[_Paragraph]:
     return out
 
 
-def _index(documents: list[RawDocument], name: str, embedder: Embedder) -> Searcher:
+def searcher_for(documents: list[RawDocument], name: str, embedder: Embedder) -> Searcher:
     bench = Benchmark(name, tuple(documents), (), "document")
     folder = cache_folder(bench, embedder)
     make_builder(embedder, progress=False).run(bench.documents, folder)
@@ -100,7 +100,7 @@ def intact_and_removed(embedder: Embedder, answerer_for: AnswererFor) -> list[As
     docs = [RawDocument(p.doc_id, p.text, f"xquad#{p.doc_id}", p.title) for p in paragraphs]
     test = [p for p in paragraphs if xquad_split(p.title) == "test"]
     out: list[Asked] = []
-    answerer = answerer_for(_index(docs, "reader-intact-xquad", embedder))
+    answerer = answerer_for(searcher_for(docs, "reader-intact-xquad", embedder))
     for p in test:
         for _, _, queries in p.questions:
             out.extend(asked(answerer.ask(q.text), q, "intact") for q in queries.values())
@@ -117,7 +117,7 @@ def intact_and_removed(embedder: Embedder, answerer_for: AnswererFor) -> list[As
                     asking.append(queries)
             variant.append(RawDocument(p.doc_id, text, f"xquad#{p.doc_id}", p.title))
         everything = normalize_for_match("\n".join(d.text for d in variant))
-        answerer = answerer_for(_index(variant, f"reader-removed-{r}", embedder))
+        answerer = answerer_for(searcher_for(variant, f"reader-removed-{r}", embedder))
         for queries in asking:
             answers = next(iter(queries.values())).answers
             if any(normalize_for_match(a) and normalize_for_match(a) in everything for a in answers):
@@ -133,7 +133,7 @@ def heldout_own(embedder: Embedder, answerer_for: AnswererFor) -> list[Asked]:
         if not path.exists():
             continue
         bench = load_squad(path, name=path.stem)
-        answerer = answerer_for(_index(list(bench.documents), f"reader-own-{path.stem}", embedder))
+        answerer = answerer_for(searcher_for(list(bench.documents), f"reader-own-{path.stem}", embedder))
         out.extend(asked(answerer.ask(q.text), q, path.stem) for q in bench.queries if q.answers)
     return out
 
@@ -144,7 +144,7 @@ def rerank(embedder: Embedder, reader: Reader, k: int = 5) -> dict:
     issue asks; the reader trained on those paragraphs, so test is the honest figure), and the reading cost."""
     paragraphs = _xquad_paragraphs()
     docs = [RawDocument(p.doc_id, p.text, f"xquad#{p.doc_id}", p.title) for p in paragraphs]
-    searcher = _index(docs, "reader-intact-xquad", embedder)
+    searcher = searcher_for(docs, "reader-intact-xquad", embedder)
     rows: dict[str, list[tuple[int | None, int | None, float]]] = {}
     for p in paragraphs:
         split = xquad_split(p.title)

@@ -8,12 +8,16 @@ scores sentences by the question's terms and answer type and lets the answerabil
 
 from __future__ import annotations
 
+import logging
 import time
 
+import numpy as np
+
 from isnad.indexer.types import SearchFilters
-from isnad.service.answer_types import question_type
+from isnad.service.answer_types import AnswerType, question_type
 from isnad.service.answerability import AnswerabilityModel, Evidence
 from isnad.service.ask.decide import Decision, abstain, decide_by_reader, decide_by_sentences
+from isnad.service.ask.judge import Judge, JudgedPassage, Similarity, judge
 from isnad.service.ask.present import present
 from isnad.service.ask.read import Reader, read
 from isnad.service.ask.result import (
@@ -31,6 +35,7 @@ from isnad.service.search import Searcher, SearchResponse
 
 __all__ = ["DIFFERING_FIGURES", "NOT_FOUND", "Answer", "AnswerSpan", "Answerer", "Citation", "Segment",
            "answer_string", "escape_brackets"]
+log = logging.getLogger(__name__)
 READ_PASSAGES = 3  # passages the reader reads per question: its cost grows with each (bench: /ask latency)
 
 
@@ -59,6 +64,7 @@ class Answerer:
         # answer in 73% (ar) / 45% (en) of answers at a median 160 chars; (3, 0.8, 400) 80% / 56% at 196 / 217.
         self.runner_up, self.max_chars = runner_up, max_chars
         self.reader, self.read_passages = reader, read_passages
+        self.judge = _judge_of(reader)
         self._known_rounds = searcher.index.chunks.known_rounds()  # from the rounds column, no Chunk objects
         self.model = AnswerabilityModel.load(searcher.embedder.model_id) if model is True else (model or None)
 
@@ -71,23 +77,41 @@ class Answerer:
         return present(response, self.decide(response), self.searcher.index.documents, started)
 
     def decide(self, response: SearchResponse) -> Decision:
+        fallback, kind, final = self.screen(response)
+        if self.reader is None or final:
+            return fallback
+        judged = self.judged(response, kind, fallback.confidence)
+        lang = response.analyzed.lang if response.analyzed is not None else "ar"
+        bar = self.judge.threshold(lang) if self.judge is not None else self.reader.threshold
+        return decide_by_reader(judged, bar, is_quantity_question(response.analyzed))
+
+    def screen(self, response: SearchResponse) -> tuple[Decision, AnswerType, bool]:
+        """The fallback's decision, the answer type asked, and whether that decision stands even with a reader:
+        a rule abstains (no results, an absent round), or the topic gate does: the answerability model
+        (retrieval evidence; issue 9: 1.5% / 0.8% of off-archive questions answered) says the archive does not
+        cover the question at all. The reader never saw enough off-topic passages to refuse them itself."""
         if self._rule_abstains(response):
-            return abstain(0.0 if self.reader is not None or self.model else None)
+            return abstain(0.0 if self.reader is not None or self.model else None), "other", True
         quantity = is_quantity_question(response.analyzed)
         kind = question_type(response.analyzed.text, response.analyzed.lang) if response.analyzed else "other"
         sentences = scored_sentences(response, self.passages, kind)
         chosen, differing = choose(sentences, quantity, self.max_sentences, self.runner_up, self.max_chars)
         fallback = decide_by_sentences(response, sentences[0], chosen, differing, kind, self.model,
                                        self._weak_dense(response))
-        if self.reader is None:
-            return fallback
-        if fallback.abstained and self.model is not None:
-            # The topic gate: the answerability model (retrieval evidence; issue 9: 1.5% / 0.8% of off-archive
-            # questions answered) says the archive does not cover the question at all. The reader never saw
-            # off-topic passages enough to refuse them itself ("what is the capital of France?" of Syrian news).
-            return fallback
+        return fallback, kind, fallback.abstained and self.model is not None
+
+    def judged(self, response: SearchResponse, kind: AnswerType, topic: float | None) -> tuple[JudgedPassage, ...]:
+        """The read passages with the sentences they would cite, best first (the judge's fit replays these)."""
+        assert self.reader is not None
         readings = read(response, self.reader, self.read_passages)
-        return decide_by_reader(readings, self.reader.threshold, quantity)
+        return judge(readings, response.analyzed, kind, topic, self.judge, self._similarity(response))
+
+    def _similarity(self, response: SearchResponse) -> Similarity | None:
+        """Cosines of the question's vector with sentences embedded as passages (the judge's evidence)."""
+        vector = response.query_vector
+        if vector is None:
+            return None
+        return lambda texts: self.searcher.embedder.embed_batch(list(texts), "passage") @ vector.astype(np.float32)
 
     def evidence(self, response: SearchResponse) -> tuple[Evidence, tuple[Citation, ...], bool] | None:
         """The fallback's chosen sentences, cited, and what the answerability model reads (its calibration
@@ -115,3 +139,16 @@ class Answerer:
         """The fallback rule when no answerability model fits the embedder: one cosine bar per language."""
         lang = response.analyzed.lang if response.analyzed is not None else "ar"
         return response.best_dense is not None and response.best_dense < self.min_dense.get(lang, 0.75)
+
+
+def _judge_of(reader: Reader | None) -> Judge | None:
+    """The judge fitted for the reader; without one (or with one this code cannot use) the reader's own
+    probability decides, as /health says."""
+    meta = getattr(reader, "judge_meta", None)
+    if not meta:
+        return None
+    try:
+        return Judge.from_meta(meta)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("the reader's judge is not used: %s", exc)
+        return None

@@ -76,7 +76,12 @@ def open_reader(serving: CachedQueryEmbedder, settings: Settings) -> LoadedReade
         return LoadedReader(None, status)
     executor = serving.inner
     run = executor.call if isinstance(executor, EmbedExecutor) else (lambda fn: fn())
-    return LoadedReader(OwnedReader(reader, run), f"{reader.runtime} ({path.name})")
+    problem = getattr(reader, "judge_problem", None)
+    if problem:
+        log.warning("the reader answers without its judge: %s", problem)
+        print(f"isnad: warning: {problem}; /ask decides by the reader's own probability", file=sys.stderr)
+    judged = f"judge: none, {problem}" if problem else "with its judge"
+    return LoadedReader(OwnedReader(reader, run), f"{reader.runtime} ({path.name}, {judged})")
 
 
 @functools.lru_cache(maxsize=4)

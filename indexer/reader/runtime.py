@@ -30,8 +30,8 @@ from isnad.indexer.encoder.onnx_graph import INPUT_EMBEDDINGS, INPUT_MASK, OUTPU
 from isnad.indexer.encoder.tokenizer import E5Tokenizer
 from isnad.indexer.reader.calibration import sigmoid
 from isnad.indexer.reader.inputs import InputBuilder, ReaderInput
-from isnad.indexer.reader.spans import best_span
-from isnad.indexer.reader.weights import DEFAULT_READER, ReaderWeights
+from isnad.indexer.reader.spans import best_span, span_probability
+from isnad.indexer.reader.weights import DEFAULT_READER, ReaderWeights, load_judge
 
 RUNTIME = f"onnxruntime-int8-reader-v{CONVERTER_VERSION}"
 
@@ -45,6 +45,7 @@ class Reading:
     start: int  # the best span, characters of the passage
     end: int
     span_score: float  # start + end logit
+    span_probability: float = 0.0  # softmax(start) x softmax(end) over the passage at the span's edges
 
     @property
     def has_span(self) -> bool:
@@ -71,6 +72,7 @@ class OnnxReader:
         self._in_w, self._in_b = w.tensor("answer_in.w").T, w.tensor("answer_in.b")
         self._out_w, self._out_b = w.tensor("answer_out.w").T, w.tensor("answer_out.b")
         digest = file_sha256(path)
+        self.judge_meta, self.judge_problem = load_judge(path, digest)
         onnx_path = cached_conversion(
             cache_dir, f"reader-int8-v{CONVERTER_VERSION}-{digest[:16]}-{base[:12]}",
             hashlib.sha256((digest + base).encode()).hexdigest(),
@@ -97,7 +99,8 @@ class OnnxReader:
         best: dict[int, Reading] = {}
         for j, (i, inp) in enumerate(windows):
             s, e, score = best_span(start[j], end[j], inp, passages[i])
-            reading = Reading(i, self.probability(float(logits[j])), s, e, score)
+            reading = Reading(i, self.probability(float(logits[j])), s, e, score,
+                              span_probability(start[j], end[j], inp, score))
             if i not in best or reading.probability > best[i].probability:
                 best[i] = reading
         return [best[i] for i in range(len(passages))]

@@ -31,6 +31,22 @@ def best_span(start: np.ndarray, end: np.ndarray, inp: ReaderInput, text: str | 
     return *trim(char_start, char_end, text), float(scores[a, b])
 
 
+def span_probability(start: np.ndarray, end: np.ndarray, inp: ReaderInput, score: float) -> float:
+    """How much of the start and end distributions over the passage's tokens the best span holds: softmax(start)
+    at its first token times softmax(end) at its last (a diffuse choice, as when no sentence answers, is low)."""
+    lo, hi = inp.first, inp.last
+    if hi <= lo or not np.isfinite(score):
+        return 0.0
+    s = np.asarray(start[lo:hi], dtype=np.float64)
+    e = np.asarray(end[lo:hi], dtype=np.float64)
+    return float(np.exp(score - _logsumexp(s) - _logsumexp(e)))
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    top = float(x.max())
+    return top + float(np.log(np.exp(x - top).sum()))
+
+
 def trim(start: int, end: int, text: str | None = None) -> tuple[int, int]:
     """Without punctuation or spaces at its edges (when the passage text is given)."""
     if text is None or end <= start:

@@ -79,3 +79,30 @@ class ReaderWeights:
 
     def tensor(self, name: str) -> np.ndarray:
         return self.arrays[name].astype(np.float32)
+
+
+def judge_path(reader: Path) -> Path:
+    """The judge fitted for a reader file lives beside it (refitting it never rewrites the weights)."""
+    return reader.with_name(reader.stem + ".judge.json")
+
+
+def load_judge(reader: Path, reader_sha256: str) -> tuple[dict, str | None]:
+    """(the judge's metadata, or {}; why there is none, when one should be there but cannot be used)."""
+    path = judge_path(reader)
+    if not path.is_file():
+        return {}, f"no judge file {path.name} (fit one with `isnad fit-judge`)"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {}, f"judge file {path.name} is damaged: {exc}"
+    if not isinstance(meta, dict) or meta.get("reader_sha256") != reader_sha256:
+        return {}, f"judge file {path.name} was fitted for another reader file (refit: `isnad fit-judge`)"
+    return meta, None
+
+
+def save_judge(reader: Path, reader_sha256: str, meta: dict) -> Path:
+    path = judge_path(reader)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({**meta, "reader_sha256": reader_sha256}, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,8 +1,9 @@
 """Decide: answer (which sentences, which span), give differing figures side by side, or abstain.
 
-With a reader: the passage it finds most likely to answer decides; below the reader's calibrated bar the
-service abstains. Its span is the answer span and the sentence holding it is cited. Without one (the
-fallback): the scored sentences and the answerability model, as before the reader.
+With a reader: the passage the judge (the reader plus the cited sentence's evidence) finds most likely to
+answer decides; below the judge's calibrated bar for the question's language the service abstains. Its span
+is the answer span and the sentence holding it is cited. Without a reader (the fallback): the scored sentences
+and the answerability model, as before the reader.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 from isnad.indexer.types import Chunk
 from isnad.service.answer_types import AnswerType, find_span
 from isnad.service.answerability import AnswerabilityModel, Evidence
-from isnad.service.ask.read import PassageReading
-from isnad.service.ask.sentences import Sentence, figure_of, sentence_around
+from isnad.service.ask.judge import JudgedPassage
+from isnad.service.ask.sentences import Sentence, figure_of
 from isnad.service.search import SearchResponse
 
 
@@ -30,33 +31,26 @@ def abstain(confidence: float | None) -> Decision:
     return Decision(True, confidence)
 
 
-def decide_by_reader(readings: tuple[PassageReading, ...], threshold: float, quantity: bool) -> Decision:
-    """`readings` best first. Differing figures: answering passages whose spans' sentences state other figures."""
-    if not readings or readings[0].probability < threshold:
-        return abstain(round(readings[0].probability, 4) if readings else 0.0)
-    best = readings[0]
-    sentence = _sentence_of(best)
-    r = best.reading
-    span = (best.result.chunk, best.result.chunk.start + r.start, best.result.chunk.start + r.end) if r.has_span \
-        else None
+def decide_by_reader(judged: tuple[JudgedPassage, ...], threshold: float, quantity: bool) -> Decision:
+    """`judged` best first. Differing figures: answering passages whose spans' sentences state other figures."""
+    if not judged or judged[0].probability < threshold:
+        return abstain(round(judged[0].probability, 4) if judged else 0.0)
+    best = judged[0]
+    sentence, r, chunk = best.sentence, best.passage.reading, best.passage.result.chunk
+    span = (chunk, chunk.start + r.start, chunk.start + r.end) if r.has_span else None
     confidence = round(best.probability, 4)
     if quantity and figure_of(sentence.text) is not None:
         picked, seen = [sentence], {figure_of(sentence.text)}
-        for other in readings[1:]:
+        for other in judged[1:]:
             if other.probability < threshold:
                 break
-            s = _sentence_of(other)
-            figure = figure_of(s.text)
+            figure = figure_of(other.sentence.text)
             if figure is not None and figure not in seen:
                 seen.add(figure)
-                picked.append(s)
+                picked.append(other.sentence)
         if len(picked) > 1:
             return Decision(False, confidence, tuple(picked[:3]), True, span)
     return Decision(False, confidence, (sentence,), False, span)
-
-
-def _sentence_of(p: PassageReading) -> Sentence:
-    return sentence_around(p.result.chunk, p.reading.start, p.reading.end)
 
 
 def decide_by_sentences(response: SearchResponse, best: Sentence, chosen: list[Sentence], differing: bool,

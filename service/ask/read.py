@@ -14,7 +14,8 @@ T = TypeVar("T")
 
 class Reader(Protocol):
     runtime: str
-    threshold: float  # answer when the best passage's probability reaches it
+    threshold: float  # answer when the best passage's probability reaches it (without a judge)
+    judge_meta: dict  # the judge fitted for this reader (service/ask/judge.py), {} if none
 
     def read(self, question: str, passages: Sequence[str]) -> list[Reading]: ...
 
@@ -34,7 +35,7 @@ class OwnedReader:
 
     def __init__(self, inner: Reader, run: Callable[[Callable[[], Any]], Any]) -> None:
         self.inner, self.run = inner, run
-        self.runtime, self.threshold = inner.runtime, inner.threshold
+        self.runtime, self.threshold, self.judge_meta = inner.runtime, inner.threshold, inner.judge_meta
 
     def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
         return self.run(lambda: self.inner.read(question, passages))

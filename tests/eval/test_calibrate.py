@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from isnad.eval.calibrate import (
-    _fit,
     _predict,
-    _standardize,
     auc,
     ece,
+    fit_logistic,
     split_of,
+    standardize,
     threshold_for_precision,
 )
 
@@ -28,8 +28,8 @@ def test_logistic_fit_separates_and_is_calibrated_on_its_own_distribution() -> N
     x = rng.standard_normal((4000, 2))
     p_true = 1 / (1 + np.exp(-(2.0 * x[:, 0] - 1.0 * x[:, 1] + 0.5)))
     y = (rng.random(4000) < p_true).astype(float)
-    mean, scale = _standardize(x)
-    coef, b = _fit((x - mean) / scale, y, l2=0.1)
+    mean, scale = standardize(x)
+    coef, b = fit_logistic((x - mean) / scale, y, l2=0.1)
     p = _predict(x, mean, scale, coef, b)
     assert coef[0] > 0 > coef[1]
     assert auc(p, y) > 0.8

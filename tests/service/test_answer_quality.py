@@ -24,13 +24,9 @@ def _relevant(question: dict, doc_id: str, text: str) -> bool:
                                               for a in question["answers"])
 
 
-# d01 and d14: the reader (issue 19) cites another round's sentence (round six's fourth zone; the talks' general
-# aim instead of round seven's); the sentence rules cited the right one. Strict: a fix makes these fail loudly.
-_READER_MISSES = pytest.mark.xfail(strict=True, reason="the reader reads another round's sentence (models.md)")
-
-
-@pytest.mark.parametrize("qid", [pytest.param("d01", marks=_READER_MISSES), "d02", "d04", "d06", "d12",
-                                 pytest.param("d14", marks=_READER_MISSES), "d16", "d20", "d21", "d22"])
+# d01 and d14 were missed by the reader alone (it cited another round's sentence); the judge, fitted on the
+# reading data's dev split (never on these), cites the right ones again.
+@pytest.mark.parametrize("qid", ["d01", "d02", "d04", "d06", "d12", "d14", "d16", "d20", "d21", "d22"])
 def test_seed_question_retrieves_and_answers_with_a_gold_citation(client: TestClient, qid: str) -> None:
     q = SEED[qid]
     results = client.post("/search", json={"query": q["question"], "k": 5}).json()["results"]

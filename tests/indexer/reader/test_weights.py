@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from isnad.indexer.reader.weights import FORMAT, ReaderFileError, ReaderWeights
+from isnad.indexer.reader.weights import FORMAT, ReaderFileError, ReaderWeights, judge_path, load_judge, save_judge
 
 SHA = "ab" * 32
 
@@ -138,3 +138,18 @@ def test_missing_or_foreign_metadata(tmp_path: Path) -> None:
     write_npz(path, json.dumps(meta).encode())
     with pytest.raises(ReaderFileError, match=FORMAT):
         ReaderWeights.load(path)
+
+
+def test_the_judge_beside_the_reader_round_trips_and_names_why_it_is_unusable(saved: Path) -> None:
+    """The judge lives in reader.judge.json; missing, damaged or fitted for another reader file: {} and why."""
+    meta, problem = load_judge(saved, "cd" * 32)
+    assert meta == {} and problem is not None and "no judge file reader.judge.json" in problem
+    written = save_judge(saved, "cd" * 32, {"features": ["a"], "coef": [1.0]})
+    assert written == judge_path(saved) == saved.with_name("reader.judge.json")
+    meta, problem = load_judge(saved, "cd" * 32)
+    assert problem is None and meta["coef"] == [1.0] and meta["reader_sha256"] == "cd" * 32
+    meta, problem = load_judge(saved, "ef" * 32)
+    assert meta == {} and problem is not None and "another reader file" in problem
+    written.write_text('{"features": [', encoding="utf-8")
+    meta, problem = load_judge(saved, "cd" * 32)
+    assert meta == {} and problem is not None and "damaged" in problem

@@ -7,13 +7,14 @@ import time
 
 import pytest
 
-from isnad.indexer.reader.runtime import Reading
 from isnad.indexer.types import RawDocument
 from isnad.service.ask.decide import decide_by_reader
+from isnad.service.ask.judge import JudgedPassage, judge
 from isnad.service.ask.present import present
 from isnad.service.ask.read import read
 from isnad.service.ask.result import DIFFERING_FIGURES, NOT_FOUND
 from isnad.service.search import Searcher, SearchResponse
+from tests.service.ask.scripted_reader import ScriptedReader
 from tests.service.tiny_index import tiny_searcher
 
 DOCUMENTS = (
@@ -24,26 +25,6 @@ DOCUMENTS = (
 )
 
 
-class ScriptedReader:
-    """Says, for each passage, the probability and the span it is told to (found by the span's text)."""
-
-    runtime = "scripted"
-    threshold = 0.5
-
-    def __init__(self, script: dict[str, tuple[float, str]]) -> None:
-        self.script = script
-        self.calls: list[tuple[str, list[str]]] = []
-
-    def read(self, question: str, passages: list[str]) -> list[Reading]:
-        self.calls.append((question, list(passages)))
-        out = []
-        for i, text in enumerate(passages):
-            p, span = next((v for key, v in self.script.items() if key in text), (0.01, ""))
-            start = text.find(span) if span else 0
-            out.append(Reading(i, p, start, start + len(span), 1.0))
-        return out
-
-
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     return tiny_searcher(tmp_path_factory.mktemp("ask-stages") / "index", DOCUMENTS)
@@ -51,6 +32,11 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
 
 def _response(searcher: Searcher, question: str) -> SearchResponse:
     return searcher.search(question, 5)
+
+
+def _judged(response: SearchResponse, reader: ScriptedReader, passages: int = 3) -> tuple[JudgedPassage, ...]:
+    """Read, then judged without a judge model: the reader's own probabilities decide."""
+    return judge(read(response, reader, passages), response.analyzed, "other", None, None)
 
 
 def test_the_reader_reads_the_top_passages_once_and_orders_by_probability(searcher: Searcher) -> None:
@@ -66,8 +52,7 @@ def test_the_reader_reads_the_top_passages_once_and_orders_by_probability(search
 def test_below_the_bar_it_abstains_with_the_reader_confidence(searcher: Searcher) -> None:
     """The best passage under the threshold: not found, confidence = its probability, closest passages apart."""
     response = _response(searcher, "كم عدد القتلى في الحرب؟")
-    readings = read(response, ScriptedReader({"القتلى": (0.3, "القتلى")}), 3)
-    decision = decide_by_reader(readings, 0.5, quantity=False)
+    decision = decide_by_reader(_judged(response, ScriptedReader({"القتلى": (0.3, "القتلى")})), 0.5, quantity=False)
     assert decision.abstained and decision.confidence == 0.3
     answer = present(response, decision, searcher.index.documents, time.perf_counter())
     assert answer.abstained and answer.text == NOT_FOUND and answer.closest and not answer.citations
@@ -76,8 +61,8 @@ def test_below_the_bar_it_abstains_with_the_reader_confidence(searcher: Searcher
 def test_the_span_is_cited_inside_its_sentence_with_exact_document_offsets(searcher: Searcher) -> None:
     """The cited sentence holds the span; both slice the document's text exactly, harakat included."""
     response = _response(searcher, "من قدّر عدد القتلى؟")
-    readings = read(response, ScriptedReader({"المرصدُ": (0.8, "المرصدُ")}), 3)
-    answer = present(response, decide_by_reader(readings, 0.5, quantity=False), searcher.index.documents,
+    judged = _judged(response, ScriptedReader({"المرصدُ": (0.8, "المرصدُ")}))
+    answer = present(response, decide_by_reader(judged, 0.5, quantity=False), searcher.index.documents,
                      time.perf_counter())
     assert not answer.abstained and answer.confidence == 0.8
     span, cited = answer.span, answer.citations[0]
@@ -92,7 +77,7 @@ def test_answering_passages_with_different_figures_are_shown_side_by_side(search
     """A quantity question, two passages above the bar giving 300 and 500 thousand: both cited, best first."""
     response = _response(searcher, "كم عدد القتلى في الحرب؟")
     reader = ScriptedReader({"500 ألف": (0.9, "500 ألف"), "300 ألف": (0.7, "300 ألف")})
-    decision = decide_by_reader(read(response, reader, 3), 0.5, quantity=True)
+    decision = decide_by_reader(_judged(response, reader), 0.5, quantity=True)
     answer = present(response, decision, searcher.index.documents, time.perf_counter())
     assert answer.segments[0].text == DIFFERING_FIGURES
     assert [c.chunk.doc_id for c in answer.citations] == ["toll-b", "toll-a"]
@@ -103,7 +88,7 @@ def test_one_answering_passage_is_one_answer_even_for_a_quantity(searcher: Searc
     """The other figure's passage is under the bar: it is not offered as a competing figure."""
     response = _response(searcher, "كم عدد القتلى في الحرب؟")
     reader = ScriptedReader({"500 ألف": (0.9, "500 ألف"), "300 ألف": (0.2, "300 ألف")})
-    answer = present(response, decide_by_reader(read(response, reader, 3), 0.5, quantity=True),
+    answer = present(response, decide_by_reader(_judged(response, reader), 0.5, quantity=True),
                      searcher.index.documents, time.perf_counter())
     assert answer.segments[0].text != DIFFERING_FIGURES and len(answer.citations) == 1
 

@@ -1,0 +1,133 @@
+"""Judge: one small logistic model over what the reader says of a passage *and* what the question shares with
+the sentence it would cite, the passage's retrieval evidence and the topic gate's confidence.
+
+The reader alone tells "this passage answers" from "the answer sentence was removed" poorly (dev AUC ~0.8):
+with the answering sentence gone it still finds a plausible span nearby. Whether the question's own words
+(for an English question: the bridge's weighted Arabic terms) stand in the cited sentence, and whether the span
+is of the kind asked, are evidence the reader's 256-token view weighs differently. The judge ranks the read
+passages (which one to cite) and its probability is `/ask`'s confidence.
+
+Coefficients, scaling, the final question-level Platt map and the per-language bar live in the reader file's
+metadata (`judge`), fitted on the reader's dev split by `isnad train-reader` (eval/reader_train/judge_fit.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.query import AnalyzedQuery
+from isnad.service.answer_types import AnswerType, sentence_has
+from isnad.service.answerability import question_terms
+from isnad.service.ask.read import PassageReading
+from isnad.service.ask.sentences import Sentence, sentence_around
+
+FEATURES: tuple[str, ...] = (
+    "reader_logit", "span_score", "span_probability", "sentence_terms", "passage_terms", "sentence_dense",
+    "type_wanted", "type_match", "inverse_rank", "dense", "topic_logit", "lang_en", "en_reader_logit",
+    "en_sentence_terms", "en_sentence_dense",
+)
+# The cosine of the question's vector with each cited sentence's (one embedding call for all of them).
+Similarity = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class JudgedPassage:
+    passage: PassageReading
+    sentence: Sentence  # the sentence holding the reader's span: what would be cited
+    features: np.ndarray
+    probability: float  # calibrated: that citing `sentence` answers the question
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _coverage(weights: dict[str, float], text: str) -> float:
+    if not weights:
+        return 0.0
+    tokens = set(tokenize(text))
+    return sum(w for t, w in weights.items() if t in tokens) / sum(weights.values())
+
+
+def question_weights(analyzed: AnalyzedQuery | None) -> dict[str, float]:
+    """The question's content terms with their weights (an English question's are the bridge's Arabic)."""
+    if analyzed is None:
+        return {}
+    content = question_terms(analyzed)
+    return {t: w for t, w in analyzed.weighted_terms().items() if t in content or w < 1.0}
+
+
+def passage_features(p: PassageReading, sentence: Sentence, sentence_dense: float, weights: dict[str, float],
+                     kind: AnswerType, lang: str, topic: float | None) -> np.ndarray:
+    r = p.reading
+    span_text = p.result.chunk.text[r.start : r.end]
+    reader_logit = _logit(p.probability)
+    sentence_terms = _coverage(weights, sentence.text)
+    en = float(lang == "en")
+    wanted = kind != "other"
+    return np.array([
+        reader_logit, r.span_score, r.span_probability, sentence_terms, _coverage(weights, p.result.chunk.text),
+        sentence_dense, float(wanted), float(wanted and sentence_has(kind, span_text)), 1.0 / p.result.rank,
+        p.result.dense_score or 0.0, _logit(topic) if topic is not None else 0.0, en, en * reader_logit,
+        en * sentence_terms, en * sentence_dense,
+    ], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Judge:
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    platt: tuple[float, float]  # the best passage's logit -> probability, fitted per question
+    thresholds: dict[str, float]  # answer when the best passage's probability reaches the question language's bar
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> Judge:
+        if tuple(meta["features"]) != FEATURES:
+            raise ValueError(f"the judge was fitted on features {meta['features']}, this code computes {FEATURES}")
+        return cls(np.array(meta["mean"]), np.array(meta["scale"]), np.array(meta["coef"]), float(meta["intercept"]),
+                   (float(meta["platt"][0]), float(meta["platt"][1])),
+                   {k: float(v) for k, v in meta["thresholds"].items()})
+
+    def to_meta(self) -> dict:
+        return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": self.intercept, "platt": list(self.platt),
+                "thresholds": self.thresholds}
+
+    def logit(self, x: np.ndarray) -> float:
+        return float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
+
+    def probability(self, x: np.ndarray) -> float:
+        return self.probability_of_logit(self.logit(x))
+
+    def probability_of_logit(self, logit: float) -> float:
+        if logit == -math.inf:
+            return 0.0
+        z = self.platt[0] * logit + self.platt[1]
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def threshold(self, lang: str) -> float:
+        return self.thresholds.get(lang, max(self.thresholds.values()))
+
+
+def judge(readings: tuple[PassageReading, ...], analyzed: AnalyzedQuery | None, kind: AnswerType,
+          topic: float | None, model: Judge | None, similarity: Similarity | None = None) -> tuple[JudgedPassage, ...]:
+    """Each read passage with its sentence, features and probability, best first (without a judge: the
+    reader's own probability)."""
+    weights = question_weights(analyzed)
+    lang = analyzed.lang if analyzed is not None else "ar"
+    sentences = [sentence_around(p.result.chunk, p.reading.start, p.reading.end) for p in readings]
+    dense = similarity([s.text for s in sentences]) if similarity is not None and sentences else \
+        np.zeros(len(sentences))
+    out = []
+    for p, sentence, cosine in zip(readings, sentences, dense, strict=True):
+        x = passage_features(p, sentence, float(cosine), weights, kind, lang, topic)
+        out.append(JudgedPassage(p, sentence, x, model.probability(x) if model is not None else p.probability))
+    return tuple(sorted(out, key=lambda j: (-j.probability, j.passage.result.rank)))

@@ -1,0 +1,56 @@
+"""The judge's fit on synthetic askings: evidence weights stay non-negative, the bar keeps false abstention on
+intact questions at the allowed share per language, and the cross-validation reports the same figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from isnad.eval.reader_train.judge_fit import MAX_FALSE_ABSTENTION, Asked, cross_validated, fit_judge, reader_alone
+from isnad.service.ask.judge import FEATURES
+
+
+def _askings(seed: int = 3, n: int = 600) -> list[Asked]:
+    """Intact askings whose first passage answers when the reader and the sentence's terms say so; removed
+    ones never answer. The span score is pure noise and anti-correlated on purpose."""
+    rng = np.random.default_rng(seed)
+    reader, terms = FEATURES.index("reader_logit"), FEATURES.index("sentence_terms")
+    noise = FEATURES.index("span_score")
+    out = []
+    for g in range(n):
+        removed = g % 3 == 0
+        lang = "en" if g % 4 == 0 else "ar"
+        x = rng.normal(size=(3, len(FEATURES)))
+        x[:, FEATURES.index("lang_en")] = float(lang == "en")
+        if not removed:
+            x[0, reader] += 2.0
+            x[0, terms] += 1.5
+        x[:, noise] = -x[:, reader] + rng.normal(size=3)  # would take a negative weight: must be dropped
+        labels = np.array([float(not removed and rng.random() < 0.9), 0.0, 0.0])
+        out.append(Asked(g, f"article{g % 40}", lang, removed, g % 50 == 1, x, labels))
+    return out
+
+
+def test_evidence_weights_are_non_negative_and_the_signal_is_learned() -> None:
+    judge, report = fit_judge(_askings())
+    coef = dict(zip(FEATURES, judge.coef, strict=True))
+    assert coef["reader_logit"] > 0 and coef["sentence_terms"] > 0
+    assert coef["span_score"] == 0.0  # negative when fitted freely: dropped
+    assert report["auc_intact_correct_vs_removed"] > 0.8
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_the_bar_keeps_false_abstention_within_the_allowed_share(lang: str) -> None:
+    judge, report = fit_judge(_askings())
+    assert lang in judge.thresholds
+    assert report[lang]["false_abstention"] <= MAX_FALSE_ABSTENTION[lang] + 1e-9
+    assert 0.0 <= report[lang]["removed_answered"] < 1.0
+
+
+def test_cross_validation_and_the_readers_own_figures_have_the_same_shape() -> None:
+    rows = _askings()
+    cv, alone = cross_validated(rows), reader_alone(rows)
+    for report in (cv, alone):
+        assert set(report) >= {"ar", "en", "ece", "auc_intact_correct_vs_removed"}
+        assert report["ar"]["intact"] + report["ar"]["removed"] == sum(a.lang == "ar" for a in rows)
+    assert cv["auc_intact_correct_vs_removed"] > 0.75

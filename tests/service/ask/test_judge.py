@@ -1,0 +1,112 @@
+"""The judge stage: features of a read passage, ranking by a fitted model, and the model's file form. The reader
+is scripted (tests/indexer/reader tests the real one); the index is tiny with a fake embedder: what is tested
+here is what the service makes of the reader's output."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from isnad.indexer.types import RawDocument
+from isnad.service.ask.judge import FEATURES, Judge, judge
+from isnad.service.ask.read import read
+from isnad.service.search import Searcher
+from tests.service.ask.scripted_reader import ScriptedReader
+from tests.service.tiny_index import tiny_searcher
+
+DOCUMENTS = (
+    RawDocument("talks", "عقدت الجولة الرابعة من المحادثات في أستانا. واتفق المشاركون على إنشاء أربع مناطق "
+                "لخفض التصعيد في سوريا.", "talks.txt", title="الجولة الرابعة"),
+    RawDocument("weather", "كان الطقس باردا في أستانا خلال المحادثات. وتساقطت الثلوج طوال الأسبوع.",
+                "weather.txt", title="الطقس"),
+)
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    return tiny_searcher(tmp_path_factory.mktemp("judge") / "index", DOCUMENTS)
+
+
+def _only(feature: str, weight: float = 1.0) -> Judge:
+    """A judge that looks at one feature only (unit scale)."""
+    coef = np.array([weight if f == feature else 0.0 for f in FEATURES])
+    return Judge(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), coef, 0.0, (1.0, 0.0), {"ar": 0.6, "en": 0.7})
+
+
+SCRIPT = {"مناطق": (0.6, "أربع مناطق"), "الثلوج": (0.9, "الأسبوع")}
+QUESTION = "على ماذا اتفق المشاركون في الجولة الرابعة؟"
+
+
+def test_without_a_model_the_reader_decides_and_each_passage_carries_its_sentence(searcher: Searcher) -> None:
+    response = searcher.search(QUESTION, 5)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None, None)
+    assert [round(j.probability, 2) for j in judged] == [0.9, 0.6]
+    best, runner = judged
+    assert best.sentence.text == "وتساقطت الثلوج طوال الأسبوع."
+    assert runner.sentence.text == "واتفق المشاركون على إنشاء أربع مناطق لخفض التصعيد في سوريا."
+    assert len(best.features) == len(FEATURES)
+
+
+def test_the_sentence_holding_the_questions_words_scores_its_coverage(searcher: Searcher) -> None:
+    """sentence_terms: the share of the question's content terms in the cited sentence; 0 for the snow one."""
+    response = searcher.search(QUESTION, 5)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None, None)
+    at = FEATURES.index("sentence_terms")
+    by_doc = {j.passage.result.chunk.doc_id: j.features[at] for j in judged}
+    assert by_doc["talks"] > 0.3 and by_doc["weather"] == 0.0
+
+
+def test_a_model_on_the_cited_sentences_evidence_reorders_the_readers_choice(searcher: Searcher) -> None:
+    """The reader prefers the snow sentence; a judge weighing term coverage cites the agreement instead."""
+    response = searcher.search(QUESTION, 5)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None,
+                   _only("sentence_terms", 8.0))
+    assert judged[0].passage.result.chunk.doc_id == "talks"
+    assert judged[0].probability > 0.9 > judged[1].probability
+
+
+def test_type_match_reads_the_span_not_the_passage(searcher: Searcher) -> None:
+    """A number question: the span "أربع مناطق" holds a number word; the span "الأسبوع" does not."""
+    response = searcher.search("كم منطقة اتفق عليها المشاركون؟", 5)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "number", None, None)
+    at = FEATURES.index("type_match")
+    by_doc = {j.passage.result.chunk.doc_id: j.features[at] for j in judged}
+    assert by_doc == {"talks": 1.0, "weather": 0.0}
+
+
+def test_the_topic_gates_confidence_enters_as_a_logit(searcher: Searcher) -> None:
+    response = searcher.search(QUESTION, 5)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 1), response.analyzed, "other", 0.8, None)
+    assert judged[0].features[FEATURES.index("topic_logit")] == pytest.approx(math.log(0.8 / 0.2))
+
+
+def test_a_judge_round_trips_through_its_metadata_and_refuses_other_features() -> None:
+    original = _only("reader_logit", 2.0)
+    again = Judge.from_meta(original.to_meta())
+    x = np.linspace(-1, 1, len(FEATURES))
+    assert again.probability(x) == pytest.approx(original.probability(x))
+    assert again.thresholds == {"ar": 0.6, "en": 0.7}
+    assert again.threshold("fr") == 0.7  # a language it was not fitted on gets the strictest bar
+    stale = {**original.to_meta(), "features": ["reader_logit"]}
+    with pytest.raises(ValueError, match="fitted on features"):
+        Judge.from_meta(stale)
+
+
+def test_a_gated_asking_has_probability_zero() -> None:
+    assert _only("reader_logit").probability_of_logit(-math.inf) == 0.0
+
+
+def test_an_answerer_whose_judge_this_code_cannot_use_decides_by_the_readers_probability(
+        searcher: Searcher, caplog: pytest.LogCaptureFixture) -> None:
+    """A judge fitted on other features (an older file): warned about, not used, never an error on /ask."""
+    from isnad.service.answer import Answerer
+
+    reader = ScriptedReader(SCRIPT)
+    reader.judge_meta = {**_only("reader_logit").to_meta(), "features": ["reader_logit"]}
+    with caplog.at_level("WARNING"):
+        answerer = Answerer(searcher, reader=reader, model=False)
+    assert answerer.judge is None and "judge is not used" in caplog.text
+    answer = answerer.ask(QUESTION)
+    assert not answer.abstained and answer.confidence == 0.9  # the reader's own choice, the snow sentence
