@@ -80,10 +80,11 @@ class Answerer:
         fallback, kind, final = self.screen(response)
         if self.reader is None or final:
             return fallback
-        judged = self.judged(response, kind, fallback.confidence)
+        quantity = is_quantity_question(response.analyzed)
+        judged = self.judged(response, kind, fallback.confidence, may_stop_early=not quantity)
         lang = response.analyzed.lang if response.analyzed is not None else "ar"
         bar = self.judge.threshold(lang) if self.judge is not None else self.reader.threshold
-        return decide_by_reader(judged, bar, is_quantity_question(response.analyzed))
+        return decide_by_reader(judged, bar, quantity)
 
     def screen(self, response: SearchResponse) -> tuple[Decision, AnswerType, bool]:
         """The fallback's decision, the answer type asked, and whether that decision stands even with a reader:
@@ -100,11 +101,26 @@ class Answerer:
                                        self._weak_dense(response))
         return fallback, kind, fallback.abstained and self.model is not None
 
-    def judged(self, response: SearchResponse, kind: AnswerType, topic: float | None) -> tuple[JudgedPassage, ...]:
-        """The read passages with the sentences they would cite, best first (the judge's fit replays these)."""
-        assert self.reader is not None
-        readings = read(response, self.reader, self.read_passages)
-        return judge(readings, response.analyzed, kind, topic, self.judge, self._similarity(response))
+    def judged(self, response: SearchResponse, kind: AnswerType, topic: float | None,
+               may_stop_early: bool = False) -> tuple[JudgedPassage, ...]:
+        """The read passages with the sentences they would cite, best first (the judge's fit replays these).
+
+        `may_stop_early`: the top passage is read alone first, and when the judge finds it at least as likely as
+        its `early_exit` bar (chosen on dev so that no dev decision changes) the others are not read: a third
+        of the reading for a confident answer. Quantity questions read every passage (differing figures)."""
+        if self.reader is None:
+            raise ValueError("judged() needs a reader")
+        similarity = self._similarity(response)
+        stop = self.judge.early_exit if self.judge is not None and may_stop_early else None
+        if stop is None or self.read_passages == 1:
+            return judge(read(response, self.reader, self.read_passages), response.analyzed, kind, topic, self.judge,
+                         similarity)
+        first = judge(read(response, self.reader, 1), response.analyzed, kind, topic, self.judge, similarity)
+        if first and first[0].probability >= stop:
+            return first
+        rest = judge(read(response, self.reader, self.read_passages, skip=1), response.analyzed, kind, topic,
+                     self.judge, similarity)
+        return tuple(sorted(first + rest, key=lambda j: (-j.probability, j.passage.result.rank)))
 
     def _similarity(self, response: SearchResponse) -> Similarity | None:
         """Cosines of the question's vector with sentences embedded as passages (the judge's evidence)."""

@@ -87,6 +87,7 @@ class Judge:
     intercept: float
     platt: tuple[float, float]  # the best passage's logit -> probability, fitted per question
     thresholds: dict[str, float]  # answer when the best passage's probability reaches the question language's bar
+    early_exit: float | None = None  # the top passage this likely: the others are not read (None: always read)
 
     @classmethod
     def from_meta(cls, meta: dict) -> Judge:
@@ -94,12 +95,13 @@ class Judge:
             raise ValueError(f"the judge was fitted on features {meta['features']}, this code computes {FEATURES}")
         return cls(np.array(meta["mean"]), np.array(meta["scale"]), np.array(meta["coef"]), float(meta["intercept"]),
                    (float(meta["platt"][0]), float(meta["platt"][1])),
-                   {k: float(v) for k, v in meta["thresholds"].items()})
+                   {k: float(v) for k, v in meta["thresholds"].items()},
+                   None if meta.get("early_exit") is None else float(meta["early_exit"]))
 
     def to_meta(self) -> dict:
         return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "intercept": self.intercept, "platt": list(self.platt),
-                "thresholds": self.thresholds}
+                "thresholds": self.thresholds, "early_exit": self.early_exit}
 
     def logit(self, x: np.ndarray) -> float:
         return float(((x - self.mean) / self.scale) @ self.coef + self.intercept)

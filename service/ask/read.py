@@ -41,9 +41,9 @@ class OwnedReader:
         return self.run(lambda: self.inner.read(question, passages))
 
 
-def read(response: SearchResponse, reader: Reader, passages: int) -> tuple[PassageReading, ...]:
-    """Readings of the top `passages` results, best first (probability, then retrieval rank)."""
-    results = response.results[:passages]
+def read(response: SearchResponse, reader: Reader, passages: int, skip: int = 0) -> tuple[PassageReading, ...]:
+    """Readings of the top `passages` results (past the first `skip`), best first (probability, then rank)."""
+    results = response.results[skip:passages]
     if not results:
         return ()
     question = response.analyzed.text if response.analyzed is not None else response.query

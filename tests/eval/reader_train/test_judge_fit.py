@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from isnad.eval.reader_train.judge_fit import MAX_FALSE_ABSTENTION, Asked, cross_validated, fit_judge, reader_alone
+from isnad.eval.reader_train.judge_fit import (
+    EARLY_EXIT_GRID,
+    MAX_FALSE_ABSTENTION,
+    Asked,
+    cross_validated,
+    decisions,
+    fit_judge,
+    reader_alone,
+)
 from isnad.service.ask.judge import FEATURES
 
 
@@ -54,3 +62,16 @@ def test_cross_validation_and_the_readers_own_figures_have_the_same_shape() -> N
         assert set(report) >= {"ar", "en", "ece", "auc_intact_correct_vs_removed"}
         assert report["ar"]["intact"] + report["ar"]["removed"] == sum(a.lang == "ar" for a in rows)
     assert cv["auc_intact_correct_vs_removed"] > 0.75
+
+
+def test_the_early_exit_bar_changes_no_dev_decision() -> None:
+    """Stopping after the top-ranked passage at the chosen bar answers the same askings with the same sentences;
+    one grid step lower (if any) would change some."""
+    rows = _askings()
+    judge, _ = fit_judge(rows)
+    assert judge.early_exit in (None, *EARLY_EXIT_GRID)
+    if judge.early_exit is not None:
+        assert decisions(rows, judge, judge.early_exit) == decisions(rows, judge, None)
+        lower = [g for g in EARLY_EXIT_GRID if g < judge.early_exit]
+        if lower:
+            assert decisions(rows, judge, lower[0]) != decisions(rows, judge, None)

@@ -5,11 +5,13 @@ here is what the service makes of the reader's output."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from isnad.indexer.types import RawDocument
+from isnad.service.answer import Answerer
 from isnad.service.ask.judge import FEATURES, Judge, judge
 from isnad.service.ask.read import read
 from isnad.service.search import Searcher
@@ -101,8 +103,6 @@ def test_a_gated_asking_has_probability_zero() -> None:
 def test_an_answerer_whose_judge_this_code_cannot_use_decides_by_the_readers_probability(
         searcher: Searcher, caplog: pytest.LogCaptureFixture) -> None:
     """A judge fitted on other features (an older file): warned about, not used, never an error on /ask."""
-    from isnad.service.answer import Answerer
-
     reader = ScriptedReader(SCRIPT)
     reader.judge_meta = {**_only("reader_logit").to_meta(), "features": ["reader_logit"]}
     with caplog.at_level("WARNING"):
@@ -110,3 +110,44 @@ def test_an_answerer_whose_judge_this_code_cannot_use_decides_by_the_readers_pro
     assert answerer.judge is None and "judge is not used" in caplog.text
     answer = answerer.ask(QUESTION)
     assert not answer.abstained and answer.confidence == 0.9  # the reader's own choice, the snow sentence
+
+
+def _answerer_with(searcher: Searcher, reader: ScriptedReader, early_exit: float | None) -> Answerer:
+    reader.judge_meta = replace(_only("reader_logit"), early_exit=early_exit).to_meta()
+    return Answerer(searcher, reader=reader, model=False, read_passages=2)
+
+
+def test_a_confident_top_passage_is_read_alone(searcher: Searcher) -> None:
+    """The top-ranked passage reaches the judge's early-exit bar: the second one is never read."""
+    question = "على ماذا اتفق المشاركون في الجولة الرابعة من المحادثات؟"
+    top = searcher.search(question, 5).results[0].chunk.doc_id
+    script = {"مناطق": (0.95, "أربع مناطق"), "الثلوج": (0.95, "الأسبوع")}
+    reader = ScriptedReader(script)
+    answer = _answerer_with(searcher, reader, 0.5).ask(question)
+    assert [len(passages) for _, passages in reader.calls] == [1]
+    assert not answer.abstained and answer.citations[0].chunk.doc_id == top
+
+
+def test_an_unsure_top_passage_reads_the_rest_and_the_best_wins(searcher: Searcher) -> None:
+    """Under the bar: one call for the top passage, one for the rest; the better passage is cited."""
+    question = "على ماذا اتفق المشاركون في الجولة الرابعة من المحادثات؟"
+    results = searcher.search(question, 5).results
+    top, second = results[0].chunk.doc_id, results[1].chunk.doc_id
+    low, high = ("مناطق", "الثلوج") if top == "talks" else ("الثلوج", "مناطق")
+    reader = ScriptedReader({low: (0.3, ""), high: (0.9, "الأسبوع" if high == "الثلوج" else "أربع مناطق")})
+    answer = _answerer_with(searcher, reader, 0.5).ask(question)
+    assert [len(passages) for _, passages in reader.calls] == [1, 1]
+    assert answer.citations[0].chunk.doc_id == second
+
+
+def test_a_quantity_question_always_reads_every_passage(searcher: Searcher) -> None:
+    """Differing figures need the other passages: no early exit, one call with both."""
+    reader = ScriptedReader({"مناطق": (0.95, "أربع مناطق"), "الثلوج": (0.95, "الأسبوع")})
+    _answerer_with(searcher, reader, 0.5).ask("كم عدد المناطق التي اتفق عليها المشاركون؟")
+    assert [len(passages) for _, passages in reader.calls] == [2]
+
+
+def test_without_an_early_exit_bar_every_passage_is_read_at_once(searcher: Searcher) -> None:
+    reader = ScriptedReader({"مناطق": (0.95, "أربع مناطق")})
+    _answerer_with(searcher, reader, None).ask("على ماذا اتفق المشاركون في الجولة الرابعة من المحادثات؟")
+    assert [len(passages) for _, passages in reader.calls] == [2]
