@@ -41,3 +41,16 @@ def test_the_span_lies_in_a_cited_sentence_at_the_documents_offsets(server: Live
         assert text[cited["start"] : cited["end"]] == cited["text"]
         assert f"[{cited['n']}]" in body["answer"]
         assert 0.0 <= body["confidence"] <= 1.0
+
+
+# The issue's own examples (facts no sample article holds, on topics they cover): the sentence rules answered
+# both, the first at 0.99 with "4" (from "4 May") as its span.
+NOT_HELD = ("كم عدد القتلى في الغوطة الشرقية؟", "How many detainees were released in the ninth round?")
+
+
+@pytest.mark.parametrize("question", NOT_HELD)
+def test_a_fact_the_archive_does_not_hold_is_not_found(server: LiveServer, question: str) -> None:
+    with httpx.Client(base_url=server.url, timeout=120) as http:
+        body = http.post("/ask", json={"question": question}).json()
+    assert body["abstained"] and body["answer_span"] is None and not body["citations"], body
+    assert body["closest"] and body["confidence"] < 0.2
