@@ -312,15 +312,19 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
 @index_option
 @click.option("-k", default=5, show_default=True, type=click.IntRange(1, 50))
 @click.option("--json", "as_json", is_flag=True, help="print the API's JSON")
+@click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=None,
+              help="answer only at this calibrated confidence or more (0..1), else not found")
 @shape_option
 @domain_errors
-def ask(question: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
+def ask(question: str, index_path: Path, k: int, as_json: bool, min_confidence: float | None,
+        shape_opt: bool | None) -> None:
     """Answer a question with the corpus' own sentences and numbered citations."""
     from isnad.service.api.schemas import AskRequest, AskResponseOut
 
-    request = _validated(AskRequest, question=question, k=k)
+    request = _validated(AskRequest, question=question, k=k, min_confidence=min_confidence)
     state = _open_state(index_path)
-    response = AskResponseOut.from_answer(state.answerer.ask(request.question, request.k), state.index.documents)
+    answer = state.answerer.ask(request.question, request.k, min_confidence=request.min_confidence)
+    response = AskResponseOut.from_answer(answer, state.index.documents)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return

@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 import time
 
-import numpy as np
-
 from isnad.indexer.types import SearchFilters
 from isnad.service.answer_types import AnswerType, question_type
 from isnad.service.answerability import AnswerabilityModel, Evidence
 from isnad.service.ask.decide import Decision, abstain, decide_by_reader, decide_by_sentences
-from isnad.service.ask.judge import Judge, JudgedPassage, Similarity, judge
+from isnad.service.ask.judge import Judge, JudgedPassage, judge
 from isnad.service.ask.present import present
 from isnad.service.ask.read import Reader, read
 from isnad.service.ask.result import (
@@ -68,13 +66,20 @@ class Answerer:
         self._known_rounds = searcher.index.chunks.known_rounds()  # from the rounds column, no Chunk objects
         self.model = AnswerabilityModel.load(searcher.embedder.model_id) if model is True else (model or None)
 
-    def ask(self, question: str, k: int = 5, filters: SearchFilters | None = None) -> Answer:
+    def ask(self, question: str, k: int = 5, filters: SearchFilters | None = None,
+            min_confidence: float | None = None) -> Answer:
+        """`min_confidence`: the caller's own bar above the service's (a stricter "not found"); an answer whose
+        confidence is under it, or unknown, abstains with the closest passages apart."""
         started = time.perf_counter()
-        return self.answer(self.searcher.search(question, k, filters), started)
+        return self.answer(self.searcher.search(question, k, filters), started, min_confidence)
 
-    def answer(self, response: SearchResponse, started: float) -> Answer:
+    def answer(self, response: SearchResponse, started: float, min_confidence: float | None = None) -> Answer:
         """The answer to a search response (split from `ask` so the evaluation can replay responses)."""
-        return present(response, self.decide(response), self.searcher.index.documents, started)
+        decision = self.decide(response)
+        if min_confidence is not None and not decision.abstained and \
+                (decision.confidence is None or decision.confidence < min_confidence):
+            decision = abstain(decision.confidence)
+        return present(response, decision, self.searcher.index.documents, started)
 
     def decide(self, response: SearchResponse) -> Decision:
         fallback, kind, final = self.screen(response)
@@ -110,24 +115,15 @@ class Answerer:
         of the reading for a confident answer. Quantity questions read every passage (differing figures)."""
         if self.reader is None:
             raise ValueError("judged() needs a reader")
-        similarity = self._similarity(response)
         stop = self.judge.early_exit if self.judge is not None and may_stop_early else None
         if stop is None or self.read_passages == 1:
-            return judge(read(response, self.reader, self.read_passages), response.analyzed, kind, topic, self.judge,
-                         similarity)
-        first = judge(read(response, self.reader, 1), response.analyzed, kind, topic, self.judge, similarity)
+            return judge(read(response, self.reader, self.read_passages), response.analyzed, kind, topic, self.judge)
+        first = judge(read(response, self.reader, 1), response.analyzed, kind, topic, self.judge)
         if first and first[0].probability >= stop:
             return first
         rest = judge(read(response, self.reader, self.read_passages, skip=1), response.analyzed, kind, topic,
-                     self.judge, similarity)
+                     self.judge)
         return tuple(sorted(first + rest, key=lambda j: (-j.probability, j.passage.result.rank)))
-
-    def _similarity(self, response: SearchResponse) -> Similarity | None:
-        """Cosines of the question's vector with sentences embedded as passages (the judge's evidence)."""
-        vector = response.query_vector
-        if vector is None:
-            return None
-        return lambda texts: self.searcher.embedder.embed_batch(list(texts), "passage") @ vector.astype(np.float32)
 
     def evidence(self, response: SearchResponse) -> tuple[Evidence, tuple[Citation, ...], bool] | None:
         """The fallback's chosen sentences, cited, and what the answerability model reads (its calibration

@@ -110,6 +110,10 @@ class AskRequest(StrictModel):
     question: str = Field(description=f"a question in Arabic or English, at most {MAX_QUERY_CHARS} chars")
     k: K = 5
     filters: Filters | None = None
+    min_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="answer only at this calibrated confidence or more (0..1), else not found; the service's "
+                    "own bar applies either way")
 
     @field_validator("question")
     @classmethod

@@ -24,6 +24,16 @@ def test_ask_plain_text_unshaped_when_piped(sample_index: Path) -> None:
     assert "[1]" in result.output and "الجولة" in result.output  # logical order, not reshaped
 
 
+def test_ask_with_a_bar_above_the_answers_confidence_says_not_found(sample_index: Path) -> None:
+    args = ["ask", "متى عقدت الجولة الثامنة؟", "--index", str(sample_index), "--json"]
+    plain = json.loads(CliRunner().invoke(cli, args).output)
+    assert not plain["abstained"]
+    strict = CliRunner().invoke(cli, [*args, "--min-confidence", "1"])
+    assert strict.exit_code == 0 and json.loads(strict.output)["abstained"]
+    wrong = CliRunner().invoke(cli, [*args, "--min-confidence", "2"])
+    assert wrong.exit_code != 0 and "min-confidence" in wrong.output
+
+
 def test_shape_flag_reshapes_arabic(sample_index: Path) -> None:
     result = CliRunner().invoke(cli, ["search", "أستانا", "--index", str(sample_index), "-k", "1", "--shape"])
     assert result.exit_code == 0

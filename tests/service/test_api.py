@@ -61,6 +61,19 @@ def test_ask_cites_exact_spans(client: TestClient) -> None:
         assert c["chunk_id"].startswith(c["doc_id"] + "#")
 
 
+def test_a_callers_stricter_bar_turns_a_less_sure_answer_into_not_found(client: TestClient) -> None:
+    """The same question, answered at the service's bar, is not found above its own confidence, and the
+    closest passages come apart; at or under it, the answer is unchanged."""
+    question = {"question": "متى عقدت الجولة الثامنة من محادثات أستانة؟"}
+    plain = client.post("/ask", json=question).json()
+    assert not plain["abstained"] and 0.0 < plain["confidence"] < 1.0
+    strict = client.post("/ask", json={**question, "min_confidence": min(1.0, plain["confidence"] + 0.01)}).json()
+    assert strict["abstained"] and strict["answer_span"] is None and strict["closest"]
+    assert strict["confidence"] == plain["confidence"]
+    same = client.post("/ask", json={**question, "min_confidence": plain["confidence"]}).json()
+    assert not same["abstained"] and same["answer"] == plain["answer"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "payload", "needle"),
     [
@@ -71,6 +84,8 @@ def test_ask_cites_exact_spans(client: TestClient) -> None:
         ("post", "/search", {"query": "x" * 2001}, "limit is 2000"),
         ("post", "/ask", {"question": "\n\t "}, "empty"),
         ("post", "/ask", {"question": "x", "k": "many"}, "integer"),
+        ("post", "/ask", {"question": "x", "min_confidence": 1.5}, "min_confidence"),
+        ("post", "/ask", {"question": "x", "min_confidence": -0.1}, "greater than or equal to 0"),
         ("post", "/search", {"q": "wrong field"}, "query"),
         ("post", "/search", {"query": "x", "filters": {"published_from": "13/09/2017"}}, "date"),
         ("get", "/search?q=%20%20", None, "empty"),

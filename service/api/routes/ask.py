@@ -11,5 +11,5 @@ router = APIRouter(tags=["ask"])
 @router.post("/ask", response_model=AskResponseOut)
 def ask(body: AskRequest, state: StateDep) -> AskResponseOut:
     filters = body.filters.to_internal() if body.filters else None
-    answer = state.answerer.ask(body.question, body.k, filters)
+    answer = state.answerer.ask(body.question, body.k, filters, body.min_confidence)
     return AskResponseOut.from_answer(answer, state.index.documents)
