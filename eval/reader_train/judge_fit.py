@@ -158,14 +158,19 @@ def fit_judge(rows: list[Asked]) -> tuple[Judge, dict]:
     logits, labels = _best(rows, judge)
     judge = dataclasses.replace(judge, platt=_platt(logits, labels))
     p = np.array([judge.probability_of_logit(z) for z in logits])
-    thresholds = {}
+    judge = dataclasses.replace(judge, thresholds=_bars(rows, p))
+    judge = dataclasses.replace(judge, early_exit=_early_exit(rows, judge))
+    return judge, _report(rows, judge.thresholds, p, labels, "dev, in sample")
+
+
+def _bars(rows: list[Asked], p: np.ndarray) -> dict[str, float]:
+    """Per language, the lowest bar keeping intact askings' false abstention within MAX_FALSE_ABSTENTION."""
+    bars = {}
     for lang, most in MAX_FALSE_ABSTENTION.items():
         intact = np.sort(p[[a.lang == lang and not a.removed for a in rows]])
         if len(intact):
-            thresholds[lang] = float(intact[int(np.floor(most * len(intact)))])
-    judge = dataclasses.replace(judge, thresholds=thresholds)
-    judge = dataclasses.replace(judge, early_exit=_early_exit(rows, judge))
-    return judge, _report(rows, judge, p, labels, "dev, in sample")
+            bars[lang] = float(intact[int(np.floor(most * len(intact)))])
+    return bars
 
 
 def decisions(rows: list[Asked], judge: Judge, stop: float | None) -> list[tuple[bool, float]]:
@@ -195,22 +200,27 @@ def _early_exit(rows: list[Asked], judge: Judge) -> float | None:
     return chosen
 
 
-def _report(rows: list[Asked], judge: Judge, p: np.ndarray, labels: np.ndarray, what: str) -> dict:
+def _report(rows: list[Asked], bars: dict[str, float], p: np.ndarray, labels: np.ndarray, what: str) -> dict:
+    """Per language: false abstention, answer-removed answered and correct among answered under `bars`; AUC and
+    ECE over all askings."""
     out: dict = {"what": what}
     removed = np.array([a.removed for a in rows])
     langs = np.array([a.lang for a in rows])
-    bars = np.array([judge.threshold(a.lang) for a in rows])
-    answered = p >= bars
+    answered = p >= np.array([bars.get(a.lang, 1.0) for a in rows])
     for lang in sorted(set(langs)):
         m = langs == lang
-        out[str(lang)] = {"intact": int((m & ~removed).sum()), "removed": int((m & removed).sum()),
-                     "false_abstention": float(np.mean(~answered[m & ~removed])),
-                     "removed_answered": float(np.mean(answered[m & removed])),
-                     "correct_of_answered": float(np.mean(labels[m & ~removed & answered]))}
-    out["auc_intact_correct_vs_removed"] = auc(p[labels.astype(bool) | removed],
-                                               labels[labels.astype(bool) | removed])
-    out["ece"] = ece(p, labels)
-    return out
+        out[str(lang)] = {
+            "intact": int((m & ~removed).sum()), "removed": int((m & removed).sum()),
+            "false_abstention": float(np.mean(~answered[m & ~removed])),
+            "removed_answered": float(np.mean(answered[m & removed])),
+            "correct_of_answered": float(np.mean(labels[m & ~removed & answered]))}
+    return {**out, "auc_intact_correct_vs_removed": _auc(rows, p, labels), "ece": ece(p, labels)}
+
+
+def _auc(rows: list[Asked], p: np.ndarray, labels: np.ndarray) -> float:
+    """Correct intact answers against answer-removed askings (wrong intact answers left out)."""
+    kept = labels.astype(bool) | np.array([a.removed for a in rows])
+    return auc(p[kept], labels[kept])
 
 
 def cross_validated(rows: list[Asked]) -> dict:
@@ -228,14 +238,11 @@ def cross_validated(rows: list[Asked]) -> dict:
         p[idx] = [judge.probability_of_logit(z) for z in logits]
         labels[idx] = y
         bars[f] = judge.thresholds
-    # one bar per language for the report: each asking was judged against its own fold's bar
+    # each asking is answered or not under its own fold's bar: as 1 / 0 against one bar of 0.5
     fold_bar = np.array([bars[k].get(a.lang, 1.0) for a, k in zip(rows, fold, strict=True)])
-    rescaled = np.where(p >= fold_bar, 1.0, 0.0)  # answered or not under its fold's bar
-    flat = Judge(np.zeros(1), np.ones(1), np.zeros(1), 0.0, (1.0, 0.0), {"ar": 0.5, "en": 0.5})
-    report = _report(rows, flat, rescaled, labels, f"{FOLDS}-fold by article")
-    report["ece"] = ece(p, labels)
-    report["auc_intact_correct_vs_removed"] = _report(rows, flat, p, labels, "")["auc_intact_correct_vs_removed"]
-    return report
+    answered = np.where(p >= fold_bar, 1.0, 0.0)
+    report = _report(rows, {"ar": 0.5, "en": 0.5}, answered, labels, f"{FOLDS}-fold by article")
+    return {**report, "ece": ece(p, labels), "auc_intact_correct_vs_removed": _auc(rows, p, labels)}
 
 
 def reader_alone(rows: list[Asked]) -> dict:
@@ -249,13 +256,8 @@ def reader_alone(rows: list[Asked]) -> dict:
         i = int(a.features[:, 0].argmax())
         p.append(1 / (1 + np.exp(-a.features[i, 0])))
         labels.append(float(a.labels[i]))
-    p_arr, y = np.array(p), np.array(labels)
-    flat = Judge(np.zeros(1), np.ones(1), np.zeros(1), 0.0, (1.0, 0.0), {})
-    bars = {}
-    for lang, most in MAX_FALSE_ABSTENTION.items():
-        intact = np.sort(p_arr[[a.lang == lang and not a.removed for a in rows]])
-        bars[lang] = float(intact[int(np.floor(most * len(intact)))]) if len(intact) else 0.5
-    return _report(rows, dataclasses.replace(flat, thresholds=bars), p_arr, y, "dev, reader's probability alone")
+    p_arr = np.array(p)
+    return _report(rows, _bars(rows, p_arr), p_arr, np.array(labels), "dev, reader's probability alone")
 
 
 def fit_and_save(path: Path, reading: Path, embedder: Embedder, log: Callable[[str], None] = print) -> dict:
