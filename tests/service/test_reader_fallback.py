@@ -3,12 +3,14 @@ answers with the sentence rules (the fallback). Real model, real index; only the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from isnad.indexer.embed import Embedder
+from isnad.indexer.reader.weights import DEFAULT_READER, judge_path
 from isnad.service.api.main import create_app
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
@@ -43,3 +45,26 @@ def test_the_reader_can_be_turned_off(sample_index: Path, embedder: Embedder) ->
     assert state.answerer.reader is None
     with TestClient(create_app(state)) as client:
         assert client.get("/health").json()["reader"].startswith("off")
+
+
+@pytest.mark.parametrize("judge", ["missing", "stale", "other features"])
+def test_a_reader_without_a_usable_judge_answers_by_its_own_probability_and_says_so(
+        sample_index: Path, embedder: Embedder, tmp_path: Path, judge: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped reader copied without its judge, with a judge fitted for another reader file, or with one
+    on features this code does not compute: /health and the start log say why; /ask answers 200."""
+    path = tmp_path / "reader.npz"
+    path.write_bytes(DEFAULT_READER.read_bytes())
+    shipped = json.loads(judge_path(DEFAULT_READER).read_text(encoding="utf-8"))
+    if judge == "stale":
+        judge_path(path).write_text(json.dumps({**shipped, "reader_sha256": "0" * 64}), encoding="utf-8")
+    elif judge == "other features":
+        judge_path(path).write_text(json.dumps({**shipped, "features": ["reader_logit"]}), encoding="utf-8")
+    state = ServiceState.open(sample_index, embedder, Settings(reader_file=path))
+    assert "/ask decides by the reader's own probability" in capsys.readouterr().err
+    assert state.answerer.reader is not None and state.answerer.judge is None
+    expected = {"missing": "no judge file", "stale": "another reader file", "other features": "fitted on features"}
+    with TestClient(create_app(state)) as client:
+        health = client.get("/health").json()["reader"]
+        assert "judge: none" in health and expected[judge] in health
+        response = client.post("/ask", json={"question": "متى عقدت الجولة الثامنة من محادثات أستانة؟"})
+        assert response.status_code == 200 and response.json()["citations"]
