@@ -15,7 +15,7 @@ from isnad.indexer.types import SearchFilters
 from isnad.service.answer_types import AnswerType, question_type
 from isnad.service.answerability import AnswerabilityModel, Evidence
 from isnad.service.ask.decide import Decision, abstain, decide_by_reader, decide_by_sentences
-from isnad.service.ask.judge import Judge, JudgedPassage, judge
+from isnad.service.ask.judge import JudgedPassage, judge, usable_judge
 from isnad.service.ask.present import present
 from isnad.service.ask.read import Reader, read
 from isnad.service.ask.result import (
@@ -62,7 +62,10 @@ class Answerer:
         # answer in 73% (ar) / 45% (en) of answers at a median 160 chars; (3, 0.8, 400) 80% / 56% at 196 / 217.
         self.runner_up, self.max_chars = runner_up, max_chars
         self.reader, self.read_passages = reader, read_passages
-        self.judge = _judge_of(reader)
+        # without a usable judge the reader's own probability decides (/health says why)
+        self.judge, problem = usable_judge(getattr(reader, "judge_meta", {}))
+        if problem:
+            log.warning("the reader's judge is not used: %s", problem)
         self._known_rounds = searcher.index.chunks.known_rounds()  # from the rounds column, no Chunk objects
         self.model = AnswerabilityModel.load(searcher.embedder.model_id) if model is True else (model or None)
 
@@ -152,15 +155,3 @@ class Answerer:
         lang = response.analyzed.lang if response.analyzed is not None else "ar"
         return response.best_dense is not None and response.best_dense < self.min_dense.get(lang, 0.75)
 
-
-def _judge_of(reader: Reader | None) -> Judge | None:
-    """The judge fitted for the reader; without one (or with one this code cannot use) the reader's own
-    probability decides, as /health says."""
-    meta = getattr(reader, "judge_meta", None)
-    if not meta:
-        return None
-    try:
-        return Judge.from_meta(meta)
-    except (KeyError, TypeError, ValueError) as exc:
-        log.warning("the reader's judge is not used: %s", exc)
-        return None

@@ -13,7 +13,7 @@ from isnad.indexer.encoder.convert import DEFAULT_CACHE_DIR
 from isnad.indexer.index import Index, Manifest
 from isnad.indexer.stores.faiss_store import set_search_threads
 from isnad.service.answer import Answerer
-from isnad.service.ask.judge import Judge
+from isnad.service.ask.judge import usable_judge
 from isnad.service.ask.read import OwnedReader, Reader
 from isnad.service.embed_executor import EmbedExecutor
 from isnad.service.query_cache import CachedQueryEmbedder
@@ -77,21 +77,12 @@ def open_reader(serving: CachedQueryEmbedder, settings: Settings) -> LoadedReade
         return LoadedReader(None, status)
     executor = serving.inner
     run = executor.call if isinstance(executor, EmbedExecutor) else (lambda fn: fn())
-    problem = getattr(reader, "judge_problem", None) or _unusable_judge(reader.judge_meta)
+    problem = getattr(reader, "judge_problem", None) or usable_judge(reader.judge_meta)[1]
     if problem:
         log.warning("the reader answers without its judge: %s", problem)
         print(f"isnad: warning: {problem}; /ask decides by the reader's own probability", file=sys.stderr)
     judged = f"judge: none, {problem}" if problem else "with its judge"
     return LoadedReader(OwnedReader(reader, run), f"{reader.runtime} ({path.name}, {judged})")
-
-
-def _unusable_judge(meta: dict) -> str | None:
-    """Why a judge file that loaded cannot be used by this code (fitted on other features), or None."""
-    try:
-        Judge.from_meta(meta) if meta else None
-    except (KeyError, TypeError, ValueError) as exc:
-        return f"the judge file cannot be used: {exc}"
-    return None
 
 
 @functools.lru_cache(maxsize=4)

@@ -48,7 +48,8 @@ EARLY_EXIT_GRID = (0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)  # tried f
 
 @dataclass(frozen=True)
 class Asked:
-    group: int  # one asking of one question
+    """One asking of one dev question: the passages read, their features and labels."""
+
     article: str
     lang: str
     removed: bool
@@ -71,13 +72,13 @@ def _dev_archive(questions: list[Question]) -> tuple[list[RawDocument], dict[tup
     return docs, ids
 
 
-def _ask(answerer: Answerer, q: Question, removed: bool, group: int) -> Asked:
+def _ask(answerer: Answerer, q: Question, removed: bool) -> Asked:
     response = answerer.searcher.search(q.question, 5)
     fallback, kind, final = answerer.screen(response)
     judged = () if final else answerer.judged(response, kind, fallback.confidence)
     x = np.array([j.features for j in judged]) if judged else np.zeros((0, len(FEATURES)))
     y = np.array([float(not removed and contains_answer(j.sentence.text, q.answers)) for j in judged])
-    return Asked(group, q.article, q.lang, removed, final, x, y)
+    return Asked(q.article, q.lang, removed, final, x, y)
 
 
 def _answerer(searcher: Searcher, reader: OnnxReader) -> Answerer:
@@ -90,25 +91,20 @@ def collect(embedder: Embedder, reader: OnnxReader, reading: Path, log: Callable
     questions, _ = load_questions(reading)
     docs, ids = _dev_archive(questions)
     dev = [q for q in questions if split_of(q.article, *q.article.partition(":")[::2]) == "dev"]
-    out: list[Asked] = []
     answerer = _answerer(searcher_for(docs, "judge-dev-intact", embedder), reader)
-    for q in dev:
-        out.append(_ask(answerer, q, False, len(out)))
+    out = [_ask(answerer, q, False) for q in dev]
     log(f"judge: {len(out)} dev questions asked of the intact archive ({len(docs)} paragraphs)")
-    by_paragraph: dict[str, list[str]] = {}  # doc id -> base question ids, in order (ar and en share one)
+    # doc id -> its questions, one slot per question id in order (the ar and en versions share a slot)
+    by_paragraph: dict[str, dict[str, list[Question]]] = {}
     for q in dev:
-        base = q.qid.split(":", 2)[2]
-        slots = by_paragraph.setdefault(ids[(q.article, q.paragraph)], [])
-        if base not in slots:
-            slots.append(base)
+        by_paragraph.setdefault(ids[(q.article, q.paragraph)], {}).setdefault(q.qid.split(":", 2)[2], []).append(q)
     for r in range(SLOTS):
-        removing = {doc: bases[r] for doc, bases in by_paragraph.items() if r < len(bases)}
+        removing = {doc: list(slots.values())[r] for doc, slots in by_paragraph.items() if r < len(slots)}
         asking, variant = [], []
         for d in docs:
             text = d.text
             if d.doc_id in removing:
-                qs = [q for q in dev if ids[(q.article, q.paragraph)] == d.doc_id
-                      and q.qid.split(":", 2)[2] == removing[d.doc_id]]
+                qs = removing[d.doc_id]
                 cut = answer_removed_text(d.text, qs[0].answer, qs[0].answers)
                 if cut is not None:
                     text = cut
@@ -119,7 +115,7 @@ def collect(embedder: Embedder, reader: OnnxReader, reading: Path, log: Callable
         for q in asking:
             if any(normalize_for_match(a) and normalize_for_match(a) in everything for a in q.answers):
                 continue
-            out.append(_ask(answerer, q, True, len(out)))
+            out.append(_ask(answerer, q, True))
         log(f"judge: removed variant {r}: {len(out)} askings so far")
     return out
 

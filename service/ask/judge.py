@@ -117,6 +117,16 @@ class Judge:
         return self.thresholds.get(lang, max(self.thresholds.values()))
 
 
+def usable_judge(meta: dict) -> tuple[Judge | None, str | None]:
+    """The judge a reader file carries, or None and why this code cannot use it ({}: none, and no reason)."""
+    if not meta:
+        return None, None
+    try:
+        return Judge.from_meta(meta), None
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, f"the judge file cannot be used: {exc}"
+
+
 def judge(readings: tuple[PassageReading, ...], analyzed: AnalyzedQuery | None, kind: AnswerType,
           topic: float | None, model: Judge | None) -> tuple[JudgedPassage, ...]:
     """Each read passage with its sentence, features and probability, best first (without a judge: the

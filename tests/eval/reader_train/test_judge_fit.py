@@ -35,7 +35,7 @@ def _askings(seed: int = 3, n: int = 600) -> list[Asked]:
             x[0, terms] += 1.5
         x[:, noise] = -x[:, reader] + rng.normal(size=3)  # would take a negative weight: must be dropped
         labels = np.array([float(not removed and rng.random() < 0.9), 0.0, 0.0])
-        out.append(Asked(g, f"article{g % 40}", lang, removed, g % 50 == 1, x, labels))
+        out.append(Asked(f"article{g % 40}", lang, removed, g % 50 == 1, x, labels))
     return out
 
 
