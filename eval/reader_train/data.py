@@ -1,5 +1,10 @@
 """The reader's training examples, SQuAD 2.0 style, from `../shared/eval/reading/` and a fixed split.
 
+The sets: XQuAD (ar and en questions), MLQA, ARCD, ArDQA, AQAD and ASER (news). ASER's paragraphs are one or
+two sentences, so an ASER article's paragraphs in order are read as one document, the way the service reads a
+news article (`ARTICLE_LEVEL`). AQAD's unanswerable questions (SQuAD 2.0's adversarial ones) are negatives of
+their own kind, *unanswerable*: the chunk of their paragraph where the plausible answer stands.
+
 Each question gives passages the size the service reads (the indexer's chunks of its paragraph):
 - *answer*: the chunk holding the gold span;
 - *removed*: the gold paragraph with the sentence(s) holding the answer taken out, chunked again; the chunk
@@ -17,6 +22,7 @@ remainder "train". `../shared/eval/heldout/` is never read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -35,7 +41,16 @@ READING_SETS = {  # file -> (source name, question language)
     "xquad.en-question.ar-context.json": ("xquad", "en"),
     "mlqa-dev.ar-ar.json": ("mlqa", "ar"),
     "arcd-train.json": ("arcd", "ar"),
+    "ardqa-msa.json": ("ardqa", "ar"),
+    "aaqad.json": ("aqad", "ar"),
+    "aser.json": ("aser", "ar"),
 }
+ARTICLE_LEVEL = frozenset({"aser"})  # sources whose articles are read whole (short paragraphs)
+# The mix, set before training (not tuned: one run fits a session): one in THIN[x] kept, by a hash of the
+# question id. AQAD's answerable questions are Wikipedia like XQuAD's and noisy, so a quarter; the *other* and
+# *foreign* negatives are the easy ones; every *removed* and *unanswerable* negative is kept (refusing those is
+# what the reader lacked).
+THIN = {"aqad_answerable": 4, "other": 3, "foreign": 4}
 CHUNKER = Chunker()  # the service's chunks: the reader learns on passages like the ones it will read
 
 
@@ -58,8 +73,20 @@ class Example:
     lang: str
     passage: str
     answer: tuple[int, int] | None  # span in `passage`; None: the passage does not answer
-    kind: str  # "answer", "removed" or "other"
+    kind: str  # "answer", "removed", "other", "foreign" or "unanswerable"
     split: str
+
+
+@dataclass(frozen=True)
+class Unanswerable:
+    """A question its paragraph does not answer (AQAD's), with the span its writer aimed at, if found."""
+
+    qid: str
+    question: str
+    lang: str
+    paragraph: str
+    plausible: tuple[int, int] | None
+    article: str
 
 
 def split_of(article: str, source: str, title: str) -> str:
@@ -69,28 +96,57 @@ def split_of(article: str, source: str, title: str) -> str:
     return "dev" if hashlib.sha256(("reader-dev:" + article).encode("utf-8")).digest()[0] % 7 == 0 else "train"
 
 
-def load_questions(folder: Path) -> tuple[list[Question], dict[str, int]]:
-    """Every question of the reading sets whose answer is found at (or near) its `answer_start`;
-    the counts of those skipped."""
+def load_questions(folder: Path, sources: frozenset[str] | None = None) -> tuple[list[Question], dict[str, int]]:
+    """Every answerable question of the reading sets (of `sources`, default all) whose answer is found at (or
+    near) its `answer_start`; the counts of those skipped."""
+    questions, _, skipped = _load(folder, sources)
+    return questions, skipped
+
+
+def load_unanswerable(folder: Path, sources: frozenset[str] | None = None) -> list[Unanswerable]:
+    return _load(folder, sources)[1]
+
+
+def _load(folder: Path, sources: frozenset[str] | None) -> tuple[list[Question], list[Unanswerable], dict[str, int]]:
     out: list[Question] = []
+    unanswerable: list[Unanswerable] = []
     skipped = {"answer_not_found": 0}
+    seen: dict[str, int] = {}
     for name, (source, lang) in READING_SETS.items():
+        if sources is not None and source not in sources:
+            continue
         data = json.loads((folder / name).read_text(encoding="utf-8"))["data"]
         for article in data:
             title = article.get("title") or ""
             paragraphs = [p["context"] for p in article["paragraphs"]]
+            whole = "\n\n".join(paragraphs) if source in ARTICLE_LEVEL else None
+            at = 0
             for p in article["paragraphs"]:
-                context = p["context"]
+                context, offset = p["context"], at
+                at += len(context) + 2
                 for qa in p["qas"]:
+                    qid, question = f"{source}:{lang}:{qa['id']}", " ".join(qa["question"].split())
+                    seen[qid] = seen.get(qid, 0) + 1
+                    if seen[qid] > 1:  # ArDQA's dev and test parts reuse ids
+                        qid = f"{qid}#{seen[qid]}"
+                    if qa.get("is_impossible"):
+                        aimed = qa.get("plausible_answers") or []
+                        unanswerable.append(Unanswerable(qid, question, lang, context,
+                                                         _locate(context, aimed[0]) if aimed else None,
+                                                         f"{source}:{title}"))
+                        continue
                     answers = tuple(a["text"] for a in qa["answers"] if a["text"].strip())
                     span = _locate(context, qa["answers"][0]) if qa["answers"] else None
                     if span is None:
                         skipped["answer_not_found"] += 1
                         continue
-                    out.append(Question(f"{source}:{lang}:{qa['id']}", " ".join(qa["question"].split()), lang,
-                                        context, span, answers, f"{source}:{title}",
-                                        tuple(x for x in paragraphs if x != context)))
-    return out, skipped
+                    if whole is not None:  # the article as one document, the span moved into it
+                        out.append(Question(qid, question, lang, whole, (span[0] + offset, span[1] + offset),
+                                            answers, f"{source}:{title}", ()))
+                    else:
+                        out.append(Question(qid, question, lang, context, span, answers, f"{source}:{title}",
+                                            tuple(x for x in paragraphs if x != context)))
+    return out, unanswerable, skipped
 
 
 def _locate(context: str, answer: dict) -> tuple[int, int] | None:
@@ -114,9 +170,14 @@ def _occurrences(text: str, needle: str) -> Iterator[int]:
         i = text.find(needle, i + 1)
 
 
+@functools.lru_cache(maxsize=4096)
+def _chunk_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple((c.start, c.end) for c in CHUNKER.run(Document("p", text)))
+
+
 def build_chunks(text: str) -> list[tuple[int, int]]:
-    """The service's chunk spans of one paragraph."""
-    return [(c.start, c.end) for c in CHUNKER.run(Document("p", text))]
+    """The service's chunk spans of one paragraph (an article's questions share its chunks: cached)."""
+    return list(_chunk_spans(text))
 
 
 def examples_for(q: Question, split: str, rng: random.Random, foreign: str | None = None) -> list[Example]:
@@ -175,28 +236,74 @@ def _answer_removed(q: Question) -> str | None:
 
 def build_examples(folder: Path, seed: int = 0) -> tuple[list[Example], dict[str, int]]:
     """Train and dev examples (test articles dropped), in a fixed order; counts by split and kind."""
-    questions, counts = load_questions(folder)
+    examples, counts = _built(folder.resolve(), seed)
+    return list(examples), dict(counts)
+
+
+@functools.lru_cache(maxsize=2)
+def _built(folder: Path, seed: int) -> tuple[tuple[Example, ...], dict[str, int]]:
+    """Built once per process (about a minute): the examples are frozen, callers get copies of the containers."""
+    questions, unanswerable, counts = _load(folder, None)
     rng = random.Random(seed)
-    splits = {q.article: split_of(q.article, *q.article.partition(":")[::2]) for q in questions}
+    splits = {q.article: split_of(q.article, *q.article.partition(":")[::2]) for q in [*questions, *unanswerable]}
     # foreign passages come from articles of the same split (dev never sees train text, test is never read)
     pools: dict[str, list[tuple[str, str]]] = {}
     for q in questions:
         pools.setdefault(splits[q.article], []).append((q.article, q.paragraph))
     out: list[Example] = []
-    for n, q in enumerate(questions):
+
+    def keep(ex: Example) -> None:
+        out.append(ex)
+        key = f"{ex.split}/{ex.kind}"
+        counts[key] = counts.get(key, 0) + 1
+
+    for q in questions:
         split = splits[q.article]
         if split == "test":
             counts["xquad_test_questions_left_out"] = counts.get("xquad_test_questions_left_out", 0) + 1
             continue
+        if q.qid.startswith("aqad:") and not _one_in(q.qid, THIN["aqad_answerable"]):
+            continue
         foreign = None
-        if n % 2 == 0:
+        if _one_in(q.qid + "#foreign", THIN["foreign"]):
             article, paragraph = rng.choice(pools[split])
             if article != q.article:
                 chunks = build_chunks(paragraph)
                 s, e = rng.choice(chunks)
                 foreign = paragraph[s:e]
         for ex in examples_for(q, split, rng, foreign):
-            out.append(ex)
-            key = f"{split}/{ex.kind}"
-            counts[key] = counts.get(key, 0) + 1
-    return out, counts
+            if ex.kind != "other" or _one_in(q.qid + "#other", THIN["other"]):
+                keep(ex)
+    for u in unanswerable:
+        keep(Example(u.qid, u.question, u.lang, _aimed_chunk(u, rng), None, "unanswerable", splits[u.article]))
+    return tuple(out), counts
+
+
+def dev_sample(questions: list, per_source: int) -> list:
+    """Dev-split questions (answerable or not), at most `per_source` per source and language, chosen by a hash of
+    their ids (the calibration and the judge's fit read dev questions through the service: bounded in time)."""
+    dev = [q for q in questions if split_of(q.article, *q.article.partition(":")[::2]) == "dev"]
+    dev.sort(key=lambda q: hashlib.sha256(q.qid.encode("utf-8")).digest())
+    taken: dict[tuple[str, str], int] = {}
+    out = []
+    for q in dev:
+        group = (q.qid.split(":", 1)[0], q.lang)
+        if taken.get(group, 0) < per_source:
+            taken[group] = taken.get(group, 0) + 1
+            out.append(q)
+    return sorted(out, key=lambda q: q.qid)
+
+
+def _one_in(key: str, k: int) -> bool:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:4], "big") % k == 0
+
+
+def _aimed_chunk(u: Unanswerable, rng: random.Random) -> str:
+    """The chunk of the paragraph where the plausible answer stands (the hardest place to refuse), else any."""
+    chunks = build_chunks(u.paragraph)
+    if u.plausible is not None:
+        a = u.plausible[0]
+        s, e = next(((s, e) for s, e in chunks if s <= a < e), chunks[0])
+    else:
+        s, e = rng.choice(chunks)
+    return u.paragraph[s:e]

@@ -1,15 +1,18 @@
 """Fit the judge (service/ask/judge.py) on the reader's dev split, end to end, as `/ask` meets questions.
 
-The dev archive: every paragraph of the reading sets outside XQuAD's test articles (train-split paragraphs
-are distractors the reader has seen; only dev-split questions are asked). Each dev question is asked of that
-archive intact, and of variants where its paragraph lost the sentence holding its answer (variant r removes
-the r-th dev question's sentence of each paragraph; a question whose answer still occurs anywhere is dropped).
-Rows are the passages the service reads: label 1 when the sentence it would cite holds a gold answer, 0 for
-every answer-removed passage. Then:
+The dev archive: every paragraph of XQuAD (outside its test articles), MLQA and ARCD (train-split paragraphs
+are distractors the reader has seen), and the dev-split documents of the larger sets (ASER's whole articles,
+AQAD, ArDQA). Up to DEV_PER_SOURCE dev questions per source and language are asked (`dev_sample`), of that
+archive intact, and of variants where their document lost the sentence holding its answer (variant r removes
+the r-th dev question's sentence of each document; a question whose answer still occurs anywhere is dropped);
+AQAD's dev unanswerable questions are asked of the intact archive. Rows are the passages the service reads:
+label 1 when the sentence it would cite holds a gold answer, 0 for every removed or unanswerable asking. Then:
 - a logistic model over FEATURES, evidence features kept non-negative (dropped and refitted otherwise);
 - Platt scaling of the best passage's logit per question (what `confidence` is);
-- per language, the bar: the lowest one keeping intact dev questions' false abstention (the topic gate's
-  included) at or under MAX_FALSE_ABSTENTION.
+- per language, two bars chosen on trust, not on a quota: with intact and not-answerable askings weighed 1:1,
+  `thresholds` is the lowest bar at which the answers shown are right >= ANSWER_PRECISION of the time (below it
+  "not found"), `sure_thresholds` the lowest at which they are right >= SURE_PRECISION (below it, an answer is
+  shown as possible, not confirmed).
 A 5-fold cross-validation by article on the same rows says how much of the dev figure is in-sample.
 """
 
@@ -26,7 +29,15 @@ import numpy as np
 from isnad.eval.calibrate import L2, auc, ece, fit_logistic, fit_monotone, standardize
 from isnad.eval.metrics import contains_answer, normalize_for_match
 from isnad.eval.reader_protocols import searcher_for
-from isnad.eval.reader_train.data import Question, answer_removed_text, load_questions, split_of
+from isnad.eval.reader_train.data import (
+    Question,
+    Unanswerable,
+    answer_removed_text,
+    dev_sample,
+    load_questions,
+    load_unanswerable,
+    split_of,
+)
 from isnad.indexer.embed import Embedder
 from isnad.indexer.encoder.convert import file_sha256
 from isnad.indexer.reader.runtime import OnnxReader
@@ -37,8 +48,12 @@ from isnad.service.ask.judge import FEATURES, Judge
 from isnad.service.search import Searcher
 
 SLOTS = 5  # answer-removed variants of the dev archive
-# Per question language; under the issue's targets (8% en / 5% ar) by a point, as dev is small.
-MAX_FALSE_ABSTENTION = {"ar": 0.04, "en": 0.07}
+DEV_PER_SOURCE = 300  # dev questions asked per source and language (bounds the fit to minutes)
+DISTRACTOR_SOURCES = frozenset({"xquad", "mlqa", "arcd"})  # whose train-split paragraphs stay in the dev archive
+ANSWER_PRECISION = 0.85  # answers shown right at least this often (intact : not answerable = 1 : 1)
+SURE_PRECISION = 0.95  # and this often for an answer shown as sure
+MIN_ANSWERED = 10  # a bar is judged on at least this many answered askings of the language
+TARGET_SOURCES = frozenset({"xquad", "mlqa", "arcd"})  # the issue's dev AUC protocol
 # Evidence that may only raise the probability; the language terms may go either way.
 MONOTONE = frozenset({"reader_logit", "span_score", "span_probability", "sentence_terms", "passage_terms",
                       "type_match", "inverse_rank", "dense", "topic_logit"})
@@ -52,32 +67,35 @@ class Asked:
 
     article: str
     lang: str
-    removed: bool
+    removed: bool  # asked where the answer is not: its sentence removed, or an unanswerable question
     gated: bool  # a rule or the topic gate abstained before reading
     features: np.ndarray  # one row per read passage
     labels: np.ndarray
 
 
 def _dev_archive(questions: list[Question]) -> tuple[list[RawDocument], dict[tuple[str, str], str]]:
-    """Every paragraph outside XQuAD's test articles, and each paragraph's doc id by (article, text)."""
+    """The dev archive (module docstring), and each document's doc id by (article, text)."""
     docs: list[RawDocument] = []
     ids: dict[tuple[str, str], str] = {}
     for q in questions:
         source, _, title = q.article.partition(":")
         key = (q.article, q.paragraph)
-        if split_of(q.article, source, title) == "test" or key in ids:
+        split = split_of(q.article, source, title)
+        if split == "test" or key in ids or (split == "train" and source not in DISTRACTOR_SOURCES):
             continue
         ids[key] = f"dev{len(ids):04d}"
         docs.append(RawDocument(ids[key], q.paragraph, f"reading#{ids[key]}", title))
     return docs, ids
 
 
-def _ask(answerer: Answerer, q: Question, removed: bool) -> Asked:
+def _ask(answerer: Answerer, q: Question | Unanswerable, removed: bool) -> Asked:
     response = answerer.searcher.search(q.question, 5)
     fallback, kind, final = answerer.screen(response)
     judged = () if final else answerer.judged(response, kind, fallback.confidence)
     x = np.array([j.features for j in judged]) if judged else np.zeros((0, len(FEATURES)))
     y = np.array([float(not removed and contains_answer(j.sentence.text, q.answers)) for j in judged])
+    if not len(y):
+        y = np.zeros(0)
     return Asked(q.article, q.lang, removed, final, x, y)
 
 
@@ -90,10 +108,13 @@ def _answerer(searcher: Searcher, reader: OnnxReader) -> Answerer:
 def collect(embedder: Embedder, reader: OnnxReader, reading: Path, log: Callable[[str], None] = print) -> list[Asked]:
     questions, _ = load_questions(reading)
     docs, ids = _dev_archive(questions)
-    dev = [q for q in questions if split_of(q.article, *q.article.partition(":")[::2]) == "dev"]
+    dev = dev_sample(questions, DEV_PER_SOURCE)
+    unanswerable: list[Unanswerable] = dev_sample(load_unanswerable(reading), DEV_PER_SOURCE)
     answerer = _answerer(searcher_for(docs, "judge-dev-intact", embedder), reader)
     out = [_ask(answerer, q, False) for q in dev]
-    log(f"judge: {len(out)} dev questions asked of the intact archive ({len(docs)} paragraphs)")
+    log(f"judge: {len(out)} dev questions asked of the intact archive ({len(docs)} documents)")
+    out += [_ask(answerer, u, True) for u in unanswerable]
+    log(f"judge: {len(unanswerable)} unanswerable dev questions asked of it")
     # doc id -> its questions, one slot per question id in order (the ar and en versions share a slot)
     by_paragraph: dict[str, dict[str, list[Question]]] = {}
     for q in dev:
@@ -154,18 +175,37 @@ def fit_judge(rows: list[Asked]) -> tuple[Judge, dict]:
     logits, labels = _best(rows, judge)
     judge = dataclasses.replace(judge, platt=_platt(logits, labels))
     p = np.array([judge.probability_of_logit(z) for z in logits])
-    judge = dataclasses.replace(judge, thresholds=_bars(rows, p))
+    judge = dataclasses.replace(judge, thresholds=trust_bars(rows, p, labels, ANSWER_PRECISION))
     judge = dataclasses.replace(judge, early_exit=_early_exit(rows, judge))
     return judge, _report(rows, judge.thresholds, p, labels, "dev, in sample")
 
 
-def _bars(rows: list[Asked], p: np.ndarray) -> dict[str, float]:
-    """Per language, the lowest bar keeping intact askings' false abstention within MAX_FALSE_ABSTENTION."""
+def precision_mixed(p: np.ndarray, labels: np.ndarray, removed: np.ndarray, bar: float) -> tuple[float, int]:
+    """The share of answers at `bar` that are right when intact and not-answerable askings come 1:1, and how
+    many askings were answered."""
+    answered = p >= bar
+    intact, gone = ~removed, removed
+    right = np.mean(answered[intact] & (labels[intact] > 0)) if intact.any() else 0.0
+    wrong = (np.mean(answered[intact] & (labels[intact] <= 0)) if intact.any() else 0.0) + (
+        np.mean(answered[gone]) if gone.any() else 0.0)
+    return (float(right / (right + wrong)) if right + wrong > 0 else 1.0), int(answered.sum())
+
+
+def trust_bars(rows: list[Asked], p: np.ndarray, labels: np.ndarray, precision: float) -> dict[str, float]:
+    """Per language, the lowest bar at which the answers shown are right >= `precision` of the time (1:1 mix),
+    judged on at least MIN_ANSWERED answers; 1.0 (never answer) when no bar reaches it."""
     bars = {}
-    for lang, most in MAX_FALSE_ABSTENTION.items():
-        intact = np.sort(p[[a.lang == lang and not a.removed for a in rows]])
-        if len(intact):
-            bars[lang] = float(intact[int(np.floor(most * len(intact)))])
+    langs = np.array([a.lang for a in rows])
+    removed = np.array([a.removed for a in rows])
+    for lang in sorted(set(langs)):
+        m = langs == lang
+        bar = 1.0
+        for candidate in np.unique(p[m & np.isfinite(p) & (p > 0)]):
+            share, answered = precision_mixed(p[m], labels[m], removed[m], float(candidate))
+            if share >= precision and answered >= MIN_ANSWERED:
+                bar = float(candidate)
+                break
+        bars[str(lang)] = bar
     return bars
 
 
@@ -203,13 +243,19 @@ def _report(rows: list[Asked], bars: dict[str, float], p: np.ndarray, labels: np
     removed = np.array([a.removed for a in rows])
     langs = np.array([a.lang for a in rows])
     answered = p >= np.array([bars.get(a.lang, 1.0) for a in rows])
+    target = np.array([a.article.partition(":")[0] in TARGET_SOURCES for a in rows])
     for lang in sorted(set(langs)):
         m = langs == lang
         out[str(lang)] = {
             "intact": int((m & ~removed).sum()), "removed": int((m & removed).sum()),
             "false_abstention": float(np.mean(~answered[m & ~removed])),
+            "intact_answered": float(np.mean(answered[m & ~removed])),
             "removed_answered": float(np.mean(answered[m & removed])),
-            "correct_of_answered": float(np.mean(labels[m & ~removed & answered]))}
+            "correct_of_answered": float(np.mean(labels[m & ~removed & answered])) if (
+                m & ~removed & answered).any() else float("nan"),
+            "right_of_shown_1to1": precision_mixed(p[m], labels[m], removed[m], bars.get(str(lang), 1.0))[0],
+            "auc_xquad_mlqa_arcd": _auc([a for a, t in zip(rows, m & target, strict=True) if t], p[m & target],
+                                        labels[m & target]) if (m & target).any() else float("nan")}
     return {**out, "auc_intact_correct_vs_removed": _auc(rows, p, labels), "ece": ece(p, labels)}
 
 
@@ -252,16 +298,21 @@ def reader_alone(rows: list[Asked]) -> dict:
         i = int(a.features[:, 0].argmax())
         p.append(1 / (1 + np.exp(-a.features[i, 0])))
         labels.append(float(a.labels[i]))
-    p_arr = np.array(p)
-    return _report(rows, _bars(rows, p_arr), p_arr, np.array(labels), "dev, reader's probability alone")
+    p_arr, y = np.array(p), np.array(labels)
+    return _report(rows, trust_bars(rows, p_arr, y, ANSWER_PRECISION), p_arr, y, "dev, reader's probability alone")
 
 
 def fit_and_save(path: Path, reading: Path, embedder: Embedder, log: Callable[[str], None] = print) -> dict:
     reader = OnnxReader(path)
     rows = collect(embedder, reader, reading, log)
     judge, report = fit_judge(rows)
-    report = {"in_sample": report, "cross_validated": cross_validated(rows), "reader_alone": reader_alone(rows),
+    logits, labels = _best(rows, judge)
+    p = np.array([judge.probability_of_logit(z) for z in logits])
+    sure = trust_bars(rows, p, labels, SURE_PRECISION)
+    sure = {lang: max(bar, judge.thresholds.get(lang, bar)) for lang, bar in sure.items()}
+    report = {"in_sample": report, "sure_in_sample": _report(rows, sure, p, labels, "dev, in sample, sure bars"),
+              "cross_validated": cross_validated(rows), "reader_alone": reader_alone(rows),
               "askings": len(rows), "gated": int(sum(a.gated for a in rows))}
-    written = save_judge(path, file_sha256(path), {**judge.to_meta(), "report": report})
+    written = save_judge(path, file_sha256(path), {**judge.to_meta(), "sure_thresholds": sure, "report": report})
     log(f"judge fitted on dev, written to {written}: {report}")
     return report

