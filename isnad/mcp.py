@@ -52,10 +52,6 @@ def _run(call: Callable[[], Any]) -> Any:
         raise ToolError(exc.message) from None
 
 
-def _citation_dict(c: Any) -> dict[str, Any]:
-    return asdict(c)
-
-
 def build_server(archive: Archive) -> MCPServer:
     server = MCPServer("isnad", instructions=INSTRUCTIONS)
 
@@ -71,8 +67,8 @@ def build_server(archive: Archive) -> MCPServer:
                 "answer": answer.answer if answer.found else "not found",
                 "span": asdict(answer.span) if answer.span and answer.found else None,
                 "confidence": answer.confidence,
-                "citations": [_citation_dict(c) for c in answer.citations],
-                "closest": [_citation_dict(c) for c in answer.closest]}
+                "citations": [asdict(c) for c in answer.citations],
+                "closest": [asdict(c) for c in answer.closest]}
 
     @server.tool(description=DOCUMENT)
     async def get_document(doc_id: str, start: int | None = None, end: int | None = None) -> dict[str, Any]:
