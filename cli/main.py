@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -314,7 +316,9 @@ def mcp_cmd(index_path: Path, url: str | None, key: str | None, timeout: float) 
     from isnad.client import Client, Local
 
     passive_engine_waits()
-    archive = Client(url, key, timeout) if url else Local(index_path)
+    # stdout carries the protocol: whatever loading the index might print goes to stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        archive = Client(url, key, timeout) if url else Local(index_path)
     build_server(archive).run("stdio")
 
 
@@ -435,10 +439,8 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     """
     if ctx.invoked_subcommand is not None:
         return
-    from isnad.eval.cache import DATA, ROOT
+    _need_checkout("isnad eval")
     from isnad.eval.run import RESULTS, run
-
-    _need_checkout("isnad eval", DATA, ROOT / "data" / "astana")
     from isnad.indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
@@ -540,12 +542,9 @@ def _fit_judge(path: Path, reading: Path) -> None:
 @domain_errors
 def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float) -> None:
     """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
-    from isnad.bench.corpus import SAMPLE
+    _need_checkout("isnad bench")
     from isnad.bench.run import RESULTS, run_bench
-    from isnad.eval.cache import DATA
     from isnad.eval.extraction import WEB_PAGES, measure_extraction
-
-    _need_checkout("isnad bench", SAMPLE, DATA / "xquad_en2ar")
 
     try:
         scales = [int(s.replace("_", "")) for s in scale.split(",") if s.strip()]
@@ -556,14 +555,23 @@ def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None
               log=lambda m: click.echo(m, err=True), extraction=extraction)
 
 
-def _need_checkout(command: str, *folders: Path) -> None:
+def checkout_root() -> Path:
+    """Where eval/ sits (eval.cache's ROOT): the clone, or site-packages/isnad for a wheel. Found without
+    importing eval, whose report needs matplotlib (the eval extra)."""
+    spec = importlib.util.find_spec("isnad.eval")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).resolve().parent.parent
+
+
+def _need_checkout(command: str) -> None:
     """eval and bench read the repository's data folders, which an installed wheel does not carry."""
-    missing = [str(f) for f in folders if not f.is_dir()]
+    root = checkout_root()
+    missing = [str(f) for f in (root / "data" / "eval", root / "data" / "astana") if not f.is_dir()]
     if missing:
         raise click.ClickException(
             f"{command} reads the source checkout's data, and these folders are missing: {', '.join(missing)}. "
             "Run it from a clone of the repository (with ../shared/eval beside it for the held-out sets and "
-            "XQuAD's corpus), after `pip install -e .`")
+            "XQuAD's corpus), after `pip install -e '.[eval]'`")
 
 
 keys_file_option = click.option("--keys-file", envvar="ISNAD_KEYS_FILE", required=True,

@@ -13,6 +13,7 @@ quoted text exactly.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,8 +173,12 @@ class Client:
     def _call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         import httpx
 
+        # JSON with ASCII escapes: a lone surrogate ("\ud800") reaches the server, which names it, instead of
+        # failing to encode here
+        content = json.dumps(body).encode() if body is not None else None
         try:
-            response = self._http.request(method, path, json=body)
+            response = self._http.request(method, path, content=content,
+                                          headers={"Content-Type": "application/json"} if content else None)
         except httpx.TimeoutException as exc:
             raise IsnadError(f"Isnad at {self.url} did not answer within the timeout ({exc})") from None
         except httpx.HTTPError as exc:
@@ -200,8 +205,14 @@ class Client:
         return answer_from_json(self._call("POST", "/ask", body))
 
     def document(self, doc_id: str) -> Document:
-        if not isinstance(doc_id, str) or not doc_id:
-            raise IsnadError("doc_id must be a non-empty string (from a search or ask result)", 422)
+        if not isinstance(doc_id, str) or not doc_id or not doc_id.isprintable() or doc_id != doc_id.strip():
+            raise IsnadError(f"doc_id {str(doc_id)[:80]!r} is not valid: use the doc_id of a search or ask result "
+                             "(letters, digits, _ . -)", 422)
+        try:
+            doc_id.encode()
+        except UnicodeEncodeError:
+            raise IsnadError("doc_id contains a lone UTF-16 surrogate: use the doc_id of a search or ask result",
+                             422) from None
         return document_from_json(self._call("GET", "/documents/" + quote(doc_id, safe="")))
 
     def health(self) -> dict[str, Any]:

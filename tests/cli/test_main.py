@@ -76,12 +76,9 @@ def test_english_table_command_writes_the_index_models_table(sample_index: Path,
 def test_eval_and_bench_outside_a_checkout_name_the_folders_they_need(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """From an installed wheel the repository's data folders are absent: say which, before any work."""
-    import isnad.bench.corpus
-    import isnad.eval.cache
+    import isnad.cli.main
 
-    monkeypatch.setattr(isnad.eval.cache, "DATA", tmp_path / "site-packages" / "data" / "eval")
-    monkeypatch.setattr(isnad.eval.cache, "ROOT", tmp_path / "site-packages")
-    monkeypatch.setattr(isnad.bench.corpus, "SAMPLE", tmp_path / "site-packages" / "data" / "astana")
+    monkeypatch.setattr(isnad.cli.main, "checkout_root", lambda: tmp_path / "site-packages")
     for command in (["eval", "--no-answers"], ["bench"]):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code != 0

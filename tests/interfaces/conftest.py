@@ -15,7 +15,7 @@ ANSWERED = "When was the eighth round of the Astana talks held?"
 NOT_IN_ARCHIVE = "Who won the 1998 football World Cup final in Paris?"
 # Strings a careless or hostile caller sends: each must come back as a clear error or a normal answer.
 HOSTILE = ("", "   ", "\x00", "' OR 1=1; --", "../../etc/passwd", "<script>alert(1)</script>", "\u202eأستانة\u202c",
-           "A" * 5000, "%00%2e%2e%2f", "{{7*7}}", "🙂" * 50)
+           "A" * 5000, "%00%2e%2e%2f", "{{7*7}}", "🙂" * 50, "\ud800 lone surrogate")
 
 
 @dataclass(frozen=True)
