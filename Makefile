@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 $(FULL): $(STAMP)
 	# CPU torch from the local wheel first: a bare torch requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[eval,test,milvus,st]'
+	$(BIN)/pip install -q -e '.[eval,test,milvus,st,mcp,langchain]'
 	touch $(FULL)
 
 # Every file under CORPUS (the reader recurses: .txt .jsonl, .html/.htm/.xhtml[.gz], .warc[.gz], .rss/.atom/.xml),

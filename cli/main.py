@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -273,13 +275,51 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
         settings = settings.model_copy(update={"embed_runtime": runtime})
     state = ServiceState.open(index_path, settings=settings)
     app = create_app(state, settings)
+    mcp_note = _mount_mcp(app, host)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
     if not _is_loopback(host) and not app.state.keyring.records():
         click.echo(f"warning: {host} is not loopback and no read key is configured: the archive is readable by "
                    "anyone who can reach this port (isnad keys add --scope read)", err=True)
     click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs; "
-               f"vectors: {runtime_of(state.embedder)})")
+               f"vectors: {runtime_of(state.embedder)}; {mcp_note})")
     serve_http(app, settings, host, port)
+
+
+def _mount_mcp(app: Any, host: str) -> str:
+    """MCP at /mcp when the `mcp` extra is installed; says which, for the start line."""
+    try:
+        from isnad.mcp import mount
+    except ImportError:
+        return "MCP: pip install 'isnad[mcp]' to serve /mcp"
+    from isnad.client import Local
+    from isnad.service.archive import Archive
+
+    mount(app, Local.over(Archive(lambda: app.state.isnad)), host)
+    return "MCP: /mcp"
+
+
+@cli.command("mcp")
+@index_option
+@click.option("--url", default=None, help="serve a running Isnad server instead of INDEX (e.g. http://127.0.0.1:8000)")
+@click.option("--key", envvar="ISNAD_KEY", default=None, help="read key for --url (env ISNAD_KEY)")
+@click.option("--timeout", type=click.FloatRange(0.1), default=60.0, show_default=True,
+              help="seconds per request to --url")
+@domain_errors
+def mcp_cmd(index_path: Path, url: str | None, key: str | None, timeout: float) -> None:
+    """Serve the archive to an AI assistant over MCP (stdio): tools search_archive, ask_archive, get_document.
+
+    Reads INDEX in this process, or, with --url, a running server (its keys apply)."""
+    try:
+        from isnad.mcp import build_server
+    except ImportError as exc:
+        raise click.ClickException(f"isnad mcp needs the mcp extra: pip install 'isnad[mcp]' ({exc})") from None
+    from isnad.client import Client, Local
+
+    passive_engine_waits()
+    # stdout carries the protocol: whatever loading the index might print goes to stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        archive = Client(url, key, timeout) if url else Local(index_path)
+    build_server(archive).run("stdio")
 
 
 @cli.command()
@@ -399,6 +439,7 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     """
     if ctx.invoked_subcommand is not None:
         return
+    _need_checkout("isnad eval")
     from isnad.eval.run import RESULTS, run
     from isnad.indexer.embed import make_embedder
 
@@ -510,6 +551,7 @@ def _fit_judge(path: Path, reading: Path) -> None:
 @domain_errors
 def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float) -> None:
     """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
+    _need_checkout("isnad bench")
     from isnad.bench.run import RESULTS, run_bench
     from isnad.eval.extraction import WEB_PAGES, measure_extraction
 
@@ -520,6 +562,25 @@ def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None
     extraction = measure_extraction if (WEB_PAGES / "expected.json").is_file() else None
     run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, load_seconds=load_seconds,
               log=lambda m: click.echo(m, err=True), extraction=extraction)
+
+
+def checkout_root() -> Path:
+    """Where eval/ sits (eval.cache's ROOT): the clone, or site-packages/isnad for a wheel. Found without
+    importing eval, whose report needs matplotlib (the eval extra)."""
+    spec = importlib.util.find_spec("isnad.eval")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).resolve().parent.parent
+
+
+def _need_checkout(command: str) -> None:
+    """eval and bench read the repository's data folders, which an installed wheel does not carry."""
+    root = checkout_root()
+    missing = [str(f) for f in (root / "data" / "eval", root / "data" / "astana") if not f.is_dir()]
+    if missing:
+        raise click.ClickException(
+            f"{command} reads the source checkout's data, and these folders are missing: {', '.join(missing)}. "
+            "Run it from a clone of the repository (with ../shared/eval beside it for the held-out sets and "
+            "XQuAD's corpus), after `pip install -e '.[eval]'`")
 
 
 keys_file_option = click.option("--keys-file", envvar="ISNAD_KEYS_FILE", required=True,

@@ -1,6 +1,9 @@
-"""Read a folder of articles (`.txt` one per file, `.jsonl` one per line) into raw documents.
+"""Read a folder of articles into raw documents: `.txt` (one article per file), `.jsonl` (one per line), and
+web archives read by `read_web.py`: saved pages (`.html .htm .xhtml`, gzipped or not), WARC and ARC files
+(`.warc .warc.gz .arc .arc.gz`) and RSS/Atom feeds (`.rss .atom .xml`). Extensions match in any case
+(`.TXT`, `.Html`).
 
-Bad files are skipped with a warning naming the file; they never stop the run.
+Bad files, and files of any other type, are skipped with a warning naming the file; they never stop the run.
 """
 
 from __future__ import annotations
@@ -32,6 +35,16 @@ _MAX_CONTROL_RATIO = 0.01
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 FEED_SUFFIXES = (".rss", ".atom", ".xml")
+
+
+TEXT_SUFFIXES = (".txt", ".jsonl")
+READ_SUFFIXES = " ".join((*TEXT_SUFFIXES, *HTML_SUFFIXES, *WARC_SUFFIXES, *FEED_SUFFIXES))
+
+
+def file_kind(path: Path) -> str | None:
+    """".txt", ".jsonl", "html", "warc" or "feed" by the file name, in any case; None for a type not read."""
+    suffix = path.suffix.lower()
+    return suffix if suffix in TEXT_SUFFIXES else web_kind(path)
 
 
 def web_kind(path: Path) -> str | None:
@@ -183,8 +196,7 @@ class FolderReader:
         paths = sorted(p for p in self.folder.rglob("*") if p.is_file())
         by_kind: dict[str | None, list[Path]] = {}
         for path in paths:
-            kind = path.suffix if path.suffix in (".txt", ".jsonl") else web_kind(path)
-            by_kind.setdefault(kind, []).append(path)
+            by_kind.setdefault(file_kind(path), []).append(path)
 
         duplicates = 0  # counted, not kept: a crawl may revisit a page thousands of times
 
@@ -197,8 +209,10 @@ class FolderReader:
                 log.warning("skipped %s: %s", item.path, item.reason)
                 skipped.append(item)
 
+        for path in by_kind.get(None, []):  # named, so a misnamed article is not silently missing
+            note(Skipped(str(path), f"not an article file type (read: {READ_SUFFIXES})"))
         for path in by_kind.get(".txt", []) + by_kind.get(".jsonl", []):
-            reader = self._read_txt if path.suffix == ".txt" else self._read_jsonl
+            reader = self._read_txt if file_kind(path) == ".txt" else self._read_jsonl
             for item in reader(path):
                 note(item) if isinstance(item, Skipped) else documents.append(item)
 

@@ -68,4 +68,7 @@ def test_the_installed_wheel_indexes_and_answers_outside_the_repo(wheel: Path, t
     # serving needs no torch: `make run` and a plain install stay small
     probe = subprocess.run([venv / "bin" / "python", "-c", "import torch"], capture_output=True, cwd=empty)
     assert probe.returncode != 0
+    # eval and bench need the repository's data: the installed command names the missing folders
+    missing = subprocess.run([isnad, "eval", "--no-answers"], capture_output=True, text=True, cwd=empty)
+    assert missing.returncode != 0 and "data/eval" in missing.stderr, missing.stderr[-1000:]
     assert list(empty.iterdir()) == []  # nothing written to the working directory

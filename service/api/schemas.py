@@ -265,7 +265,13 @@ class DocumentOut(SourceOut):
     title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
     source: str | None
-    text: str
+    text: str = Field(description="the canonical text every citation's start/end offsets index into")
+
+    @classmethod
+    def from_document(cls, document: Document) -> Self:
+        title, derived = shown_title(document.title, {document.doc_id: document}, document.doc_id)
+        return cls(doc_id=document.doc_id, title=title, title_derived=derived, published=document.published,
+                   source=document.source, text=document.text, **source_fields(document))
 
 
 class HealthOut(BaseModel):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from isnad.cli.main import cli
@@ -70,3 +71,16 @@ def test_english_table_command_writes_the_index_models_table(sample_index: Path,
     assert table.words == load_words(limit=40) and "embedded 40 English words" in result.output
     missing = CliRunner().invoke(cli, ["english-table", "--index", str(tmp_path / "none")])
     assert missing.exit_code != 0 and "Traceback" not in missing.output
+
+
+def test_eval_and_bench_outside_a_checkout_name_the_folders_they_need(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """From an installed wheel the repository's data folders are absent: say which, before any work."""
+    import isnad.cli.main
+
+    monkeypatch.setattr(isnad.cli.main, "checkout_root", lambda: tmp_path / "site-packages")
+    for command in (["eval", "--no-answers"], ["bench"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code != 0
+        assert "reads the source checkout's data" in result.output and str(tmp_path / "site-packages") in result.output
+        assert "data/eval" in result.output or "data/astana" in result.output

@@ -42,3 +42,18 @@ def test_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
         FolderReader(tmp_path).run()
     with pytest.raises(ReadError, match="not found"):
         FolderReader(tmp_path / "missing")
+
+
+def test_extensions_match_in_any_case_and_other_files_are_named(tmp_path: Path) -> None:
+    """`.TXT`/`.JSONL` were silently ignored while `.HTML` was read; a `.docx` or `.md` vanished unnamed."""
+    (tmp_path / "upper.TXT").write_text("مقال بامتداد كبير عن أستانا.", encoding="utf-8")
+    (tmp_path / "lines.JSONL").write_text(json.dumps({"id": "j9", "text": "نص من سطر."}, ensure_ascii=False),
+                                          encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# not an article", encoding="utf-8")
+    (tmp_path / "report.docx").write_bytes(b"PK\x03\x04")
+    result = FolderReader(tmp_path).run()
+    assert {d.doc_id for d in result.documents} == {"upper", "j9"}
+    named = {Path(s.path).name: s.reason for s in result.skipped}
+    assert set(named) == {"notes.md", "report.docx"}
+    assert all("not an article file type" in reason and ".jsonl" in reason and ".warc.gz" in reason
+               for reason in named.values())

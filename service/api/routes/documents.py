@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_val
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.read import DOC_ID_PATTERN, doc_id_problem
 from isnad.indexer.skipped import Skipped
-from isnad.indexer.types import RawDocument, source_fields
+from isnad.indexer.types import RawDocument
 from isnad.service.api.auth import require_writer
 from isnad.service.api.deps import StateDep
 from isnad.service.api.errors import NOT_FOUND, WRITE_RESPONSES, LimitExceeded, error_json
@@ -23,7 +23,6 @@ from isnad.service.api.routes.jobs import JobOut, accepted, await_job, submit
 from isnad.service.api.schemas import DocumentOut, StrictModel, check_unicode
 from isnad.service.live import LiveIndex
 from isnad.service.settings import Settings
-from isnad.service.titles import shown_title
 from isnad.service.writes import Job
 
 router = APIRouter(tags=["documents"])
@@ -130,9 +129,7 @@ def get_document(doc_id: DocIdPath, state: StateDep) -> DocumentOut:
     document = state.index.documents.get(doc_id)
     if document is None:
         raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}")
-    title, derived = shown_title(document.title, {doc_id: document}, doc_id)
-    return DocumentOut(doc_id=document.doc_id, title=title, title_derived=derived, published=document.published,
-                       source=document.source, text=document.text, **source_fields(document))
+    return DocumentOut.from_document(document)
 
 
 ACCEPTED: dict[int | str, dict[str, object]] = {
