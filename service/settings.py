@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     # Failed key attempts one client may make per window before it gets 429.
     auth_failure_limit: int = Field(10, ge=1)
     auth_failure_window_s: float = Field(60.0, gt=0)
+    # Reverse proxies whose X-Forwarded-For names the real client (addresses or networks, comma-separated);
+    # empty: the connection's address is the client, and the header is ignored.
+    trusted_proxies: str = ""
+    # Several indexes on one server (ISNAD_COLLECTIONS="public=PATH,probe=PATH2"; `isnad serve --collection`);
+    # the first is the default collection, the one the routes without a collection act on.
+    collections: str = ""
+    # One line per keyed request (key id, collection, route, status, time): "-" to stderr, a path to that
+    # file, empty for none. The question text only with access_log_questions: questions can be as sensitive
+    # as the archive.
+    access_log: str = "-"
+    access_log_questions: bool = False
     max_body_bytes: int = 1_000_000  # any request body
     max_ingest_bytes: int = 20_000_000  # POST /documents
     cors_origins: str = ""  # comma-separated; empty: no CORS headers at all
