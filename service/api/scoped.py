@@ -8,7 +8,7 @@ the key's own collections.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
@@ -89,24 +89,36 @@ def search(request: Request, names: list[str], query: str, k: int,
            filters: SearchFilters | None = None) -> SearchResponseOut:
     reg = registry(request)
     _question(request, query)
-    if len(names) == 1:  # one collection: exactly the single-index path
-        state = reg.state(names[0])
-        out = SearchResponseOut.from_domain(state.searcher.search(query, k, filters), state.index.documents)
-        return label(out, names[0])
-    merged = merged_search({n: reg.state(n) for n in names}, query, k, filters)
-    return label(SearchResponseOut.from_domain(merged.response, merged.documents), None)
+    return search_over({n: reg.state(n) for n in names}, query, k, filters)
 
 
 def ask(request: Request, names: list[str], question: str, k: int, filters: SearchFilters | None,
         min_confidence: float | None) -> AskResponseOut:
     reg = registry(request)
     _question(request, question)
-    if len(names) == 1:
-        state = reg.state(names[0])
+    return ask_over({n: reg.state(n) for n in names}, question, k, filters, min_confidence)
+
+
+def search_over(states: Mapping[str, ServiceState], query: str, k: int,
+                filters: SearchFilters | None = None) -> SearchResponseOut:
+    """The response body of a search over these collections (the CLI's too)."""
+    if len(states) == 1:  # one collection: exactly the single-index path
+        [(name, state)] = states.items()
+        out = SearchResponseOut.from_domain(state.searcher.search(query, k, filters), state.index.documents)
+        return label(out, name)
+    merged = merged_search(states, query, k, filters)
+    return label(SearchResponseOut.from_domain(merged.response, merged.documents), None)
+
+
+def ask_over(states: Mapping[str, ServiceState], question: str, k: int, filters: SearchFilters | None = None,
+             min_confidence: float | None = None) -> AskResponseOut:
+    """The response body of a question over these collections (the CLI's too)."""
+    if len(states) == 1:
+        [(name, state)] = states.items()
         answer = state.answerer.ask(question, k, filters, min_confidence)
-        return label(AskResponseOut.from_answer(answer, state.index.documents), names[0])
+        return label(AskResponseOut.from_answer(answer, state.index.documents), name)
     started = time.perf_counter()
-    merged = merged_search({n: reg.state(n) for n in names}, question, k, filters)
+    merged = merged_search(states, question, k, filters)
     answer = merged_ask(merged, started, min_confidence)
     return label(AskResponseOut.from_answer(answer, merged.documents), None)
 
