@@ -7,10 +7,11 @@ where a caller passes none they build their own from the same variables. The com
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -88,6 +89,18 @@ class Settings(BaseSettings):
     timeout_header_read_s: float = 10.0  # a connection must send a whole request head within this
     timeout_body_read_s: float = 60.0  # and its body within this (408)
     timeout_graceful_shutdown_s: int = 5  # on SIGTERM, requests still running after this are cancelled
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"trusted_proxies: {part!r} is not an IP address or network "
+                                     f"(e.g. 10.0.0.5 or 10.0.0.0/24)") from exc
+        return value
 
     @property
     def cors_origin_list(self) -> list[str]:

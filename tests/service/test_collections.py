@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +160,19 @@ def test_collection_specs_name_what_to_fix() -> None:
     for bad, words in (("a", "NAME=PATH"), ("A=/x", "lowercase"), ("a=/x,a=/y", "twice")):
         with pytest.raises(CollectionSpecError, match=words):
             parse_specs([bad])
+
+
+def test_the_access_log_keeps_questions_only_when_asked(service_state: ServiceState, tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    record, key = keys.add(path, "read")
+    for questions in (False, True):
+        log = tmp_path / f"access-{questions}.jsonl"
+        settings = Settings(keys_file=path, access_log=str(log), access_log_questions=questions)
+        with TestClient(create_app(service_state, settings)) as c:
+            assert c.post("/ask", json={"question": ROUND_NINE}, headers=_as(key)).status_code == 200
+            assert c.get("/collections", headers=_as("isnad_wrong")).status_code == 401
+            c.get("/health")  # open: not logged
+        first, refused = (json.loads(line) for line in log.read_text(encoding="utf-8").splitlines())
+        assert first["key"] == record.id and first["collections"] == ["default"] and first["route"] == "/ask"
+        assert (first.get("question") == ROUND_NINE) is questions and first["status"] == 200
+        assert refused["key"] is None and refused["status"] == 401 and refused["route"] == "/collections"
