@@ -11,18 +11,22 @@ them unchanged; `split` turns them back into (collection, doc_id) for the client
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from isnad.indexer.embed import Embedder, Role
 from isnad.indexer.types import Chunk, Document, SearchFilters
 from isnad.service.answer import Answer, Answerer
 from isnad.service.fusion import dedupe_copies
 from isnad.service.keys import COLLECTION_NAME, COLLECTION_NAME_RULE
 from isnad.service.live import LiveIndex
-from isnad.service.search import SearchResponse, SearchResult
+from isnad.service.search import Searcher, SearchResponse, SearchResult
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
 
@@ -132,6 +136,31 @@ class QualifiedDocuments(Mapping[str, Document]):
         return sum(len(docs) for docs in self._by_name.values())
 
 
+class _EmbedOnce:
+    """The shared encoder for one request: the question is embedded once for every collection, even with the
+    query cache off (the vectors are the same: one model). One slot: a bridge built during the request may
+    keep this object, and must not keep more than a vector through it."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.model_id = inner, inner.model_id
+        self._last: tuple[tuple[tuple[str, ...], str], np.ndarray] | None = None
+
+    def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
+        key = (tuple(texts), str(role))
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self.inner.embed_batch(texts, role=role))
+        return self._last[1]
+
+    def __getattr__(self, name: str) -> Any:  # the background lane, the dimension: the encoder's own
+        return getattr(self.inner, name)
+
+
+def _with_embedder(searcher: Searcher, embedder: Any) -> Searcher:
+    clone = copy.copy(searcher)  # shares the index and the bridge parts built for it
+    clone.embedder = embedder
+    return clone
+
+
 def _qualified(name: str, chunk: Chunk) -> Chunk:
     return replace(chunk, doc_id=qualify(name, chunk.doc_id))
 
@@ -150,7 +179,9 @@ def merged_search(states: Mapping[str, ServiceState], query: str, k: int,
     """One ranking over the collections: each is searched for k, the fused scores (one model, one formula)
     are merged, and copies of one passage in several collections are folded into one result."""
     started = time.perf_counter()
-    responses = {name: state.searcher.search(query, k, filters) for name, state in states.items()}
+    once = _EmbedOnce(next(iter(states.values())).embedder)
+    responses = {name: _with_embedder(state.searcher, once).search(query, k, filters)
+                 for name, state in states.items()}
     candidates = sorted(((r.score, name, r) for name, resp in responses.items() for r in resp.results),
                         key=lambda t: -t[0])
     results = [replace(r, chunk=_qualified(name, r.chunk), copies=tuple(_qualified(name, c) for c in r.copies))
