@@ -3,7 +3,8 @@
 A line holds the time, the real client (service/api/proxy.py), the key's id (never the key), the method,
 the route's template, the collection(s) acted on, the status and the duration. The question or query text
 is left out unless `access_log_questions` is set: a newsroom's questions can be as sensitive as its archive.
-Open routes (the chat page, /health, /docs) are not logged.
+Only requests that present a key are logged (a wrong one too); open routes (the chat page, /health, /docs)
+never are.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ class AccessLog:
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.out is None or scope["type"] != "http" or needed_scope(scope["method"], scope["path"]) is None:
+        if self.out is None or scope["type"] != "http" or needed_scope(scope["method"], scope["path"]) is None \
+                or not any(k == b"authorization" for k, _ in scope["headers"]):  # keyed requests only
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
