@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from isnad.indexer.embed import Embedder, Role
+from isnad.indexer.index import IndexLoadError
 from isnad.indexer.types import Chunk, Document, SearchFilters
 from isnad.service.answer import Answer, Answerer
 from isnad.service.fusion import dedupe_copies
@@ -83,9 +84,9 @@ class Collections:
         for name, folder in items[1:]:
             try:
                 state = ServiceState.open(folder, first.embedder, settings, first.reader)
-            except ValueError as exc:  # another model: its scores would not compare
-                raise CollectionSpecError(f"collection {name!r} at {folder}: {exc}; every collection must be "
-                                          f"built with the default's model ({first.embedder.model_id})") from exc
+            except (IndexLoadError, OSError, ValueError) as exc:  # e.g. another model: scores would not compare
+                raise CollectionSpecError(f"collection {name!r} at {folder}: {exc} (every collection is served "
+                                          f"with the first one's model, {first.embedder.model_id})") from exc
             lives[name] = LiveIndex(_Holder(state, settings))
         return cls(lives)
 

@@ -15,7 +15,8 @@ from isnad.service.api.main import create_app
 from isnad.service.collections import CollectionSpecError, parse_specs
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
-from tests.service.three_collections import NAMES, Secrets, build
+from tests.service.three_collections import NAMES, Secrets, build, documents
+from tests.service.tiny_index import tiny_searcher
 
 ROUND_NINE = "متى عقدت الجولة التاسعة من محادثات أستانة؟"
 
@@ -176,3 +177,26 @@ def test_the_access_log_keeps_questions_only_when_asked(service_state: ServiceSt
         assert first["key"] == record.id and first["collections"] == ["default"] and first["route"] == "/ask"
         assert (first.get("question") == ROUND_NINE) is questions and first["status"] == 200
         assert refused["key"] is None and refused["status"] == 401 and refused["route"] == "/collections"
+
+
+def test_a_scoped_write_key_writes_its_collection_only(client: TestClient,
+                                                       keyring: tuple[Path, dict[str, str]]) -> None:
+    made = keyring[1]
+    doc = {"documents": [{"id": "probe-new", "text": "مذكرة جديدة عن لجنة صياغة الدستور في جنيف.", "title": "PN"}]}
+    added = client.post("/collections/probex9/documents", json=doc, headers=_as(made["write-probe"]))
+    assert added.status_code == 200 and added.json()["changed"] == ["probe-new"]
+    found = client.get("/collections/probex9/documents/probe-new", headers=_as(made["probe"]))
+    assert found.status_code == 200 and found.json()["title"] == "PN"
+    assert client.get("/documents/probe-new", headers=_as(made["all"])).status_code == 404  # not the default's
+    gone = client.delete("/collections/probex9/documents/probe-new", headers=_as(made["write-probe"]))
+    assert gone.status_code == 200
+    assert client.get("/collections/probex9/documents/probe-new", headers=_as(made["probe"])).status_code == 404
+
+
+def test_a_collection_built_with_another_model_is_refused_by_name(tmp_path: Path, embedder: Embedder,
+                                                                  folders: dict[str, Path]) -> None:
+    other = tmp_path / "other"
+    tiny_searcher(other, documents()["probex9"])  # the hash embedder: another model
+    state = ServiceState.open(folders["pubarchive"], embedder)
+    with pytest.raises(CollectionSpecError, match=r"collection 'hashed'.*first one's model"):
+        create_app(state, Settings(access_log=""), {"pubarchive": folders["pubarchive"], "hashed": other})
