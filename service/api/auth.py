@@ -87,7 +87,7 @@ class Grant:
         return self.collections is None or collection in self.collections
 
 
-def _collection_path(path: str) -> str:
+def unscoped_path(path: str) -> str:
     """/collections/{name}/rest -> /rest: a collection's routes need what the default's do."""
     if path.startswith("/collections/"):
         rest = path[len("/collections/"):].partition("/")[2]
@@ -97,7 +97,7 @@ def _collection_path(path: str) -> str:
 
 def needed_scope(method: str, path: str) -> keys.Scope | None:
     """The scope a request needs, or None for the open routes."""
-    path = _collection_path(path)
+    path = unscoped_path(path)
     if (method in _WRITE_METHODS and path.startswith(_WRITE_PREFIXES)) or path.startswith("/jobs"):
         return "write"
     if path in _OPEN_PATHS or path.startswith(_OPEN_PREFIXES):

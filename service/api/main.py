@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from isnad.service.api.access_log import AccessLog, open_log
-from isnad.service.api.auth import Access, FailedAttempts, KeyRing
+from isnad.service.api.auth import Access, FailedAttempts, KeyRing, unscoped_path
 from isnad.service.api.errors import COMMON_RESPONSES, capped_validation_errors, install_error_handlers
 from isnad.service.api.limits import BodySizeLimit
 from isnad.service.api.routes import admin, ask, documents, health, jobs, metrics, search
@@ -87,7 +87,8 @@ def create_app(state: ServiceState | None = None, settings: Settings | None = No
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     def limit_for(method: str, path: str) -> int:
-        return settings.max_ingest_bytes if (method, path) == ("POST", "/documents") else settings.max_body_bytes
+        ingest = (method, unscoped_path(path)) == ("POST", "/documents")  # a collection's too
+        return settings.max_ingest_bytes if ingest else settings.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for, max_headers=settings.max_header_count,
                        body_timeout=settings.timeout_body_read_s)

@@ -200,3 +200,10 @@ def test_a_collection_built_with_another_model_is_refused_by_name(tmp_path: Path
     state = ServiceState.open(folders["pubarchive"], embedder)
     with pytest.raises(CollectionSpecError, match=r"collection 'hashed'.*first one's model"):
         create_app(state, Settings(access_log=""), {"pubarchive": folders["pubarchive"], "hashed": other})
+
+
+def test_a_collections_ingest_route_has_the_ingest_body_limit(client: TestClient,
+                                                             keyring: tuple[Path, dict[str, str]]) -> None:
+    big = {"documents": [{"id": "big-1", "text": "نص " * 500_000}]}  # 2 MB: over max_body_bytes, under ingest
+    r = client.post("/collections/probex9/documents", json=big, headers=_as(keyring[1]["write-probe"]))
+    assert r.status_code == 413 and "max_document_chars" in r.json()["message"], r.text
