@@ -45,6 +45,11 @@ TARGETS: tuple[tuple[str, str, str, float], ...] = (
     # issue 19: the trained reader on /ask (bench/http.py reader_cost)
     ("/ask p50 / /search p50, sample, reader (same run)", "reader.ratios.ask_over_search_p50", "<=", 2.5),
     ("server RSS added by the reader (MB)", "reader.ratios.rss_added_mb", "<=", 250),
+    # issue 30: collections on one server (bench/collections_cost.py)
+    ("/search p50, 3 collections / 1 (same server)", "collections.ratios.three_over_one_p50", "<=", 1.5),
+    ("/search p50, 1 of 3 collections / 1-collection server", "collections.ratios.one_of_three_over_single_p50",
+     "<=", 1.1),
+    ("RSS, 3 collections / two separate servers", "collections.ratios.rss_three_over_two_servers", "<=", 1.0),
 )
 
 
@@ -223,6 +228,7 @@ def markdown(r: dict[str, Any]) -> str:
     lines += extraction_markdown(r)
     lines += runtimes_markdown(r.get("runtimes"))
     lines += reader_markdown(r.get("reader"))
+    lines += collections_markdown(r.get("collections"))
     if r.get("notes"):
         lines += ["", "## Notes", "", *[f"- {n}" for n in r["notes"]]]
     return "\n".join(lines) + "\n"
@@ -259,6 +265,23 @@ def reader_markdown(rd: dict[str, Any] | None) -> list[str]:
                      f"{_f(x['cold_start_s'])} |")
     lines += ["", f"RSS the reader adds: {_f(rd['ratios']['rss_added_mb'])} MB."]
     return lines
+
+
+def collections_markdown(c: dict[str, Any] | None) -> list[str]:
+    """One server with 1 and 3 collections against two servers (bench/collections_cost.py)."""
+    if not c:
+        return []
+    one, three, ratios = c["one_collection"], c["three_collections"], c["ratios"]
+    return ["", "## Collections (one server, shared encoder and reader; query cache off)", "",
+            "| server | /search p50 ms | RSS MB |", "|---|---|---|",
+            f"| 1 collection | {one['search']['p50_ms']} | {one['rss_mb']} |",
+            f"| 3 collections, searching one | {three['search_one']['p50_ms']} | {three['rss_mb']} |",
+            f"| 3 collections, searching all three | {three['search_all']['p50_ms']} | |",
+            f"| two separate servers (sum) | | {c['two_servers']['rss_mb']} |", "",
+            f"Three collections / one: {ratios['three_over_one_p50']}x p50; one collection of three / a "
+            f"one-collection server: {ratios['one_of_three_over_single_p50']}x; RSS per added collection "
+            f"{ratios['rss_added_per_collection_mb']} MB; 3 collections / two servers RSS "
+            f"{ratios['rss_three_over_two_servers']}x."]
 
 
 def runtimes_markdown(rt: dict[str, Any] | None) -> list[str]:

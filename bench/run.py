@@ -15,6 +15,7 @@ from typing import Any
 import psutil
 
 from isnad.bench import report as report_module
+from isnad.bench.collections_cost import collections_cost
 from isnad.bench.corpus import SAMPLE_QUESTIONS, queries, sample_documents, vocabulary, xquad_documents
 from isnad.bench.http import reader_cost, service_run
 from isnad.bench.runtimes import compare_runtimes, runtime_passages
@@ -89,6 +90,8 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
         report["service_sample"] = service_run(built[0], qtexts, requests, clients, load_seconds=load_seconds)
         log("the reader's cost: /ask against /search, RSS with and without it")
         report["reader"] = reader_cost(built[0], SAMPLE_QUESTIONS, max(requests // 2, 5))
+        log("collections: one server with 1 and 3 indexes against two servers")
+        report["collections"] = collections_cost(built[0], qtexts, max(requests // 2, 10))
         log("encoder runtimes side by side")
         xquad = corpora.get("xquad") or corpora.get("astana") or []
         report["runtimes"] = compare_runtimes(built[0], qtexts, runtime_passages(built), xquad, work,

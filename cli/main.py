@@ -253,9 +253,12 @@ def _is_loopback(host: str) -> bool:
 @click.option("--keys-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="hashed read/write keys (isnad keys add); default ISNAD_KEYS_FILE")
 @runtime_option
+@click.option("--collection", "collection_specs", multiple=True, metavar="NAME=PATH",
+              help="serve this index as a named collection (repeat; the first is the default; replaces --index; "
+                   "default ISNAD_COLLECTIONS=NAME=PATH,NAME=PATH)")
 @domain_errors
 def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus_uri: str | None,
-          keys_file: Path | None, runtime: str | None) -> None:
+          keys_file: Path | None, runtime: str | None, collection_specs: tuple[str, ...]) -> None:
     """Serve the HTTP API and the chat page (limits: see README; SIGTERM stops within a few seconds)."""
     from isnad.indexer.embed import runtime_of
     from isnad.service.api.main import create_app
@@ -264,9 +267,12 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     from isnad.service.settings import Settings
     from isnad.service.state import ServiceState
 
+    settings = Settings()
+    folders = _collection_folders(collection_specs or (settings.collections,))
+    if folders:
+        index_path = next(iter(folders.values()))
     _check_store(index_path, store_kind)
     passive_engine_waits()  # before ServiceState.open loads the engine: libgomp reads it once, at load
-    settings = Settings()
     if milvus_uri:  # where Milvus runs now, when not where the index was built
         settings = settings.model_copy(update={"milvus_uri": milvus_uri})
     if keys_file:
@@ -274,13 +280,14 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     if runtime:
         settings = settings.model_copy(update={"embed_runtime": runtime})
     state = ServiceState.open(index_path, settings=settings)
-    app = create_app(state, settings)
+    app = create_app(state, settings, folders or None)
     mcp_note = _mount_mcp(app, host)
-    install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
+    install_sighup(*app.state.collections.lives())  # `kill -HUP` picks up rebuilt indexes without a restart
     if not _is_loopback(host) and not app.state.keyring.records():
         click.echo(f"warning: {host} is not loopback and no read key is configured: the archive is readable by "
                    "anyone who can reach this port (isnad keys add --scope read)", err=True)
-    click.echo(f"Isnad serving {index_path} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs; "
+    served = ", ".join(f"{n}={p}" for n, p in folders.items()) if folders else index_path
+    click.echo(f"Isnad serving {served} on http://{host}:{port}/  (API docs: http://{host}:{port}/docs; "
                f"vectors: {runtime_of(state.embedder)}; {mcp_note})")
     serve_http(app, settings, host, port)
 
@@ -327,21 +334,25 @@ def mcp_cmd(index_path: Path, url: str | None, key: str | None, timeout: float) 
 @index_option
 @click.option("-k", default=5, show_default=True, type=click.IntRange(1, 50))
 @click.option("--json", "as_json", is_flag=True, help="print the API's JSON")
+@click.option("--collection", "collection_specs", multiple=True, metavar="NAME[=PATH]",
+              help="search these collections as one ranking (repeat): NAME=PATH, or a NAME of ISNAD_COLLECTIONS; "
+                   "replaces --index")
 @shape_option
 @domain_errors
-def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool | None) -> None:
+def search(query: str, index_path: Path, k: int, as_json: bool, collection_specs: tuple[str, ...],
+           shape_opt: bool | None) -> None:
     """Search the index and print ranked passages with their offsets."""
-    from isnad.service.api.schemas import SearchRequest, SearchResponseOut
+    from isnad.service.api.schemas import SearchRequest
+    from isnad.service.api.scoped import search_over
 
     request = _validated(SearchRequest, query=query, k=k)
-    state = _open_state(index_path)
-    response = SearchResponseOut.from_domain(state.searcher.search(request.query, request.k), state.index.documents)
+    response = search_over(_open_states(index_path, collection_specs), request.query, request.k)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
     shaped = _want_shape(shape_opt, as_json)
     for r in response.results:
-        click.echo(f"[{r.rank}] {r.doc_id} {r.start}-{r.end} score={r.score:.3f}")
+        click.echo(f"[{r.rank}] {_where(r, collection_specs)}{r.doc_id} {r.start}-{r.end} score={r.score:.3f}")
         _echo_source(r, shaped)
         _echo(r.text, shaped)
         click.echo()
@@ -354,29 +365,32 @@ def search(query: str, index_path: Path, k: int, as_json: bool, shape_opt: bool 
 @click.option("--json", "as_json", is_flag=True, help="print the API's JSON")
 @click.option("--min-confidence", type=click.FloatRange(0.0, 1.0), default=None,
               help="answer only at this calibrated confidence or more (0..1), else not found")
+@click.option("--collection", "collection_specs", multiple=True, metavar="NAME[=PATH]",
+              help="search these collections as one ranking (repeat): NAME=PATH, or a NAME of ISNAD_COLLECTIONS; "
+                   "replaces --index")
 @shape_option
 @domain_errors
 def ask(question: str, index_path: Path, k: int, as_json: bool, min_confidence: float | None,
-        shape_opt: bool | None) -> None:
+        collection_specs: tuple[str, ...], shape_opt: bool | None) -> None:
     """Answer a question with the corpus' own sentences and numbered citations."""
-    from isnad.service.api.schemas import AskRequest, AskResponseOut
+    from isnad.service.api.schemas import AskRequest
+    from isnad.service.api.scoped import ask_over
 
     request = _validated(AskRequest, question=question, k=k, min_confidence=min_confidence)
-    state = _open_state(index_path)
-    answer = state.answerer.ask(request.question, request.k, min_confidence=request.min_confidence)
-    response = AskResponseOut.from_answer(answer, state.index.documents)
+    response = ask_over(_open_states(index_path, collection_specs), request.question, request.k,
+                        min_confidence=request.min_confidence)
     if as_json:
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
     shaped = _want_shape(shape_opt, as_json)
     _echo(response.answer, shaped)
     for c in response.citations:
-        click.echo(f"  [{c.n}] {c.doc_id} {c.start}-{c.end}")
+        click.echo(f"  [{c.n}] {_where(c, collection_specs)}{c.doc_id} {c.start}-{c.end}")
         _echo_source(c, shaped, indent="      ")
     if response.confidence is not None:
         click.echo(f"  confidence {response.confidence:.2f}")
     for c in response.closest:
-        click.echo(f"  closest, does not answer: {c.doc_id} {c.start}-{c.end}")
+        click.echo(f"  closest, does not answer: {_where(c, collection_specs)}{c.doc_id} {c.start}-{c.end}")
         _echo_source(c, shaped, indent="      ")
 
 
@@ -396,6 +410,41 @@ def _open_state(index_path: Path) -> ServiceState:
     from isnad.service import ServiceState, Settings
 
     return ServiceState.open(index_path, settings=Settings())
+
+
+def _collection_folders(specs: tuple[str, ...]) -> dict[str, Path]:
+    from isnad.service.collections import CollectionSpecError, parse_specs
+
+    try:
+        return parse_specs(specs)
+    except CollectionSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--collection") from exc
+
+
+def _open_states(index_path: Path, specs: tuple[str, ...]) -> dict[str, ServiceState]:
+    """INDEX as one state named "default", or the --collection ones: NAME=PATH, or NAME of ISNAD_COLLECTIONS."""
+    from types import SimpleNamespace
+
+    from isnad.service import Settings
+    from isnad.service.collections import DEFAULT_NAME, Collections
+
+    if not specs:
+        return {DEFAULT_NAME: _open_state(index_path)}
+    settings = Settings()
+    configured = _collection_folders((settings.collections,))
+    named = [s for s in specs if "=" not in s]
+    unknown = [n for n in named if n not in configured]
+    if unknown:
+        known = ", ".join(configured) or "none (set ISNAD_COLLECTIONS or write NAME=PATH)"
+        raise click.BadParameter(f"no collection {unknown[0]!r}; configured: {known}", param_hint="--collection")
+    folders = _collection_folders(tuple(s if "=" in s else f"{s}={configured[s]}" for s in specs))
+    registry = Collections.open(folders, SimpleNamespace(isnad=None), settings)
+    return {name: registry.state(name) for name in registry.names}
+
+
+def _where(item: Any, specs: tuple[str, ...]) -> str:
+    """The collection before a doc_id, when the command names collections."""
+    return f"{item.collection}:" if specs else ""
 
 
 def _check_store(index_path: Path, store_kind: str | None) -> None:
@@ -595,14 +644,18 @@ def keys_cmd() -> None:
 @keys_cmd.command("add")
 @click.option("--scope", type=click.Choice(["read", "write"]), required=True)
 @click.option("--label", default=None, help="a note saying who or what the key is for")
+@click.option("--collection", "collections", multiple=True, metavar="NAME",
+              help="the key reads (or writes) only this collection (repeat); none: every collection")
 @keys_file_option
 @domain_errors
-def keys_add(scope: str, label: str | None, keys_file: Path) -> None:
+def keys_add(scope: str, label: str | None, collections: tuple[str, ...], keys_file: Path) -> None:
     """Create a key and print it once, on the last line: only its hash is kept."""
     from isnad.service import keys
 
-    record, key = keys.add(keys_file, scope, label)  # type: ignore[arg-type]  # click.Choice checked it
-    click.echo(f"added {record.scope} key {record.id} to {keys_file}; it is shown only now:")
+    record, key = keys.add(keys_file, scope, label,  # type: ignore[arg-type]  # click.Choice checked it
+                           collections=collections)
+    held = f" for {', '.join(record.collections)}" if record.collections else ""
+    click.echo(f"added {record.scope} key {record.id}{held} to {keys_file}; it is shown only now:")
     click.echo(key)
 
 
@@ -614,7 +667,8 @@ def keys_list(keys_file: Path) -> None:
     from isnad.service import keys
 
     for r in keys.load(keys_file):
-        click.echo(f"{r.id}\t{r.scope}\t{r.created}\t{r.label or ''}")
+        held = "\t" + ",".join(r.collections) if r.collections else ""  # a fifth column only for scoped keys
+        click.echo(f"{r.id}\t{r.scope}\t{r.created}\t{r.label or ''}{held}")
 
 
 @keys_cmd.command("revoke")

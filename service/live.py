@@ -83,16 +83,22 @@ class LiveIndex:
         return new
 
 
-def install_sighup(live: LiveIndex) -> None:
-    """`kill -HUP <pid>` reloads the index in a background thread (the handler itself must return fast)."""
+def install_sighup(*lives: LiveIndex) -> None:
+    """`kill -HUP <pid>` reloads the indexes (every collection) in a background thread (the handler itself
+    must return fast)."""
 
     def reload_logged() -> None:
-        try:
-            state = live.reload()
-            log.warning("reloaded %s: %d documents", state.index.folder, len(state.index.documents))
-        except IndexBusy as exc:  # an expected condition, not a bug: one line, no traceback
-            log.warning("reload on SIGHUP skipped, still serving the previous index: %s", exc)
-        except Exception:  # keep serving the old index; the log says why
-            log.exception("reload on SIGHUP failed; still serving the previous index")
+        for live in lives:
+            _reload_logged(live)
 
     signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=reload_logged, daemon=True).start())
+
+
+def _reload_logged(live: LiveIndex) -> None:
+    try:
+        state = live.reload()
+        log.warning("reloaded %s: %d documents", state.index.folder, len(state.index.documents))
+    except IndexBusy as exc:  # an expected condition, not a bug: one line, no traceback
+        log.warning("reload on SIGHUP skipped, still serving the previous index: %s", exc)
+    except Exception:  # keep serving the old index; the log says why
+        log.exception("reload on SIGHUP failed; still serving the previous index")

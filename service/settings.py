@@ -7,10 +7,11 @@ where a caller passes none they build their own from the same variables. The com
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -53,6 +54,17 @@ class Settings(BaseSettings):
     # Failed key attempts one client may make per window before it gets 429.
     auth_failure_limit: int = Field(10, ge=1)
     auth_failure_window_s: float = Field(60.0, gt=0)
+    # Reverse proxies whose X-Forwarded-For names the real client (addresses or networks, comma-separated);
+    # empty: the connection's address is the client, and the header is ignored.
+    trusted_proxies: str = ""
+    # Several indexes on one server (ISNAD_COLLECTIONS="public=PATH,probe=PATH2"; `isnad serve --collection`);
+    # the first is the default collection, the one the routes without a collection act on.
+    collections: str = ""
+    # One line per keyed request (key id, collection, route, status, time): "-" to stderr, a path to that
+    # file, empty for none. The question text only with access_log_questions: questions can be as sensitive
+    # as the archive.
+    access_log: str = "-"
+    access_log_questions: bool = False
     max_body_bytes: int = 1_000_000  # any request body
     max_ingest_bytes: int = 20_000_000  # POST /documents
     cors_origins: str = ""  # comma-separated; empty: no CORS headers at all
@@ -77,6 +89,18 @@ class Settings(BaseSettings):
     timeout_header_read_s: float = 10.0  # a connection must send a whole request head within this
     timeout_body_read_s: float = 60.0  # and its body within this (408)
     timeout_graceful_shutdown_s: int = 5  # on SIGTERM, requests still running after this are cancelled
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"trusted_proxies: {part!r} is not an IP address or network "
+                                     f"(e.g. 10.0.0.5 or 10.0.0.0/24)") from exc
+        return value
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -53,6 +53,7 @@ class Job:
     finished: float | None = None
     cancel_reason: str | None = None
     future: Future[Any] = field(default_factory=Future)
+    collection: str | None = None  # the collection it writes: only keys holding it may see or cancel the job
 
     def check(self) -> None:
         """Called between steps of the write: raises if it should stop before changing the index."""

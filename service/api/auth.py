@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import HTTPException, Request
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from isnad.service import keys
 from isnad.service.api.limits import refuse
+from isnad.service.api.proxy import TrustedProxies
 from isnad.service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,8 +71,33 @@ class KeyRing:
             return self._records
 
 
+GRANT = "isnad.grant"  # where Access leaves the request's Grant in the ASGI scope
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the request's key allows: its id (for the access log, never the key), its scope, and its
+    collections (None: all of them)."""
+
+    key_id: str | None
+    scope: keys.Scope | None
+    collections: tuple[str, ...] | None = None
+
+    def holds(self, collection: str) -> bool:
+        return self.collections is None or collection in self.collections
+
+
+def unscoped_path(path: str) -> str:
+    """/collections/{name}/rest -> /rest: a collection's routes need what the default's do."""
+    if path.startswith("/collections/"):
+        rest = path[len("/collections/"):].partition("/")[2]
+        return "/" + rest if rest else "/collections"
+    return path
+
+
 def needed_scope(method: str, path: str) -> keys.Scope | None:
     """The scope a request needs, or None for the open routes."""
+    path = unscoped_path(path)
     if (method in _WRITE_METHODS and path.startswith(_WRITE_PREFIXES)) or path.startswith("/jobs"):
         return "write"
     if path in _OPEN_PATHS or path.startswith(_OPEN_PREFIXES):
@@ -78,15 +105,25 @@ def needed_scope(method: str, path: str) -> keys.Scope | None:
     return "read"
 
 
-def granted_scope(settings: Settings, records: list[keys.KeyRecord], authorization: str) -> keys.Scope | None:
-    """The scope the bearer token grants. Both checks always run: the time taken says nothing of which key,
-    if any, came close."""
+def grant_of(settings: Settings, records: list[keys.KeyRecord], authorization: str) -> Grant:
+    """What the bearer token grants. Both checks always run: the time taken says nothing of which key, if
+    any, came close. ISNAD_API_KEY writes every collection; with no keys file entry, reads are open to all."""
     scheme, _, token = authorization.partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     write_key = settings.api_key.get_secret_value() if settings.api_key else ""
     env_match = bool(write_key) & hmac.compare_digest(token.encode(), write_key.encode())
-    from_file = keys.verify(records, token) if token else None
-    return "write" if env_match else from_file
+    record = keys.match(records, token) if token else None
+    if env_match:
+        return Grant("ISNAD_API_KEY", "write")
+    if record is not None:
+        return Grant(record.id, record.scope, record.collections)
+    return Grant(None, None if records else "read")  # open reads until read keys exist
+
+
+def granted_scope(settings: Settings, records: list[keys.KeyRecord], authorization: str) -> keys.Scope | None:
+    """The scope the bearer token grants (None: no valid key)."""
+    grant = grant_of(settings, records, authorization)
+    return grant.scope if grant.key_id is not None else None
 
 
 def auth_problem(settings: Settings, records: list[keys.KeyRecord], authorization: str,
@@ -143,6 +180,16 @@ def require_writer(request: Request) -> None:
         raise HTTPException(status_code=status, detail=message, headers=CHALLENGE if status == 401 else None)
 
 
+def request_grant(request: Request) -> Grant:
+    """The request's Grant (computed by Access; computed here for the open routes)."""
+    grant = request.scope.get(GRANT)
+    if grant is None:
+        grant = grant_of(request.app.state.settings, request.app.state.keyring.records(),
+                         request.headers.get("authorization", ""))
+        request.scope[GRANT] = grant
+    return grant  # type: ignore[no-any-return]
+
+
 def may_read(request: Request) -> bool:
     """Whether this request may see the archive's figures (open when no read key is configured)."""
     return auth_problem(request.app.state.settings, request.app.state.keyring.records(),
@@ -154,6 +201,7 @@ class Access:
 
     def __init__(self, app: ASGIApp, settings: Settings, ring: KeyRing, attempts: FailedAttempts) -> None:
         self.app, self.settings, self.ring, self.attempts = app, settings, ring, attempts
+        self.proxies = TrustedProxies.parse(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -162,7 +210,7 @@ class Access:
             if needed == "read" and not records:
                 needed = None  # reads are open until read keys exist: a lockout must not close them
             if needed is not None:
-                client = (scope.get("client") or ("?", 0))[0]
+                client = self.proxies.client_of(scope)  # behind a trusted proxy: the real client
                 wait = self.attempts.retry_after(client)
                 if wait is not None:
                     await refuse(send, 429, TOO_MANY, {"Retry-After": str(wait)})
@@ -175,4 +223,5 @@ class Access:
                         self.attempts.record(client)
                     await refuse(send, status, message, CHALLENGE if status == 401 else None)
                     return
+                scope[GRANT] = grant_of(self.settings, records, authorization.decode("latin-1"))
         await self.app(scope, receive, send)

@@ -81,3 +81,15 @@ async def refuse(send: Send, status: int, message: str, headers: dict[str, str] 
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close"), *extra]})
     await send({"type": "http.response.body", "body": body})
+
+
+class StatusOf:
+    """A `send` that remembers the response's status (500 until one is sent: the app raised)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send, self.status = send, 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        await self.send(message)

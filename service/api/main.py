@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,11 +13,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from isnad.service.api.auth import Access, FailedAttempts, KeyRing
+from isnad.service.api.access_log import AccessLog, open_log
+from isnad.service.api.auth import Access, FailedAttempts, KeyRing, unscoped_path
 from isnad.service.api.errors import COMMON_RESPONSES, capped_validation_errors, install_error_handlers
 from isnad.service.api.limits import BodySizeLimit
 from isnad.service.api.routes import admin, ask, documents, health, jobs, metrics, search
+from isnad.service.api.routes import collections as collections_routes
 from isnad.service.api.security import SecurityHeaders
+from isnad.service.collections import DEFAULT_NAME, Collections
 from isnad.service.live import LiveIndex
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
@@ -29,7 +32,10 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 DOCS_ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
-def create_app(state: ServiceState | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(state: ServiceState | None = None, settings: Settings | None = None,
+               collections: Mapping[str, Path] | None = None) -> FastAPI:
+    """`collections`: name -> index folder, the first the default (`state` is its state when given); None:
+    `state` alone, named "default"."""
     settings = settings or Settings()
     writes = WriteQueue(settings.write_queue_size)
 
@@ -45,6 +51,10 @@ def create_app(state: ServiceState | None = None, settings: Settings | None = No
     app.state.settings = settings
     app.state.keyring = KeyRing(settings.keys_file)
     app.state.live = LiveIndex(app.state)
+    if collections:
+        app.state.collections = Collections.open(collections, app.state, settings)
+    else:
+        app.state.collections = Collections({DEFAULT_NAME: app.state.live})
     app.state.writes = writes
     install_error_handlers(app)
 
@@ -54,7 +64,7 @@ def create_app(state: ServiceState | None = None, settings: Settings | None = No
         errors, message = capped_validation_errors(exc.errors())
         return JSONResponse(status_code=422, content={"detail": errors, "message": message})
 
-    for module in (health, search, ask, documents, jobs, admin, metrics):
+    for module in (health, search, ask, documents, collections_routes, jobs, admin, metrics):
         app.include_router(module.router, responses=COMMON_RESPONSES)
     _install_middleware(app, settings)
     app.add_middleware(SecurityHeaders)  # on every response, errors and refusals included
@@ -77,13 +87,16 @@ def create_app(state: ServiceState | None = None, settings: Settings | None = No
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
     def limit_for(method: str, path: str) -> int:
-        return settings.max_ingest_bytes if (method, path) == ("POST", "/documents") else settings.max_body_bytes
+        ingest = (method, unscoped_path(path)) == ("POST", "/documents")  # a collection's too
+        return settings.max_ingest_bytes if ingest else settings.max_body_bytes
 
     app.add_middleware(BodySizeLimit, limit_for=limit_for, max_headers=settings.max_header_count,
                        body_timeout=settings.timeout_body_read_s)
     attempts = FailedAttempts(settings.auth_failure_limit, settings.auth_failure_window_s)
     # outside BodySizeLimit: the key is checked before the body
     app.add_middleware(Access, settings=settings, ring=app.state.keyring, attempts=attempts)
+    # outside Access: refusals are logged too
+    app.add_middleware(AccessLog, settings=settings, out=open_log(settings.access_log))
     if settings.cors_origin_list:  # no CORS headers at all unless origins are configured
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from isnad.indexer.read import DOC_ID_PATTERN
 from isnad.indexer.types import Chunk, Document, SearchFilters, source_fields
 from isnad.service.answer import Answer, Citation
+from isnad.service.keys import COLLECTION_NAME, COLLECTION_NAME_RULE
 from isnad.service.search import MAX_K, SearchResponse
 from isnad.service.titles import shown_title
 
@@ -20,6 +21,9 @@ MAX_QUERY_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 K = Annotated[int, Field(ge=1, le=MAX_K, description=f"number of passages, 1..{MAX_K}")]
+MAX_COLLECTIONS = 50
+CollectionName = Annotated[str, Field(pattern=f"^{COLLECTION_NAME.pattern}$",
+                                      description=f"a collection's name: {COLLECTION_NAME_RULE}")]
 
 
 def check_unicode(value: str, name: str) -> str:
@@ -84,6 +88,9 @@ class SearchRequest(StrictModel):
     query: str = Field(description=f"question or keywords, Arabic or English, at most {MAX_QUERY_CHARS} chars")
     k: K = 5
     filters: Filters | None = None
+    collections: list[CollectionName] | None = Field(
+        default=None, min_length=1, max_length=MAX_COLLECTIONS,
+        description="the collections to search, ranked as one; default: every collection the key may read")
 
     @field_validator("query")
     @classmethod
@@ -110,6 +117,9 @@ class AskRequest(StrictModel):
     question: str = Field(description=f"a question in Arabic or English, at most {MAX_QUERY_CHARS} chars")
     k: K = 5
     filters: Filters | None = None
+    collections: list[CollectionName] | None = Field(
+        default=None, min_length=1, max_length=MAX_COLLECTIONS,
+        description="the collections to search, ranked as one; default: every collection the key may read")
     min_confidence: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="answer only at this calibrated confidence or more (0..1), else not found; the service's "
@@ -144,6 +154,7 @@ class AlsoReportedOut(BaseModel):
     published: str | None
     url: str | None = None
     site: str | None = None
+    collection: str | None = Field(default=None, description="the collection the document belongs to")
 
     @classmethod
     def from_chunk(cls, chunk: Chunk, documents: Mapping[str, Document]) -> Self:
@@ -155,6 +166,7 @@ class AlsoReportedOut(BaseModel):
 
 class SearchResultOut(SourceOut):
     rank: int
+    collection: str | None = Field(default=None, description="the collection the document belongs to")
     doc_id: str
     chunk_id: str
     score: float
@@ -190,6 +202,7 @@ class SearchResponseOut(BaseModel):
 
 class CitationOut(SourceOut):
     n: int
+    collection: str | None = Field(default=None, description="the collection the document belongs to")
     doc_id: str
     chunk_id: str
     text: str
@@ -261,6 +274,7 @@ class AskResponseOut(BaseModel):
 
 class DocumentOut(SourceOut):
     doc_id: str
+    collection: str | None = Field(default=None, description="the collection the document belongs to")
     title: str | None
     title_derived: bool = Field(default=False, description="the article has no headline; `title` is its lead")
     published: str | None
@@ -268,10 +282,10 @@ class DocumentOut(SourceOut):
     text: str = Field(description="the canonical text every citation's start/end offsets index into")
 
     @classmethod
-    def from_document(cls, document: Document) -> Self:
+    def from_document(cls, document: Document, collection: str | None = None) -> Self:
         title, derived = shown_title(document.title, {document.doc_id: document}, document.doc_id)
         return cls(doc_id=document.doc_id, title=title, title_derived=derived, published=document.published,
-                   source=document.source, text=document.text, **source_fields(document))
+                   source=document.source, text=document.text, collection=collection, **source_fields(document))
 
 
 class HealthOut(BaseModel):
@@ -285,3 +299,15 @@ class HealthOut(BaseModel):
     # What answers /ask: the reader's runtime and file, or "fallback: sentence rules (why)".
     reader: str | None = None
 
+
+
+class CollectionOut(BaseModel):
+    name: str
+    default: bool = Field(description="the collection the routes without a collection name act on")
+    documents: int
+    chunks: int
+
+
+class CollectionsOut(BaseModel):
+    """Only the collections the caller's key may read."""
+    collections: list[CollectionOut]

@@ -121,13 +121,15 @@
   let articleToken = 0;       // only the latest citation click may render the article panel
   let busy = false;
 
-  function getDocument(docId) {
-    if (!docCache.has(docId)) {
-      const p = api("/documents/" + encodeURIComponent(docId));
-      p.catch(() => docCache.delete(docId)); // don't cache failures, so a retry can succeed
-      docCache.set(docId, p);
+  function getDocument(docId, collection) {
+    const slot = (collection || "") + "/" + docId; // one doc_id may name documents of two collections
+    if (!docCache.has(slot)) {
+      const path = (collection ? "/collections/" + encodeURIComponent(collection) : "") + "/documents/";
+      const p = api(path + encodeURIComponent(docId));
+      p.catch(() => docCache.delete(slot)); // don't cache failures, so a retry can succeed
+      docCache.set(slot, p);
     }
-    return docCache.get(docId);
+    return docCache.get(slot);
   }
 
   /** Site (linked to the original page when its URL is http/https) and date of a citation, or null when it
@@ -195,6 +197,8 @@
     if (doc) f.doc_id = doc;
     if (round !== "" && Number.isInteger(Number(round))) f.round = Number(round);
     if (Object.keys(f).length) req.filters = f; // omit entirely when unused: the field is optional
+    const picked = chosenCollections();
+    if (picked) req.collections = picked;
     return req;
   }
 
@@ -211,7 +215,11 @@
     byId("history").appendChild(entry);
     entry.scrollIntoView({ block: "end" });
     try {
-      renderAnswer(entry, await api("/ask", buildRequest(question)));
+      const data = await api("/ask", buildRequest(question));
+      renderAnswer(entry, data);
+      labelCollections(entry, data);
+      // the key may have been entered just now: load the picker, then label this answer too
+      if (!collectionsLoaded) loadCollections().then(() => labelCollections(entry, data));
       input.value = ""; // keep the text on failure so the user can retry
     } catch (err) {
       entry.remove();
@@ -315,6 +323,48 @@
     }
   }
 
+  // ---------- Collections (issue 30) ----------
+  let collectionsLoaded = false;
+
+  /** The picker: the key's own collections (GET /collections), all ticked; shown only when there is a choice. */
+  async function loadCollections() {
+    let listed;
+    try {
+      listed = (await api("/collections", undefined, true)).collections; // never prompts: asking does
+    } catch (_) {
+      return; // no key yet, or an older server: no picker, the server's default applies
+    }
+    collectionsLoaded = true;
+    const box = byId("collections");
+    box.querySelectorAll("label").forEach((n) => n.remove());
+    for (const c of Array.isArray(listed) ? listed : []) {
+      box.appendChild(el("label", { class: "collection" },
+        el("input", { type: "checkbox", name: "collection", value: c.name, checked: "" }), " ",
+        el("bdi", {}, c.name)));
+    }
+    box.hidden = box.querySelectorAll("input").length < 2;
+  }
+
+  /** The ticked collections, or null when the picker is not shown (the server then uses every one the key reads). */
+  function chosenCollections() {
+    const box = byId("collections");
+    if (box.hidden) return null;
+    const picked = [...box.querySelectorAll("input:checked")].map((i) => i.value);
+    return picked.length ? picked : null;
+  }
+
+  /** Each citation (and closest passage) says which collection it came from, when the page offers a choice. */
+  function labelCollections(entry, data) {
+    if (byId("collections").hidden) return;
+    const all = [...(data.citations || []), ...(data.closest || [])];
+    entry.querySelectorAll(".citations li[data-n]").forEach((li) => {
+      const c = all.find((x) => String(x.n) === li.getAttribute("data-n"));
+      const head = li.querySelector(".cite-head");
+      if (!c || !c.collection || !head || head.querySelector(".cite-collection")) return;
+      head.append(" ", el("bdi", { class: "cite-collection", title: "collection" }, c.collection));
+    });
+  }
+
   // ---------- Article panel ----------
   async function openCitation(entry, c) {
     // Highlight the clicked citation's marker(s) and list item; compare as strings, no selector injection.
@@ -331,7 +381,7 @@
     panel.setAttribute("data-n", c.n);
     byId("article-note").hidden = true;
     try {
-      const doc = await getDocument(c.doc_id);
+      const doc = await getDocument(c.doc_id, c.collection);
       if (token === articleToken) renderArticle(doc, c);
     } catch (err) {
       if (token !== articleToken) return;
@@ -392,6 +442,8 @@
       s.textContent = h.documents === undefined ? "Service ok (this archive needs a read key)"
         : num(h.documents) + " documents · " + num(h.chunks) + " passages · model " + h.model;
       s.setAttribute("data-state", h.status === "ok" ? "ok" : "degraded");
+      // without a key where one is needed, /collections would count as a failed attempt: wait for the key
+      if (h.documents !== undefined || sessionStorage.getItem(KEY_SLOT)) loadCollections();
     } catch (err) {
       s.textContent = "Service unavailable: " + err.message;
       s.setAttribute("data-state", "down");

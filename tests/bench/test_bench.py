@@ -56,6 +56,9 @@ def test_tiny_bench_writes_a_well_formed_report(tmp_path: Path) -> None:
     _positive(reader["reader"]["ask_sequential"], "p50_ms")
     _positive(reader["ratios"], "ask_over_search_p50")
     assert "## The reader on /ask" in markdown
+    collections = data["collections"]  # one server with 1 and 3 collections, and two servers (issue 30)
+    _positive(collections["ratios"], "three_over_one_p50", "one_of_three_over_single_p50", "rss_three_over_two_servers")
+    assert collections["three_collections"]["search_all"]["n"] == 10 and "## Collections" in markdown
 
     # Concurrent-load rows on the sample index (only there and at 100k), each with distinct questions.
     load = data["service_sample"]["load"]

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from isnad.indexer.index import IndexLoadError
+from isnad.service.api import scoped
 from isnad.service.api.auth import require_writer
 from isnad.service.api.errors import WRITE_RESPONSES, ErrorOut, error_json
 from isnad.service.api.routes.jobs import await_job, submit
@@ -40,6 +41,8 @@ async def reload_index(request: Request, live: LiveDep) -> ReloadOut | JSONRespo
 
     Queued with the writes (service/writes.py), so a reload never holds a thread that reads need.
     """
+    scoped.default_live(request)  # a key without the default collection may not reload it
+
     def run(_: Job) -> ReloadOut:
         index = live.reload().index
         return ReloadOut(status="reloaded", documents=len(index.documents), chunks=len(index.chunks),

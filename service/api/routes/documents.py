@@ -15,14 +15,14 @@ from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.read import DOC_ID_PATTERN, doc_id_problem
 from isnad.indexer.skipped import Skipped
 from isnad.indexer.types import RawDocument
-from isnad.service.api.auth import require_writer
-from isnad.service.api.deps import StateDep
+from isnad.service.api import scoped
+from isnad.service.api.auth import request_grant, require_writer
 from isnad.service.api.errors import NOT_FOUND, WRITE_RESPONSES, LimitExceeded, error_json
-from isnad.service.api.routes.admin import LiveDep
 from isnad.service.api.routes.jobs import JobOut, accepted, await_job, submit
 from isnad.service.api.schemas import DocumentOut, StrictModel, check_unicode
 from isnad.service.live import LiveIndex
 from isnad.service.settings import Settings
+from isnad.service.state import ServiceState
 from isnad.service.writes import Job
 
 router = APIRouter(tags=["documents"])
@@ -125,11 +125,19 @@ class WriteOut(BaseModel):
 
 
 @router.get("/documents/{doc_id:path}", response_model=DocumentOut, responses=NOT_FOUND)
-def get_document(doc_id: DocIdPath, state: StateDep) -> DocumentOut:
+def get_document(doc_id: DocIdPath, request: Request) -> DocumentOut:
+    """A document of the default collection."""
+    reg, grant = scoped.registry(request), request_grant(request)
+    if not grant.holds(reg.default):  # as if it were missing: the same 404
+        raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}")
+    return document_out(reg.state(reg.default), doc_id, reg.default)
+
+
+def document_out(state: ServiceState, doc_id: str, collection: str) -> DocumentOut:
     document = state.index.documents.get(doc_id)
     if document is None:
         raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}")
-    return DocumentOut.from_document(document)
+    return DocumentOut.from_document(document, collection)
 
 
 ACCEPTED: dict[int | str, dict[str, object]] = {
@@ -166,12 +174,17 @@ def _add_job(live: LiveIndex, raws: list[RawDocument], settings: Settings) -> Jo
 
 @router.post("/documents", response_model=WriteOut, dependencies=[Depends(require_writer)],
              responses={**WRITE_RESPONSES, **ACCEPTED})
-async def add_documents(body: IngestRequest, request: Request, live: LiveDep) -> WriteOut | JSONResponse:
-    """Add or replace articles: embeds only these, writes the index atomically, then serves it.
+async def add_documents(body: IngestRequest, request: Request) -> WriteOut | JSONResponse:
+    """Add or replace articles of the default collection: embeds only these, writes the index atomically,
+    then serves it.
 
     Writes run one at a time behind a bounded queue (503 + Retry-After when it is full). Large writes answer
     202 with a job to poll at `GET /jobs/{id}` (progress, result) and to cancel with `DELETE /jobs/{id}`.
     """
+    return await add(body, request, scoped.default_live(request))
+
+
+async def add(body: IngestRequest, request: Request, live: LiveIndex) -> WriteOut | JSONResponse:
     settings: Settings = request.app.state.settings
     _check_limits(body, settings)
     try:
@@ -184,7 +197,7 @@ async def add_documents(body: IngestRequest, request: Request, live: LiveDep) ->
             raise LimitExceeded(f"document {raw.doc_id!r} is {len(raw.text)} characters; the limit is "
                                 f"{settings.max_document_chars} (max_document_chars): split it, or index large "
                                 f"corpora with `isnad index`")
-    job = submit(request, _add_job(live, raws, settings))
+    job = submit(request, _add_job(live, raws, settings), scoped.noted(request))
     chars = sum(len(r.text) for r in raws)
     if chars > settings.sync_write_max_chars or "respond-async" in request.headers.get("prefer", ""):
         return accepted(job)
@@ -197,14 +210,20 @@ async def add_documents(body: IngestRequest, request: Request, live: LiveDep) ->
 
 @router.delete("/documents/{doc_id:path}", response_model=WriteOut, dependencies=[Depends(require_writer)],
                responses={**WRITE_RESPONSES, **NOT_FOUND})
-async def delete_document(doc_id: DocIdPath, request: Request, live: LiveDep) -> WriteOut | JSONResponse:
+async def delete_document(doc_id: DocIdPath, request: Request) -> WriteOut | JSONResponse:
+    """Delete a document of the default collection."""
+    return await delete(doc_id, request, scoped.default_live(request))
+
+
+async def delete(doc_id: str, request: Request, live: LiveIndex) -> WriteOut | JSONResponse:
     def run(job: Job) -> WriteOut:
         report = live.write(delete=[doc_id], job=job)
         return WriteOut(changed=[doc_id], documents=report.documents, chunks=report.chunks,
                         embedded_chunks=report.embedded_chunks)
 
     try:
-        result: WriteOut | None = await await_job(request, submit(request, Job("delete", run, documents=1)))
+        job = submit(request, Job("delete", run, documents=1), scoped.noted(request))
+        result: WriteOut | None = await await_job(request, job)
     except UnknownDocumentError as exc:
         raise HTTPException(status_code=404, detail=f"no document with doc_id {doc_id!r}") from exc
     return result if result is not None else error_json(503, GONE)

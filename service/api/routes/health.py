@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from isnad.indexer.embed import runtime_of
-from isnad.service.api.auth import may_read
+from isnad.service.api.auth import may_read, request_grant
 from isnad.service.api.deps import StateDep
 from isnad.service.api.schemas import HealthOut
 
@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=HealthOut, response_model_exclude_none=True)
 def health(state: StateDep, request: Request) -> HealthOut:
-    if not may_read(request):
+    if not may_read(request) or not request_grant(request).holds(request.app.state.collections.default):
         return HealthOut(status="ok")
     index = state.index
     return HealthOut(status="ok", documents=len(index.documents), chunks=len(index.chunks), model=index.manifest.model,

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.index import IndexLoadError
 from isnad.indexer.lock import IndexBusy, IndexWriteError
-from isnad.service.api.auth import require_writer
+from isnad.service.api.auth import request_grant, require_writer
 from isnad.service.api.errors import WRITE_RESPONSES, Busy, ErrorOut, LimitExceeded
 from isnad.service.writes import Job, QueueFull, WriteCancelled, WriteQueue
 
@@ -69,8 +69,9 @@ def job_out(job: Job) -> JobOut:
                   result=result, error=str(job.error) if job.error else None, error_status=error_status(job.error))
 
 
-def submit(request: Request, job: Job) -> Job:
+def submit(request: Request, job: Job, collection: str | None = None) -> Job:
     writes = get_writes(request)
+    job.collection = collection
     retry = request.app.state.settings.write_retry_after_s
     try:
         return writes.submit(job)
@@ -110,22 +111,23 @@ async def _disconnected(request: Request) -> None:
 
 @router.get("/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(require_writer)],
             responses={**WRITE_RESPONSES, **NOT_FOUND})
-def get_job(job_id: str, writes: WritesDep) -> JobOut:
+def get_job(job_id: str, writes: WritesDep, request: Request) -> JobOut:
     """Progress of a write accepted with 202: state, chunks embedded of the total, then the result or error."""
-    return job_out(_job(writes, job_id))
+    return job_out(_job(writes, job_id, request))
 
 
 @router.delete("/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(require_writer)],
                responses={**WRITE_RESPONSES, **NOT_FOUND})
-def cancel_job(job_id: str, writes: WritesDep) -> JobOut:
+def cancel_job(job_id: str, writes: WritesDep, request: Request) -> JobOut:
     """Cancel a write: a queued one is dropped, a running one stops before it changes the index."""
-    job = _job(writes, job_id)
+    job = _job(writes, job_id, request)
     writes.cancel(job, "cancelled by DELETE /jobs")
     return job_out(job)
 
 
-def _job(writes: WriteQueue, job_id: str) -> Job:
+def _job(writes: WriteQueue, job_id: str, request: Request) -> Job:
     job = writes.get(job_id)
-    if job is None:
+    # a job of a collection the key does not hold is as unknown as a missing one
+    if job is None or (job.collection is not None and not request_grant(request).holds(job.collection)):
         raise HTTPException(status_code=404, detail=f"no job with id {job_id!r} (finished jobs are kept for a while)")
     return job

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from isnad.service.api.limits import StatusOf
 from isnad.service.metrics import (
     INDEX_BYTES,
     INDEX_CHUNKS,
@@ -63,18 +64,11 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        sent = StatusOf(send)
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive, sent)
         finally:
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
             method = scope.get("method", "")
-            REQUESTS.labels(method, route, str(status)).inc()
+            REQUESTS.labels(method, route, str(sent.status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
