@@ -19,10 +19,12 @@ from isnad.service.ask.judge import JudgedPassage, judge, usable_judge
 from isnad.service.ask.present import present
 from isnad.service.ask.read import Reader, read
 from isnad.service.ask.result import (
+    CERTAINTIES,
     DIFFERING_FIGURES,
     NOT_FOUND,
     Answer,
     AnswerSpan,
+    Certainty,
     Citation,
     Segment,
     answer_string,
@@ -31,8 +33,8 @@ from isnad.service.ask.result import (
 from isnad.service.ask.sentences import choose, is_quantity_question, scored_sentences
 from isnad.service.search import Searcher, SearchResponse
 
-__all__ = ["DIFFERING_FIGURES", "NOT_FOUND", "Answer", "AnswerSpan", "Answerer", "Citation", "Segment",
-           "answer_string", "escape_brackets"]
+__all__ = ["CERTAINTIES", "DIFFERING_FIGURES", "NOT_FOUND", "Answer", "AnswerSpan", "Answerer", "Certainty",
+           "Citation", "Segment", "answer_string", "escape_brackets"]
 log = logging.getLogger(__name__)
 READ_PASSAGES = 3  # passages the reader reads per question: its cost grows with each (bench: /ask latency)
 
@@ -92,7 +94,8 @@ class Answerer:
         judged = self.judged(response, kind, fallback.confidence, may_stop_early=not quantity)
         lang = response.analyzed.lang if response.analyzed is not None else "ar"
         bar = self.judge.threshold(lang) if self.judge is not None else self.reader.threshold
-        return decide_by_reader(judged, bar, quantity)
+        sure_bar = self.judge.sure_threshold(lang) if self.judge is not None else None
+        return decide_by_reader(judged, bar, quantity, sure_bar)
 
     def screen(self, response: SearchResponse) -> tuple[Decision, AnswerType, bool]:
         """The fallback's decision, the answer type asked, and whether that decision stands even with a reader:

@@ -77,11 +77,15 @@ def open_reader(serving: CachedQueryEmbedder, settings: Settings) -> LoadedReade
         return LoadedReader(None, status)
     executor = serving.inner
     run = executor.call if isinstance(executor, EmbedExecutor) else (lambda fn: fn())
-    problem = getattr(reader, "judge_problem", None) or usable_judge(reader.judge_meta)[1]
+    judge, problem = usable_judge(reader.judge_meta)
+    problem = getattr(reader, "judge_problem", None) or problem
     if problem:
         log.warning("the reader answers without its judge: %s", problem)
         print(f"isnad: warning: {problem}; /ask decides by the reader's own probability", file=sys.stderr)
-    judged = f"judge: none, {problem}" if problem else "with its judge"
+    judged = f"judge: none, {problem}; no sure bar, every answer 'possible'" if problem else "with its judge"
+    if judge is not None and not judge.sure_thresholds:
+        judged += ", no sure bar (an older judge file): every answer 'possible'"
+        log.warning("the reader's judge has no sure bar: every answer is 'possible' (refit: `isnad fit-judge`)")
     return LoadedReader(OwnedReader(reader, run), f"{reader.runtime} ({path.name}, {judged})")
 
 

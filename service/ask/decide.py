@@ -25,20 +25,24 @@ class Decision:
     sentences: tuple[Sentence, ...] = ()  # what to cite, in order
     differing: bool = False  # the sentences give different figures for the asked quantity
     span: tuple[Chunk, int, int] | None = None  # the answer's document offsets, inside the first sentence's chunk
+    sure: bool = False  # at or above the judge's sure bar (never without a reader and a judge that has one)
 
 
 def abstain(confidence: float | None) -> Decision:
     return Decision(True, confidence)
 
 
-def decide_by_reader(judged: tuple[JudgedPassage, ...], threshold: float, quantity: bool) -> Decision:
-    """`judged` best first. Differing figures: answering passages whose spans' sentences state other figures."""
+def decide_by_reader(judged: tuple[JudgedPassage, ...], threshold: float, quantity: bool,
+                     sure_bar: float | None = None) -> Decision:
+    """`judged` best first. Differing figures: answering passages whose spans' sentences state other figures.
+    `sure_bar`: an answer whose confidence reaches it is sure (None: none is)."""
     if not judged or judged[0].probability < threshold:
         return abstain(round(judged[0].probability, 4) if judged else 0.0)
     best = judged[0]
     sentence, r, chunk = best.sentence, best.passage.reading, best.passage.result.chunk
     span = (chunk, chunk.start + r.start, chunk.start + r.end) if r.has_span else None
     confidence = round(best.probability, 4)
+    sure = sure_bar is not None and confidence >= sure_bar
     if quantity and figure_of(sentence.text) is not None:
         picked, seen = [sentence], {figure_of(sentence.text)}
         for other in judged[1:]:
@@ -49,8 +53,8 @@ def decide_by_reader(judged: tuple[JudgedPassage, ...], threshold: float, quanti
                 seen.add(figure)
                 picked.append(other.sentence)
         if len(picked) > 1:
-            return Decision(False, confidence, tuple(picked[:3]), True, span)
-    return Decision(False, confidence, (sentence,), False, span)
+            return Decision(False, confidence, tuple(picked[:3]), True, span, sure)
+    return Decision(False, confidence, (sentence,), False, span, sure)
 
 
 def decide_by_sentences(response: SearchResponse, best: Sentence, chosen: list[Sentence], differing: bool,

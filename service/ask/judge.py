@@ -86,6 +86,9 @@ class Judge:
     platt: tuple[float, float]  # the best passage's logit -> probability, fitted per question
     thresholds: dict[str, float]  # answer when the best passage's probability reaches the question language's bar
     early_exit: float | None = None  # the top passage this likely: the others are not read (None: always read)
+    # At or above the question language's sure bar an answer is "sure", between the two bars "possible"; None: the
+    # judge file has none (an older fit), so every answer is "possible" and /health says so.
+    sure_thresholds: dict[str, float] | None = None
 
     @classmethod
     def from_meta(cls, meta: dict) -> Judge:
@@ -94,12 +97,15 @@ class Judge:
         return cls(np.array(meta["mean"]), np.array(meta["scale"]), np.array(meta["coef"]), float(meta["intercept"]),
                    (float(meta["platt"][0]), float(meta["platt"][1])),
                    {k: float(v) for k, v in meta["thresholds"].items()},
-                   None if meta.get("early_exit") is None else float(meta["early_exit"]))
+                   None if meta.get("early_exit") is None else float(meta["early_exit"]),
+                   None if meta.get("sure_thresholds") is None
+                   else {k: float(v) for k, v in meta["sure_thresholds"].items()})
 
     def to_meta(self) -> dict:
         return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "intercept": self.intercept, "platt": list(self.platt),
-                "thresholds": self.thresholds, "early_exit": self.early_exit}
+                "thresholds": self.thresholds, "early_exit": self.early_exit,
+                "sure_thresholds": self.sure_thresholds}
 
     def logit(self, x: np.ndarray) -> float:
         return float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
@@ -115,6 +121,12 @@ class Judge:
 
     def threshold(self, lang: str) -> float:
         return self.thresholds.get(lang, max(self.thresholds.values()))
+
+    def sure_threshold(self, lang: str) -> float | None:
+        """The bar for "sure" in the question's language (None: this judge has no sure bar)."""
+        if not self.sure_thresholds:
+            return None
+        return self.sure_thresholds.get(lang, max(self.sure_thresholds.values()))
 
 
 def usable_judge(meta: dict) -> tuple[Judge | None, str | None]:
