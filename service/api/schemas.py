@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from isnad.indexer.read import DOC_ID_PATTERN
 from isnad.indexer.types import Chunk, Document, SearchFilters, source_fields
-from isnad.service.answer import Answer, Certainty, Citation
+from isnad.service.ask.answerer import Answer, Certainty, Citation
 from isnad.service.search import MAX_K, SearchResponse
 from isnad.service.titles import shown_title
 

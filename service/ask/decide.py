@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isnad.indexer.types import Chunk
-from isnad.service.answer_types import AnswerType, find_span
-from isnad.service.answerability import AnswerabilityModel, Evidence
+from isnad.service.ask.answer_types import AnswerType, find_span
+from isnad.service.ask.answerability import AnswerabilityModel, Evidence
 from isnad.service.ask.judge import JudgedPassage
 from isnad.service.ask.sentences import Sentence, figure_of
 from isnad.service.search import SearchResponse

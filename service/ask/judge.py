@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from isnad.indexer.reader.weights import load_judge
 from isnad.indexer.text.arabic import tokenize
 from isnad.indexer.text.query import AnalyzedQuery
-from isnad.service.answer_types import AnswerType, sentence_has
-from isnad.service.answerability import question_terms
-from isnad.service.ask.read import PassageReading
+from isnad.service.ask.answer_types import AnswerType, sentence_has
+from isnad.service.ask.answerability import question_terms
+from isnad.service.ask.reader import PassageReading
 from isnad.service.ask.sentences import Sentence, sentence_around
 
 # A sentence's own cosine to the question was tried too: no better on dev (5-fold AUC 0.824 with or without it)
@@ -130,13 +132,26 @@ class Judge:
 
 
 def usable_judge(meta: dict) -> tuple[Judge | None, str | None]:
-    """The judge a reader file carries, or None and why this code cannot use it ({}: none, and no reason)."""
+    """The judge in this metadata, or None and why this code cannot use it ({}: none, and no reason)."""
     if not meta:
         return None, None
     try:
         return Judge.from_meta(meta), None
     except (KeyError, TypeError, ValueError) as exc:
         return None, f"the judge file cannot be used: {exc}"
+
+
+def load_judge_for(reader_file: Path, reader_sha256: str) -> tuple[Judge | None, str | None]:
+    """The judge fitted for a reader file (beside it), or None and why not: the one place that says whether a
+    judge is usable (missing, damaged, fitted for another reader file, or on other features)."""
+    meta, problem = load_judge(reader_file, reader_sha256)
+    return (None, problem) if problem else usable_judge(meta)
+
+
+def judge_beside(reader: object) -> Judge | None:
+    """The usable judge fitted for a file-backed reader (one with `path` and `sha256`), else None."""
+    path, sha256 = getattr(reader, "path", None), getattr(reader, "sha256", None)
+    return load_judge_for(path, sha256)[0] if path is not None and sha256 is not None else None
 
 
 def judge(readings: tuple[PassageReading, ...], analyzed: AnalyzedQuery | None, kind: AnswerType,

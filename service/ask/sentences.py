@@ -12,7 +12,7 @@ from isnad.indexer.text.arabic import normalize_str, tokenize
 from isnad.indexer.text.query import AnalyzedQuery
 from isnad.indexer.text.sentences import sentence_spans
 from isnad.indexer.types import Chunk
-from isnad.service.answer_types import AnswerType, question_numbers, sentence_has
+from isnad.service.ask.answer_types import AnswerType, question_numbers, sentence_has
 from isnad.service.search import SearchResponse
 
 QUANTITY_QUESTION = re.compile(r"\b(how many|how much|number of|death toll|toll)\b|كم |عدد", re.IGNORECASE)

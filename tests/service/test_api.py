@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.service.answer import NOT_FOUND, Segment, answer_string
 from isnad.service.api.main import create_app
+from isnad.service.ask.answerer import NOT_FOUND, Segment, answer_string
 from isnad.service.settings import Settings
 from isnad.service.state import ServiceState
 from isnad.service.titles import LEAD_CHARS, lead_title

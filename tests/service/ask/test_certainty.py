@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from isnad.indexer.types import RawDocument
-from isnad.service.answer import Answerer
 from isnad.service.api.main import create_app
+from isnad.service.ask.answerer import Answerer
 from isnad.service.ask.judge import FEATURES, Judge
 from isnad.service.search import Searcher
 from isnad.service.state import LoadedReader, ServiceState
@@ -40,10 +40,9 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
 
 def _ask(searcher: Searcher, probability: float, judge: Judge = IDENTITY, **body: object) -> dict:
     reader = ScriptedReader({"مناطق": (probability, "أربع مناطق")})
-    reader.judge_meta = judge.to_meta()
-    answerer = Answerer(searcher, reader=reader, model=False)
+    answerer = Answerer(searcher, reader=reader, model=False, judge=judge)
     state = ServiceState(searcher.index, searcher.embedder, searcher, answerer,  # type: ignore[arg-type]
-                         LoadedReader(reader, "scripted"))
+                         LoadedReader(reader, "scripted", judge))
     with TestClient(create_app(state)) as client:
         response = client.post("/ask", json={"question": QUESTION, **body})
     assert response.status_code == 200, response.text

@@ -11,7 +11,7 @@ from isnad.indexer.types import RawDocument
 from isnad.service.ask.decide import decide_by_reader
 from isnad.service.ask.judge import JudgedPassage, judge
 from isnad.service.ask.present import present
-from isnad.service.ask.read import read
+from isnad.service.ask.reader import read
 from isnad.service.ask.result import DIFFERING_FIGURES, NOT_FOUND
 from isnad.service.search import Searcher, SearchResponse
 from tests.service.ask.scripted_reader import ScriptedReader

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from isnad.indexer.reader.weights import save_judge
 from isnad.indexer.types import RawDocument
-from isnad.service.answer import Answerer
-from isnad.service.ask.judge import FEATURES, Judge, judge
-from isnad.service.ask.read import read
+from isnad.service.ask.answerer import Answerer
+from isnad.service.ask.judge import FEATURES, Judge, judge, load_judge_for
+from isnad.service.ask.reader import read
 from isnad.service.search import Searcher
 from tests.service.ask.scripted_reader import ScriptedReader
 from tests.service.tiny_index import tiny_searcher
@@ -100,21 +102,22 @@ def test_a_gated_asking_has_probability_zero() -> None:
     assert _only("reader_logit").probability_of_logit(-math.inf) == 0.0
 
 
-def test_an_answerer_whose_judge_this_code_cannot_use_decides_by_the_readers_probability(
-        searcher: Searcher, caplog: pytest.LogCaptureFixture) -> None:
-    """A judge fitted on other features (an older file): warned about, not used, never an error on /ask."""
-    reader = ScriptedReader(SCRIPT)
-    reader.judge_meta = {**_only("reader_logit").to_meta(), "features": ["reader_logit"]}
-    with caplog.at_level("WARNING"):
-        answerer = Answerer(searcher, reader=reader, model=False)
-    assert answerer.judge is None and "judge is not used" in caplog.text
-    answer = answerer.ask(QUESTION)
+def test_a_judge_this_code_cannot_use_is_named_and_the_readers_probability_decides(
+        searcher: Searcher, tmp_path: Path) -> None:
+    """A judge fitted on other features (an older file): named as unusable, never an error on /ask."""
+    reader_file = tmp_path / "reader.npz"
+    reader_file.write_bytes(b"weights")
+    save_judge(reader_file, "sha", {**_only("reader_logit").to_meta(), "features": ["reader_logit"]})
+    found, problem = load_judge_for(reader_file, "sha")
+    assert found is None and "fitted on features" in (problem or "")
+    assert load_judge_for(reader_file, "another")[1] is not None  # fitted for another reader file
+    answer = Answerer(searcher, reader=ScriptedReader(SCRIPT), model=False, judge=found).ask(QUESTION)
     assert not answer.abstained and answer.confidence == 0.9  # the reader's own choice, the snow sentence
 
 
 def _answerer_with(searcher: Searcher, reader: ScriptedReader, early_exit: float | None) -> Answerer:
-    reader.judge_meta = replace(_only("reader_logit"), early_exit=early_exit).to_meta()
-    return Answerer(searcher, reader=reader, model=False, read_passages=2)
+    return Answerer(searcher, reader=reader, model=False, read_passages=2,
+                    judge=replace(_only("reader_logit"), early_exit=early_exit))
 
 
 def test_a_confident_top_passage_is_read_alone(searcher: Searcher) -> None:

@@ -27,11 +27,11 @@ import numpy as np
 
 from isnad.indexer.text.arabic import tokenize
 from isnad.indexer.text.query import AnalyzedQuery
-from isnad.service.answer_types import AnswerType, question_numbers, sentence_has
+from isnad.service.ask.answer_types import AnswerType, question_numbers, sentence_has
 from isnad.service.search import SearchResponse
 
 # Shipped inside the package (a wheel has no repo beside it); a plain folder on disk, so a Path.
-MODEL_DIR = Path(str(resources.files(__package__) / "data" / "answerability"))
+MODEL_DIR = Path(str(resources.files("isnad.service") / "data" / "answerability"))
 FEATURES: tuple[str, ...] = (
     "dense_top", "dense_z", "dense_margin", "bm25_cov_top", "bm25_per_term", "has_terms",
     "sent_term_cov", "sent_number_cov", "asks_number", "type_wanted", "type_match",

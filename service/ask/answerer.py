@@ -1,0 +1,159 @@
+"""Extractive answers: the corpus' own sentences, each cited to its exact span.
+
+`Answerer.ask` runs the stages of `service/ask/`: retrieve (the searcher) → read (the trained reader's span
+and probability for each top passage) → decide (answer, differing figures side by side, or abstain) →
+present (citations, segments, `answer_span`). Without a reader (no file, or a damaged one) the fallback
+scores sentences by the question's terms and answer type and lets the answerability model decide, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from isnad.indexer.types import SearchFilters
+from isnad.service.ask.answer_types import AnswerType, question_type
+from isnad.service.ask.answerability import AnswerabilityModel, Evidence
+from isnad.service.ask.decide import Decision, abstain, decide_by_reader, decide_by_sentences
+from isnad.service.ask.judge import Judge, JudgedPassage, judge
+from isnad.service.ask.present import present
+from isnad.service.ask.reader import Reader, read
+from isnad.service.ask.result import (
+    CERTAINTIES,
+    DIFFERING_FIGURES,
+    NOT_FOUND,
+    Answer,
+    AnswerSpan,
+    Certainty,
+    Citation,
+    Segment,
+    answer_string,
+    escape_brackets,
+)
+from isnad.service.ask.sentences import choose, is_quantity_question, scored_sentences
+from isnad.service.search import Searcher, SearchResponse
+
+__all__ = ["CERTAINTIES", "DIFFERING_FIGURES", "NOT_FOUND", "Answer", "AnswerSpan", "Answerer", "Certainty",
+           "Citation", "Segment", "answer_string", "escape_brackets"]
+log = logging.getLogger(__name__)
+READ_PASSAGES = 3  # passages the reader reads per question: its cost grows with each (bench: /ask latency)
+
+
+class Answerer:
+    """Answers from the reader when one is given; otherwise chooses sentences and lets the answerability model
+    decide. Either way it abstains when a named round is absent from the archive.
+
+    `model`: True loads the bundled answerability model trained for the embedder (service/data/answerability/),
+    False uses none. Without one, the old rule applies: `min_dense` is per question language (an English
+    question sits further from Arabic text in the embedding space). Both were picked on the development set only.
+    """
+
+    def __init__(self, searcher: Searcher, min_dense: dict[str, float] | None = None, max_sentences: int = 3,
+                 passages: int = 4, model: AnswerabilityModel | bool | None = True, runner_up: float = 0.8,
+                 max_chars: int = 400, reader: Reader | None = None, read_passages: int = READ_PASSAGES,
+                 judge: Judge | None = None) -> None:
+        if not 1 <= max_sentences <= 3:
+            raise ValueError("max_sentences must be 1, 2 or 3")
+        if passages < 1 or read_passages < 1:
+            raise ValueError("passages and read_passages must be at least 1")
+        self.searcher = searcher
+        self.min_dense = min_dense or {"ar": 0.80, "en": 0.72}
+        self.max_sentences = max_sentences
+        self.passages = passages
+        # The best sentence, plus runners-up scoring >= runner_up x its score while the answer stays within
+        # max_chars. Chosen on the XQuAD training split (every third question): one sentence only put the gold
+        # answer in 73% (ar) / 45% (en) of answers at a median 160 chars; (3, 0.8, 400) 80% / 56% at 196 / 217.
+        self.runner_up, self.max_chars = runner_up, max_chars
+        self.reader, self.read_passages = reader, read_passages
+        # the judge fitted for the reader (judge.load_judge_for); without one the reader's own probability decides
+        self.judge = judge
+        self._known_rounds = searcher.index.chunks.known_rounds()  # from the rounds column, no Chunk objects
+        self.model = AnswerabilityModel.load(searcher.embedder.model_id) if model is True else (model or None)
+
+    def ask(self, question: str, k: int = 5, filters: SearchFilters | None = None,
+            min_confidence: float | None = None) -> Answer:
+        """`min_confidence`: the caller's own bar above the service's (a stricter "not found"); an answer whose
+        confidence is under it, or unknown, abstains with the closest passages apart."""
+        started = time.perf_counter()
+        return self.answer(self.searcher.search(question, k, filters), started, min_confidence)
+
+    def answer(self, response: SearchResponse, started: float, min_confidence: float | None = None) -> Answer:
+        """The answer to a search response (split from `ask` so the evaluation can replay responses)."""
+        decision = self.decide(response)
+        if min_confidence is not None and not decision.abstained and \
+                (decision.confidence is None or decision.confidence < min_confidence):
+            decision = abstain(decision.confidence)
+        return present(response, decision, self.searcher.index.documents, started)
+
+    def decide(self, response: SearchResponse) -> Decision:
+        fallback, kind, final = self.screen(response)
+        if self.reader is None or final:
+            return fallback
+        quantity = is_quantity_question(response.analyzed)
+        judged = self.judged(response, kind, fallback.confidence, may_stop_early=not quantity)
+        lang = response.analyzed.lang if response.analyzed is not None else "ar"
+        bar = self.judge.threshold(lang) if self.judge is not None else self.reader.threshold
+        sure_bar = self.judge.sure_threshold(lang) if self.judge is not None else None
+        return decide_by_reader(judged, bar, quantity, sure_bar)
+
+    def screen(self, response: SearchResponse) -> tuple[Decision, AnswerType, bool]:
+        """The fallback's decision, the answer type asked, and whether that decision stands even with a reader:
+        a rule abstains (no results, an absent round), or the topic gate does: the answerability model
+        (retrieval evidence; issue 9: 1.5% / 0.8% of off-archive questions answered) says the archive does not
+        cover the question at all. The reader never saw enough off-topic passages to refuse them itself."""
+        if self._rule_abstains(response):
+            return abstain(0.0 if self.reader is not None or self.model else None), "other", True
+        quantity = is_quantity_question(response.analyzed)
+        kind = question_type(response.analyzed.text, response.analyzed.lang) if response.analyzed else "other"
+        sentences = scored_sentences(response, self.passages, kind)
+        chosen, differing = choose(sentences, quantity, self.max_sentences, self.runner_up, self.max_chars)
+        fallback = decide_by_sentences(response, sentences[0], chosen, differing, kind, self.model,
+                                       self._weak_dense(response))
+        return fallback, kind, fallback.abstained and self.model is not None
+
+    def judged(self, response: SearchResponse, kind: AnswerType, topic: float | None,
+               may_stop_early: bool = False) -> tuple[JudgedPassage, ...]:
+        """The read passages with the sentences they would cite, best first (the judge's fit replays these).
+
+        `may_stop_early`: the top passage is read alone first, and when the judge finds it at least as likely as
+        its `early_exit` bar (chosen on dev so that no dev decision changes) the others are not read: a third
+        of the reading for a confident answer. Quantity questions read every passage (differing figures)."""
+        if self.reader is None:
+            raise ValueError("judged() needs a reader")
+        stop = self.judge.early_exit if self.judge is not None and may_stop_early else None
+        if stop is None or self.read_passages == 1:
+            return judge(read(response, self.reader, self.read_passages), response.analyzed, kind, topic, self.judge)
+        first = judge(read(response, self.reader, 1), response.analyzed, kind, topic, self.judge)
+        if first and first[0].probability >= stop:
+            return first
+        rest = judge(read(response, self.reader, self.read_passages, skip=1), response.analyzed, kind, topic,
+                     self.judge)
+        return tuple(sorted(first + rest, key=lambda j: (-j.probability, j.passage.result.rank)))
+
+    def evidence(self, response: SearchResponse) -> tuple[Evidence, tuple[Citation, ...], bool] | None:
+        """The fallback's chosen sentences, cited, and what the answerability model reads (its calibration
+        replays these); None when a rule abstains."""
+        if self._rule_abstains(response):
+            return None
+        kind = question_type(response.analyzed.text, response.analyzed.lang) if response.analyzed else "other"
+        sentences = scored_sentences(response, self.passages, kind)
+        chosen, differing = choose(sentences, is_quantity_question(response.analyzed), self.max_sentences,
+                                   self.runner_up, self.max_chars)
+        documents = self.searcher.index.documents
+        citations = tuple(Citation(n=i + 1, chunk=s.chunk, start=s.start, end=s.end,
+                                   text=documents[s.chunk.doc_id].text[s.start : s.end])
+                          for i, s in enumerate(chosen))
+        return Evidence(response, sentences[0].text, kind), citations, differing
+
+    def _rule_abstains(self, response: SearchResponse) -> bool:
+        if not response.results:
+            return True
+        analyzed = response.analyzed
+        # the question is about a round no article mentions
+        return analyzed is not None and analyzed.round is not None and analyzed.round not in self._known_rounds
+
+    def _weak_dense(self, response: SearchResponse) -> bool:
+        """The fallback rule when no answerability model fits the embedder: one cosine bar per language."""
+        lang = response.analyzed.lang if response.analyzed is not None else "ar"
+        return response.best_dense is not None and response.best_dense < self.min_dense.get(lang, 0.75)
+
