@@ -50,6 +50,7 @@ class OnnxReader:
         self.path = path
         self.threshold = self.weights.threshold
         self.builder = InputBuilder(E5Tokenizer.from_file(self.file), self.weights.max_tokens)
+        self._last_question: tuple[str, list[int]] | None = None  # read on one thread (the embedder's owner)
         self._position_rows = self.file.tensor("emb.pos") + self.file.tensor("emb.type")[0]
         w = self.weights
         self._span_w, self._span_b = w.tensor("span.w").T, w.tensor("span.b")
@@ -74,7 +75,7 @@ class OnnxReader:
         """One reading per passage, in the passages' order (a long passage: its best window)."""
         if not passages:
             return []
-        q = self.builder.question_ids(question)
+        q = self._question_ids(question)
         windows: list[tuple[int, ReaderInput]] = [
             (i, inp) for i, text in enumerate(passages)
             for inp in self.builder.windows(q, self.builder.passage_pieces(text))]
@@ -87,6 +88,13 @@ class OnnxReader:
             if i not in best or reading.probability > best[i].probability:
                 best[i] = reading
         return [best[i] for i in range(len(passages))]
+
+    def _question_ids(self, question: str) -> list[int]:
+        """The question tokenized once: the service reads the top passage alone first, then the rest."""
+        last = self._last_question
+        if last is None or last[0] != question:
+            self._last_question = last = (question, self.builder.question_ids(question))
+        return last[1]
 
     def probability(self, logit: float) -> float:
         a, b = self.weights.platt

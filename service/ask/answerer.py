@@ -1,9 +1,11 @@
-"""Extractive answers: the corpus' own sentences, each cited to its exact span.
+"""`/ask` as one component: the corpus' own sentences, each cited to its exact span.
 
-`Answerer.ask` runs the stages of `service/ask/`: retrieve (the searcher) → read (the trained reader's span
-and probability for each top passage) → decide (answer, differing figures side by side, or abstain) →
-present (citations, segments, `answer_span`). Without a reader (no file, or a damaged one) the fallback
-scores sentences by the question's terms and answer type and lets the answerability model decide, as before.
+`Answerer.ask` runs the stages of `service/ask/`: retrieve (the searcher; the question analysed once,
+`question.py`, and each top passage split once, `passages.py`) → gate (the answerability model, one call) →
+read (the `Reader` seam, `reader.py`, and the judge, `judge.py`) → decide (`decide.py`: answer, differing
+figures side by side, or abstain) → present (`present.py`: citations, segments, `answer_span`, `certainty`).
+Without a reader (no file, or a damaged one) the fallback scores sentences by the question's terms and answer
+type and lets the answerability model decide, as before.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import logging
 import time
 
 from isnad.indexer.types import SearchFilters
-from isnad.service.ask.answer_types import AnswerType, question_type
+from isnad.service.ask.answer_types import AnswerType
 from isnad.service.ask.answerability import AnswerabilityModel, Evidence
 from isnad.service.ask.decide import Decision, abstain, decide_by_reader, decide_by_sentences
 from isnad.service.ask.judge import Judge, JudgedPassage, judge
+from isnad.service.ask.passages import Passages, choose, scored_sentences
 from isnad.service.ask.present import present
+from isnad.service.ask.question import Question
 from isnad.service.ask.reader import Reader, read
 from isnad.service.ask.result import (
     CERTAINTIES,
@@ -30,7 +34,6 @@ from isnad.service.ask.result import (
     answer_string,
     escape_brackets,
 )
-from isnad.service.ask.sentences import choose, is_quantity_question, scored_sentences
 from isnad.service.search import Searcher, SearchResponse
 
 __all__ = ["CERTAINTIES", "DIFFERING_FIGURES", "NOT_FOUND", "Answer", "AnswerSpan", "Answerer", "Certainty",
@@ -86,48 +89,70 @@ class Answerer:
         return present(response, decision, self.searcher.index.documents, started)
 
     def decide(self, response: SearchResponse) -> Decision:
-        fallback, kind, final = self.screen(response)
-        if self.reader is None or final:
-            return fallback
-        quantity = is_quantity_question(response.analyzed)
-        judged = self.judged(response, kind, fallback.confidence, may_stop_early=not quantity)
-        lang = response.analyzed.lang if response.analyzed is not None else "ar"
-        bar = self.judge.threshold(lang) if self.judge is not None else self.reader.threshold
-        sure_bar = self.judge.sure_threshold(lang) if self.judge is not None else None
-        return decide_by_reader(judged, bar, quantity, sure_bar)
+        """Retrieved → read → decided: the question analysed once and each passage split once, for every stage."""
+        if self._rule_abstains(response):
+            return abstain(0.0 if self.reader is not None or self.model else None)
+        passages = Passages(response, Question.of(response))
+        if self.reader is None:
+            return self._fallback(passages)
+        gate = self._gate(passages)
+        if gate.abstained:
+            return gate
+        question = passages.question
+        judged = self._judged(passages, gate.confidence, may_stop_early=not question.quantity)
+        bar = self.judge.threshold(question.lang) if self.judge is not None else self.reader.threshold
+        sure_bar = self.judge.sure_threshold(question.lang) if self.judge is not None else None
+        return decide_by_reader(judged, bar, question.quantity, sure_bar)
+
+    def _gate(self, passages: Passages) -> Decision:
+        """The topic gate, one call: the answerability model (retrieval evidence and the best-scored sentence;
+        issue 9: 1.5% / 0.8% of off-archive questions answered) abstains when the archive does not cover the
+        question at all (the reader never saw enough off-topic passages to refuse them itself). Its confidence
+        is one of the judge's features; without the model there is no gate (None)."""
+        if self.model is None:
+            return Decision(False, None)
+        best = scored_sentences(passages, self.passages)[0]
+        score, answerable = self.model.score(Evidence.of(passages, best))
+        return Decision(not answerable, round(score, 4))
+
+    def _fallback(self, passages: Passages) -> Decision:
+        """Without a reader: the scored sentences chosen, the answerability model (or the cosine bar) decides."""
+        sentences = scored_sentences(passages, self.passages)
+        chosen, differing = choose(sentences, passages.question.quantity, self.max_sentences, self.runner_up,
+                                   self.max_chars)
+        return decide_by_sentences(passages, sentences[0], chosen, differing, self.model,
+                                   self._weak_dense(passages.response))
 
     def screen(self, response: SearchResponse) -> tuple[Decision, AnswerType, bool]:
-        """The fallback's decision, the answer type asked, and whether that decision stands even with a reader:
-        a rule abstains (no results, an absent round), or the topic gate does: the answerability model
-        (retrieval evidence; issue 9: 1.5% / 0.8% of off-archive questions answered) says the archive does not
-        cover the question at all. The reader never saw enough off-topic passages to refuse them itself."""
+        """What `decide` does before reading (the judge's fit replays it): with a reader the topic gate, without
+        one the fallback's decision; the answer type asked; and whether that decision is final (a rule or the
+        answerability model abstains)."""
         if self._rule_abstains(response):
             return abstain(0.0 if self.reader is not None or self.model else None), "other", True
-        quantity = is_quantity_question(response.analyzed)
-        kind = question_type(response.analyzed.text, response.analyzed.lang) if response.analyzed else "other"
-        sentences = scored_sentences(response, self.passages, kind)
-        chosen, differing = choose(sentences, quantity, self.max_sentences, self.runner_up, self.max_chars)
-        fallback = decide_by_sentences(response, sentences[0], chosen, differing, kind, self.model,
-                                       self._weak_dense(response))
-        return fallback, kind, fallback.abstained and self.model is not None
+        passages = Passages(response, Question.of(response))
+        decision = self._gate(passages) if self.reader is not None else self._fallback(passages)
+        return decision, passages.question.kind, decision.abstained and self.model is not None
 
     def judged(self, response: SearchResponse, kind: AnswerType, topic: float | None,
                may_stop_early: bool = False) -> tuple[JudgedPassage, ...]:
-        """The read passages with the sentences they would cite, best first (the judge's fit replays these).
+        """The read passages with the sentences they would cite, best first (the judge's fit replays these;
+        `kind` is the question's own, kept for its callers)."""
+        return self._judged(Passages(response, Question.of(response)), topic, may_stop_early)
 
-        `may_stop_early`: the top passage is read alone first, and when the judge finds it at least as likely as
+    def _judged(self, passages: Passages, topic: float | None, may_stop_early: bool) -> tuple[JudgedPassage, ...]:
+        """`may_stop_early`: the top passage is read alone first, and when the judge finds it at least as likely as
         its `early_exit` bar (chosen on dev so that no dev decision changes) the others are not read: a third
         of the reading for a confident answer. Quantity questions read every passage (differing figures)."""
         if self.reader is None:
             raise ValueError("judged() needs a reader")
+        response = passages.response
         stop = self.judge.early_exit if self.judge is not None and may_stop_early else None
         if stop is None or self.read_passages == 1:
-            return judge(read(response, self.reader, self.read_passages), response.analyzed, kind, topic, self.judge)
-        first = judge(read(response, self.reader, 1), response.analyzed, kind, topic, self.judge)
+            return judge(read(response, self.reader, self.read_passages), passages, topic, self.judge)
+        first = judge(read(response, self.reader, 1), passages, topic, self.judge)
         if first and first[0].probability >= stop:
             return first
-        rest = judge(read(response, self.reader, self.read_passages, skip=1), response.analyzed, kind, topic,
-                     self.judge)
+        rest = judge(read(response, self.reader, self.read_passages, skip=1), passages, topic, self.judge)
         return tuple(sorted(first + rest, key=lambda j: (-j.probability, j.passage.result.rank)))
 
     def evidence(self, response: SearchResponse) -> tuple[Evidence, tuple[Citation, ...], bool] | None:
@@ -135,15 +160,15 @@ class Answerer:
         replays these); None when a rule abstains."""
         if self._rule_abstains(response):
             return None
-        kind = question_type(response.analyzed.text, response.analyzed.lang) if response.analyzed else "other"
-        sentences = scored_sentences(response, self.passages, kind)
-        chosen, differing = choose(sentences, is_quantity_question(response.analyzed), self.max_sentences,
-                                   self.runner_up, self.max_chars)
+        passages = Passages(response, Question.of(response))
+        sentences = scored_sentences(passages, self.passages)
+        chosen, differing = choose(sentences, passages.question.quantity, self.max_sentences, self.runner_up,
+                                   self.max_chars)
         documents = self.searcher.index.documents
         citations = tuple(Citation(n=i + 1, chunk=s.chunk, start=s.start, end=s.end,
                                    text=documents[s.chunk.doc_id].text[s.start : s.end])
                           for i, s in enumerate(chosen))
-        return Evidence(response, sentences[0].text, kind), citations, differing
+        return Evidence.of(passages, sentences[0]), citations, differing
 
     def _rule_abstains(self, response: SearchResponse) -> bool:
         if not response.results:

@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from isnad.indexer.types import Chunk
-from isnad.service.ask.answer_types import AnswerType, find_span
+from isnad.service.ask.answer_types import find_span
 from isnad.service.ask.answerability import AnswerabilityModel, Evidence
 from isnad.service.ask.judge import JudgedPassage
-from isnad.service.ask.sentences import Sentence, figure_of
-from isnad.service.search import SearchResponse
+from isnad.service.ask.passages import Passages, Sentence
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,12 @@ def decide_by_reader(judged: tuple[JudgedPassage, ...], threshold: float, quanti
     span = (chunk, chunk.start + r.start, chunk.start + r.end) if r.has_span else None
     confidence = round(best.probability, 4)
     sure = sure_bar is not None and confidence >= sure_bar
-    if quantity and figure_of(sentence.text) is not None:
-        picked, seen = [sentence], {figure_of(sentence.text)}
+    if quantity and sentence.figure is not None:
+        picked, seen = [sentence], {sentence.figure}
         for other in judged[1:]:
             if other.probability < threshold:
                 break
-            figure = figure_of(other.sentence.text)
+            figure = other.sentence.figure
             if figure is not None and figure not in seen:
                 seen.add(figure)
                 picked.append(other.sentence)
@@ -57,12 +56,12 @@ def decide_by_reader(judged: tuple[JudgedPassage, ...], threshold: float, quanti
     return Decision(False, confidence, (sentence,), False, span, sure)
 
 
-def decide_by_sentences(response: SearchResponse, best: Sentence, chosen: list[Sentence], differing: bool,
-                        kind: AnswerType, model: AnswerabilityModel | None, weak_dense: bool) -> Decision:
-    """The fallback: the answerability model (or, without one, the cosine bar) on the best sentence."""
+def decide_by_sentences(passages: Passages, best: Sentence, chosen: list[Sentence], differing: bool,
+                        model: AnswerabilityModel | None, weak_dense: bool) -> Decision:
+    """The fallback (no reader): the answerability model (or, without one, the cosine bar) on the best sentence."""
     confidence = None
     if model is not None:
-        score, answerable = model.score(Evidence(response, best.text, kind))
+        score, answerable = model.score(Evidence.of(passages, best))
         confidence = round(score, 4)
         if not answerable:
             return abstain(confidence)
@@ -70,8 +69,8 @@ def decide_by_sentences(response: SearchResponse, best: Sentence, chosen: list[S
         return abstain(None)
     span = None
     if not differing:
-        first = chosen[0]
-        found = find_span(kind, first.text, response.query)
+        first, question = chosen[0], passages.question
+        found = find_span(question.kind, first.text, question.query, question.query_numbers)
         if found is not None:
             span = (first.chunk, first.start + found[0], first.start + found[1])
     return Decision(False, confidence, tuple(chosen), differing, span)

@@ -14,18 +14,17 @@ metadata (`judge`), fitted on the reader's dev split by `isnad train-reader` (ev
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from isnad.indexer.reader.weights import load_judge
-from isnad.indexer.text.arabic import tokenize
-from isnad.indexer.text.query import AnalyzedQuery
-from isnad.service.ask.answer_types import AnswerType, sentence_has
-from isnad.service.ask.answerability import question_terms
+from isnad.service.ask.answer_types import sentence_has
+from isnad.service.ask.logistic import Logistic
+from isnad.service.ask.passages import Passage, Passages, Sentence
+from isnad.service.ask.question import Question
 from isnad.service.ask.reader import PassageReading
-from isnad.service.ask.sentences import Sentence, sentence_around
 
 # A sentence's own cosine to the question was tried too: no better on dev (5-fold AUC 0.824 with or without it)
 # for an embedding call that cost as much as reading the passage.
@@ -48,31 +47,23 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _coverage(weights: dict[str, float], text: str) -> float:
+def _coverage(weights: dict[str, float], tokens: frozenset[str]) -> float:
     if not weights:
         return 0.0
-    tokens = set(tokenize(text))
     return sum(w for t, w in weights.items() if t in tokens) / sum(weights.values())
 
 
-def question_weights(analyzed: AnalyzedQuery | None) -> dict[str, float]:
-    """The question's content terms with their weights (an English question's are the bridge's Arabic)."""
-    if analyzed is None:
-        return {}
-    content = question_terms(analyzed)
-    return {t: w for t, w in analyzed.weighted_terms().items() if t in content or w < 1.0}
-
-
-def passage_features(p: PassageReading, sentence: Sentence, weights: dict[str, float], kind: AnswerType,
-                     lang: str, topic: float | None) -> np.ndarray:
+def passage_features(p: PassageReading, passage: Passage, sentence: Sentence, question: Question,
+                     topic: float | None) -> np.ndarray:
     r = p.reading
     span_text = p.result.chunk.text[r.start : r.end]
     reader_logit = _logit(p.probability)
-    sentence_terms = _coverage(weights, sentence.text)
-    en = float(lang == "en")
+    sentence_terms = _coverage(question.weights, sentence.tokens)
+    en = float(question.lang == "en")
+    kind = question.kind
     wanted = kind != "other"
     return np.array([
-        reader_logit, r.span_score, r.span_probability, sentence_terms, _coverage(weights, p.result.chunk.text),
+        reader_logit, r.span_score, r.span_probability, sentence_terms, _coverage(question.weights, passage.tokens),
         float(wanted), float(wanted and sentence_has(kind, span_text)), 1.0 / p.result.rank,
         p.result.dense_score or 0.0, _logit(topic) if topic is not None else 0.0, en, en * reader_logit,
         en * sentence_terms,
@@ -80,13 +71,11 @@ def passage_features(p: PassageReading, sentence: Sentence, weights: dict[str, f
 
 
 @dataclass(frozen=True)
-class Judge:
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    platt: tuple[float, float]  # the best passage's logit -> probability, fitted per question
-    thresholds: dict[str, float]  # answer when the best passage's probability reaches the question language's bar
+class Judge(Logistic):
+    """The judge's logistic model (its `platt`: the best passage's logit -> probability, fitted per question)
+    and its bars."""
+
+    thresholds: dict[str, float] = field(default_factory=dict)  # answer at the question language's bar
     early_exit: float | None = None  # the top passage this likely: the others are not read (None: always read)
     # At or above the question language's sure bar an answer is "sure", between the two bars "possible"; None: the
     # judge file has none (an older fit), so every answer is "possible" and /health says so.
@@ -108,18 +97,6 @@ class Judge:
                 "coef": self.coef.tolist(), "intercept": self.intercept, "platt": list(self.platt),
                 "thresholds": self.thresholds, "early_exit": self.early_exit,
                 "sure_thresholds": self.sure_thresholds}
-
-    def logit(self, x: np.ndarray) -> float:
-        return float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
-
-    def probability(self, x: np.ndarray) -> float:
-        return self.probability_of_logit(self.logit(x))
-
-    def probability_of_logit(self, logit: float) -> float:
-        if logit == -math.inf:
-            return 0.0
-        z = self.platt[0] * logit + self.platt[1]
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def threshold(self, lang: str) -> float:
         return self.thresholds.get(lang, max(self.thresholds.values()))
@@ -154,15 +131,14 @@ def judge_beside(reader: object) -> Judge | None:
     return load_judge_for(path, sha256)[0] if path is not None and sha256 is not None else None
 
 
-def judge(readings: tuple[PassageReading, ...], analyzed: AnalyzedQuery | None, kind: AnswerType,
-          topic: float | None, model: Judge | None) -> tuple[JudgedPassage, ...]:
+def judge(readings: tuple[PassageReading, ...], passages: Passages, topic: float | None,
+          model: Judge | None) -> tuple[JudgedPassage, ...]:
     """Each read passage with its sentence, features and probability, best first (without a judge: the
     reader's own probability)."""
-    weights = question_weights(analyzed)
-    lang = analyzed.lang if analyzed is not None else "ar"
     out = []
     for p in readings:
-        sentence = sentence_around(p.result.chunk, p.reading.start, p.reading.end)
-        x = passage_features(p, sentence, weights, kind, lang, topic)
+        passage = passages.of_result(p.result)
+        sentence = passage.sentence_around(p.reading.start, p.reading.end)
+        x = passage_features(p, passage, sentence, passages.question, topic)
         out.append(JudgedPassage(p, sentence, x, model.probability(x) if model is not None else p.probability))
     return tuple(sorted(out, key=lambda j: (-j.probability, j.passage.result.rank)))

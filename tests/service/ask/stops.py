@@ -38,7 +38,7 @@ def _function(frame: FrameType | None) -> str:
 @dataclass
 class Trace:
     stops: set[tuple[str, str, str]] = field(default_factory=set)  # caller module, caller function, callee module
-    runs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tokenizer, text) -> entries
+    runs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tokenizer.function, text) -> entries
 
     @property
     def modules(self) -> set[str]:
@@ -76,7 +76,7 @@ def trace(call: Callable[[], Any]) -> tuple[Any, Trace]:
             names = frame.f_code.co_varnames
             first = frame.f_locals.get(names[1] if names[0] == "self" else names[0])
             if isinstance(first, str):
-                found.runs[(tokenizer, first)] += 1
+                found.runs[(f"{tokenizer}.{frame.f_code.co_name}", first)] += 1
 
     sys.setprofile(profile)
     try:

@@ -15,8 +15,10 @@ from isnad.indexer.reader.weights import save_judge
 from isnad.indexer.types import RawDocument
 from isnad.service.ask.answerer import Answerer
 from isnad.service.ask.judge import FEATURES, Judge, judge, load_judge_for
+from isnad.service.ask.passages import Passages
+from isnad.service.ask.question import Question
 from isnad.service.ask.reader import read
-from isnad.service.search import Searcher
+from isnad.service.search import Searcher, SearchResponse
 from tests.service.ask.scripted_reader import ScriptedReader
 from tests.service.tiny_index import tiny_searcher
 
@@ -39,13 +41,17 @@ def _only(feature: str, weight: float = 1.0) -> Judge:
     return Judge(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), coef, 0.0, (1.0, 0.0), {"ar": 0.6, "en": 0.7})
 
 
+def _passages(response: SearchResponse) -> Passages:
+    return Passages(response, Question.of(response))
+
+
 SCRIPT = {"مناطق": (0.6, "أربع مناطق"), "الثلوج": (0.9, "الأسبوع")}
 QUESTION = "على ماذا اتفق المشاركون في الجولة الرابعة؟"
 
 
 def test_without_a_model_the_reader_decides_and_each_passage_carries_its_sentence(searcher: Searcher) -> None:
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), _passages(response), None, None)
     assert [round(j.probability, 2) for j in judged] == [0.9, 0.6]
     best, runner = judged
     assert best.sentence.text == "وتساقطت الثلوج طوال الأسبوع."
@@ -56,7 +62,7 @@ def test_without_a_model_the_reader_decides_and_each_passage_carries_its_sentenc
 def test_the_sentence_holding_the_questions_words_scores_its_coverage(searcher: Searcher) -> None:
     """sentence_terms: the share of the question's content terms in the cited sentence; 0 for the snow one."""
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), _passages(response), None, None)
     at = FEATURES.index("sentence_terms")
     by_doc = {j.passage.result.chunk.doc_id: j.features[at] for j in judged}
     assert by_doc["talks"] > 0.3 and by_doc["weather"] == 0.0
@@ -65,7 +71,7 @@ def test_the_sentence_holding_the_questions_words_scores_its_coverage(searcher: 
 def test_a_model_on_the_cited_sentences_evidence_reorders_the_readers_choice(searcher: Searcher) -> None:
     """The reader prefers the snow sentence; a judge weighing term coverage cites the agreement instead."""
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None,
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), Passages(response, Question.of(response)), None,
                    _only("sentence_terms", 8.0))
     assert judged[0].passage.result.chunk.doc_id == "talks"
     assert judged[0].probability > 0.9 > judged[1].probability
@@ -74,7 +80,7 @@ def test_a_model_on_the_cited_sentences_evidence_reorders_the_readers_choice(sea
 def test_type_match_reads_the_span_not_the_passage(searcher: Searcher) -> None:
     """A number question: the span "أربع مناطق" holds a number word; the span "الأسبوع" does not."""
     response = searcher.search("كم منطقة اتفق عليها المشاركون؟", 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "number", None, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), _passages(response), None, None)
     at = FEATURES.index("type_match")
     by_doc = {j.passage.result.chunk.doc_id: j.features[at] for j in judged}
     assert by_doc == {"talks": 1.0, "weather": 0.0}
@@ -82,7 +88,7 @@ def test_type_match_reads_the_span_not_the_passage(searcher: Searcher) -> None:
 
 def test_the_topic_gates_confidence_enters_as_a_logit(searcher: Searcher) -> None:
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 1), response.analyzed, "other", 0.8, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 1), _passages(response), 0.8, None)
     assert judged[0].features[FEATURES.index("topic_logit")] == pytest.approx(math.log(0.8 / 0.2))
 
 
