@@ -57,6 +57,12 @@ _PERSON_CUES = re.compile(r"(^|\s)(ال|و)?(رئيس|السيد|وزير|ملك
                           r"العالم|المهندس|الدكتور|مؤسس|مؤسسه|قائد|مدرب|بن|ابن)(\s|$)")
 
 
+# What a sentence (normalized) holds when it has something of the kind (a weak, generic cue for person and place).
+KIND_CUES: dict[AnswerType, re.Pattern[str]] = {"number": _NUMBER_SPAN, "date": _DATE_SPAN, "place": _PLACE_CUES,
+                                               "person": _PERSON_CUES}
+DIGITS = re.compile(r"\d+")
+
+
 def question_type(text: str, lang: str) -> AnswerType:
     return question_type_of_normalized(text, normalize_str(text) if lang != "en" else text, lang)
 
@@ -81,15 +87,8 @@ def sentence_has(kind: AnswerType, sentence: str) -> bool:
 
 def has_kind(kind: AnswerType, norm: str) -> bool:
     """`sentence_has` on text already normalized (`normalize_str`)."""
-    if kind == "number":
-        return bool(_NUMBER_SPAN.search(norm))
-    if kind == "date":
-        return bool(_DATE_SPAN.search(norm))
-    if kind == "place":
-        return bool(_PLACE_CUES.search(norm))
-    if kind == "person":
-        return bool(_PERSON_CUES.search(norm))
-    return False
+    cue = KIND_CUES.get(kind)
+    return cue is not None and cue.search(norm) is not None
 
 
 def question_numbers(text: str) -> set[str]:
@@ -98,7 +97,7 @@ def question_numbers(text: str) -> set[str]:
 
 def numbers_in(norm: str) -> frozenset[str]:
     """The digit runs of text already normalized (`normalize_str`)."""
-    return frozenset(re.findall(r"\d+", norm))
+    return frozenset(DIGITS.findall(norm))
 
 
 def find_span(kind: AnswerType, sentence: str, question: str, asked: set[str] | frozenset[str] | None = None

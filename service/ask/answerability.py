@@ -62,7 +62,7 @@ class Evidence:
     @classmethod
     def of(cls, passages: Passages, best: Sentence) -> Evidence:
         question = passages.question
-        top = passages[0].tokens if passages.response.results else frozenset()
+        top = passages.top[0].tokens if passages.top else frozenset()
         return cls(passages.response, best.text, question.kind, question, best.tokens, best.numbers, best.has_kind,
                    top)
 

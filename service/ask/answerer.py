@@ -18,8 +18,8 @@ from isnad.service.ask.answer_types import AnswerType
 from isnad.service.ask.answerability import AnswerabilityModel, Evidence
 from isnad.service.ask.decide import Decision, abstain, decide_by_reader, decide_by_sentences
 from isnad.service.ask.judge import Judge, JudgedPassage, judge
-from isnad.service.ask.passages import Passages, choose, scored_sentences
-from isnad.service.ask.present import present
+from isnad.service.ask.passages import Passages, choose
+from isnad.service.ask.present import answer_string, escape_brackets, present
 from isnad.service.ask.question import Question
 from isnad.service.ask.reader import Reader, read
 from isnad.service.ask.result import (
@@ -31,14 +31,13 @@ from isnad.service.ask.result import (
     Certainty,
     Citation,
     Segment,
-    answer_string,
-    escape_brackets,
 )
 from isnad.service.search import Searcher, SearchResponse
 
 __all__ = ["CERTAINTIES", "DIFFERING_FIGURES", "NOT_FOUND", "Answer", "AnswerSpan", "Answerer", "Certainty",
            "Citation", "Segment", "answer_string", "escape_brackets"]
 log = logging.getLogger(__name__)
+LANGS = ("ar", "en")  # what query analysis tells apart
 READ_PASSAGES = 3  # passages the reader reads per question: its cost grows with each (bench: /ask latency)
 
 
@@ -92,7 +91,7 @@ class Answerer:
         """Retrieved → read → decided: the question analysed once and each passage split once, for every stage."""
         if self._rule_abstains(response):
             return abstain(0.0 if self.reader is not None or self.model else None)
-        passages = Passages(response, Question.of(response))
+        passages = self._passages(response)
         if self.reader is None:
             return self._fallback(passages)
         gate = self._gate(passages)
@@ -100,9 +99,25 @@ class Answerer:
             return gate
         question = passages.question
         judged = self._judged(passages, gate.confidence, may_stop_early=not question.quantity)
-        bar = self.judge.threshold(question.lang) if self.judge is not None else self.reader.threshold
-        sure_bar = self.judge.sure_threshold(question.lang) if self.judge is not None else None
+        bar, sure_bar = self._bars(question.lang)
         return decide_by_reader(judged, bar, question.quantity, sure_bar)
+
+    @property
+    def judge(self) -> Judge | None:
+        return self._judge
+
+    @judge.setter
+    def judge(self, judge: Judge | None) -> None:
+        """Its bars are looked up once per language here (the judge's fit sets None on a built answerer)."""
+        self._judge = judge
+        self._judge_bars = {} if judge is None else {
+            lang: (judge.threshold(lang), judge.sure_threshold(lang)) for lang in LANGS}
+
+    def _bars(self, lang: str) -> tuple[float, float | None]:
+        """(the answer bar, the sure bar or None) for a question language."""
+        if self._judge is None:
+            return self.reader.threshold if self.reader is not None else 1.0, None
+        return self._judge_bars.get(lang) or (self._judge.threshold(lang), self._judge.sure_threshold(lang))
 
     def _gate(self, passages: Passages) -> Decision:
         """The topic gate, one call: the answerability model (retrieval evidence and the best-scored sentence;
@@ -111,13 +126,12 @@ class Answerer:
         is one of the judge's features; without the model there is no gate (None)."""
         if self.model is None:
             return Decision(False, None)
-        best = scored_sentences(passages, self.passages)[0]
-        score, answerable = self.model.score(Evidence.of(passages, best))
+        score, answerable = self.model.score(Evidence.of(passages, passages.ranked[0]))
         return Decision(not answerable, round(score, 4))
 
     def _fallback(self, passages: Passages) -> Decision:
         """Without a reader: the scored sentences chosen, the answerability model (or the cosine bar) decides."""
-        sentences = scored_sentences(passages, self.passages)
+        sentences = passages.ranked
         chosen, differing = choose(sentences, passages.question.quantity, self.max_sentences, self.runner_up,
                                    self.max_chars)
         return decide_by_sentences(passages, sentences[0], chosen, differing, self.model,
@@ -129,7 +143,7 @@ class Answerer:
         answerability model abstains)."""
         if self._rule_abstains(response):
             return abstain(0.0 if self.reader is not None or self.model else None), "other", True
-        passages = Passages(response, Question.of(response))
+        passages = self._passages(response)
         decision = self._gate(passages) if self.reader is not None else self._fallback(passages)
         return decision, passages.question.kind, decision.abstained and self.model is not None
 
@@ -137,7 +151,7 @@ class Answerer:
                may_stop_early: bool = False) -> tuple[JudgedPassage, ...]:
         """The read passages with the sentences they would cite, best first (the judge's fit replays these;
         `kind` is the question's own, kept for its callers)."""
-        return self._judged(Passages(response, Question.of(response)), topic, may_stop_early)
+        return self._judged(self._passages(response), topic, may_stop_early)
 
     def _judged(self, passages: Passages, topic: float | None, may_stop_early: bool) -> tuple[JudgedPassage, ...]:
         """`may_stop_early`: the top passage is read alone first, and when the judge finds it at least as likely as
@@ -160,8 +174,8 @@ class Answerer:
         replays these); None when a rule abstains."""
         if self._rule_abstains(response):
             return None
-        passages = Passages(response, Question.of(response))
-        sentences = scored_sentences(passages, self.passages)
+        passages = self._passages(response)
+        sentences = passages.ranked
         chosen, differing = choose(sentences, passages.question.quantity, self.max_sentences, self.runner_up,
                                    self.max_chars)
         documents = self.searcher.index.documents
@@ -169,6 +183,11 @@ class Answerer:
                                    text=documents[s.chunk.doc_id].text[s.start : s.end])
                           for i, s in enumerate(chosen))
         return Evidence.of(passages, sentences[0]), citations, differing
+
+    def _passages(self, response: SearchResponse) -> Passages:
+        """The question analysed once and the passages every stage reads (those read, those the gate scores)."""
+        return Passages.of(response, Question.of(response), self.read_passages if self.reader is not None else 0,
+                            self.passages)
 
     def _rule_abstains(self, response: SearchResponse) -> bool:
         if not response.results:

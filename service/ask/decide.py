@@ -38,8 +38,7 @@ def decide_by_reader(judged: tuple[JudgedPassage, ...], threshold: float, quanti
     if not judged or judged[0].probability < threshold:
         return abstain(round(judged[0].probability, 4) if judged else 0.0)
     best = judged[0]
-    sentence, r, chunk = best.sentence, best.passage.reading, best.passage.result.chunk
-    span = (chunk, chunk.start + r.start, chunk.start + r.end) if r.has_span else None
+    sentence, span = best.sentence, best.span
     confidence = round(best.probability, 4)
     sure = sure_bar is not None and confidence >= sure_bar
     if quantity and sentence.figure is not None:

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from isnad.indexer.reader.weights import load_judge
-from isnad.service.ask.answer_types import sentence_has
+from isnad.indexer.text.arabic import normalize_str
+from isnad.indexer.types import Chunk
 from isnad.service.ask.logistic import Logistic
-from isnad.service.ask.passages import Passage, Passages, Sentence
+from isnad.service.ask.passages import Passage, Passages, Sentence, spanning
 from isnad.service.ask.question import Question
 from isnad.service.ask.reader import PassageReading
 
@@ -40,6 +41,7 @@ class JudgedPassage:
     sentence: Sentence  # the sentence holding the reader's span: what would be cited
     features: np.ndarray
     probability: float  # calibrated: that citing `sentence` answers the question
+    span: tuple[Chunk, int, int] | None = None  # the reader's span in document offsets (None: it gave none)
 
 
 def _logit(p: float) -> float:
@@ -57,14 +59,15 @@ def passage_features(p: PassageReading, passage: Passage, sentence: Sentence, qu
                      topic: float | None) -> np.ndarray:
     r = p.reading
     span_text = p.result.chunk.text[r.start : r.end]
-    reader_logit = _logit(p.probability)
+    reader_logit = _logit(r.probability)
     sentence_terms = _coverage(question.weights, sentence.tokens)
     en = float(question.lang == "en")
-    kind = question.kind
-    wanted = kind != "other"
+    cue = question.cue
+    wanted = question.kind != "other"
+    match = wanted and cue is not None and cue.search(normalize_str(span_text)) is not None
     return np.array([
         reader_logit, r.span_score, r.span_probability, sentence_terms, _coverage(question.weights, passage.tokens),
-        float(wanted), float(wanted and sentence_has(kind, span_text)), 1.0 / p.result.rank,
+        float(wanted), float(match), 1.0 / p.result.rank,
         p.result.dense_score or 0.0, _logit(topic) if topic is not None else 0.0, en, en * reader_logit,
         en * sentence_terms,
     ], dtype=np.float64)
@@ -137,8 +140,21 @@ def judge(readings: tuple[PassageReading, ...], passages: Passages, topic: float
     reader's own probability)."""
     out = []
     for p in readings:
-        passage = passages.of_result(p.result)
-        sentence = passage.sentence_around(p.reading.start, p.reading.end)
+        passage = passages.by_chunk[p.result.chunk.chunk_id]
+        sentence = _around(passage, passages.question, p.reading.start, p.reading.end)
         x = passage_features(p, passage, sentence, passages.question, topic)
-        out.append(JudgedPassage(p, sentence, x, model.probability(x) if model is not None else p.probability))
+        r, chunk = p.reading, p.result.chunk
+        span = (chunk, chunk.start + r.start, chunk.start + r.end) if r.end > r.start else None
+        out.append(JudgedPassage(p, sentence, x, model.probability(x) if model is not None else r.probability, span))
     return tuple(sorted(out, key=lambda j: (-j.probability, j.passage.result.rank)))
+
+
+def _around(passage: Passage, question: Question, start: int, end: int) -> Sentence:
+    """The sentence(s) of the passage holding characters [start, end) of it: what would be cited."""
+    chunk = passage.result.chunk
+    inside = [s for s in passage.sentences
+              if s.start - chunk.start < max(end, start + 1) and start < s.end - chunk.start]
+    if len(inside) == 1:
+        return inside[0]
+    s, e = (inside[0].start - chunk.start, inside[-1].end - chunk.start) if inside else (0, len(chunk.text))
+    return spanning(passage, question, s, e)

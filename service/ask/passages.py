@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 
 from isnad.indexer.text.arabic import normalize_str, tokenize
 from isnad.indexer.text.sentences import sentence_spans
 from isnad.indexer.types import Chunk
-from isnad.service.ask.answer_types import has_kind, numbers_in
+from isnad.service.ask.answer_types import DIGITS
 from isnad.service.ask.question import Question
 from isnad.service.search import SearchResponse, SearchResult
 
@@ -31,73 +30,62 @@ class Sentence:
     start: int  # offsets into the document's canonical text
     end: int
     score: float = 0.0
+    text: str = field(default="", compare=False)  # the chunk's text at [start, end)
     tokens: frozenset[str] = field(default=frozenset(), compare=False, repr=False)  # its BM25 terms
     numbers: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     has_kind: bool = field(default=False, compare=False)  # holds the kind of answer the question wants
     figure: str | None = field(default=None, compare=False)  # the quantity it states (quantity questions only)
 
-    @property
-    def text(self) -> str:
-        return self.chunk.text[self.start - self.chunk.start : self.end - self.chunk.start]
-
 
 @dataclass(frozen=True)
 class Passage:
     result: SearchResult
-    question: Question
     sentences: tuple[Sentence, ...]
+    tokens: frozenset[str]  # the passage's BM25 terms: its sentences' (they cover every word of it)
+
+
+@dataclass(frozen=True)
+class Passages:
+    """The top results' passages for one question, each split and tokenized once, and their sentences ranked
+    by the fallback's score (passage rank, the question's terms and answer type): what every later stage reads."""
+
+    response: SearchResponse
+    question: Question
+    top: tuple[Passage, ...]
+    ranked: tuple[Sentence, ...]  # the sentences of the first `scored` passages, best first
+    by_chunk: dict[str, Passage]
 
     @classmethod
-    def of(cls, result: SearchResult, question: Question) -> Passage:
-        chunk = result.chunk
-        return cls(result, question, tuple(_sentence(chunk, s, e, question) for s, e in sentence_spans(chunk.text)))
-
-    @cached_property
-    def tokens(self) -> frozenset[str]:
-        """The passage's BM25 terms (on first use: the fallback's fourth passage never needs them); a passage
-        of one sentence has that sentence's."""
-        chunk = self.result.chunk
-        if len(self.sentences) == 1 and self.sentences[0].text == chunk.text:
-            return self.sentences[0].tokens
-        return frozenset(tokenize(chunk.text))
-
-    def sentence_around(self, start: int, end: int) -> Sentence:
-        """The sentence(s) holding characters [start, end) of the passage, in document offsets."""
-        chunk = self.result.chunk
-        inside = [s for s in self.sentences
-                  if s.start - chunk.start < max(end, start + 1) and start < s.end - chunk.start]
-        if len(inside) == 1:
-            return inside[0]
-        # several sentences, or none (the whole passage): rare, made here
-        s, e = (inside[0].start - chunk.start, inside[-1].end - chunk.start) if inside else (0, len(chunk.text))
-        return _sentence(chunk, s, e, self.question)
+    def of(cls, response: SearchResponse, question: Question, n: int, scored: int) -> Passages:
+        seen: dict[str, Facts] = {}
+        top = tuple(_passage(r, question, seen) for r in response.results[: max(n, scored)])
+        return cls(response, question, top, _ranked(top[:scored], question),
+                   {p.result.chunk.chunk_id: p for p in top})
 
 
-def _sentence(chunk: Chunk, s: int, e: int, question: Question) -> Sentence:
+Facts = tuple[frozenset[str], frozenset[str], bool, "str | None"]  # tokens, numbers, has_kind, figure
+
+
+def _passage(result: SearchResult, question: Question, seen: dict[str, Facts]) -> Passage:
+    chunk = result.chunk
+    sentences = tuple(_sentence(chunk, s, e, question, seen) for s, e in sentence_spans(chunk.text))
+    return Passage(result, sentences, frozenset().union(*(s.tokens for s in sentences)))
+
+
+def _sentence(chunk: Chunk, s: int, e: int, question: Question, seen: dict[str, Facts]) -> Sentence:
+    """`seen`: the facts of sentences already met (neighbouring chunks overlap by a sentence)."""
     text = chunk.text[s:e]
-    norm = normalize_str(text)
-    return Sentence(chunk, chunk.start + s, chunk.start + e, 0.0, frozenset(tokenize(text)), numbers_in(norm),
-                    question.kind != "other" and has_kind(question.kind, norm),
-                    figure_of(text) if question.quantity else None)
+    if text not in seen:
+        norm = normalize_str(text)
+        cue = question.cue
+        seen[text] = (frozenset(tokenize(text)), frozenset(DIGITS.findall(norm)),
+                      cue is not None and cue.search(norm) is not None, figure_of(text) if question.quantity else None)
+    return Sentence(chunk, chunk.start + s, chunk.start + e, 0.0, text, *seen[text])
 
 
-class Passages:
-    """The top results' passages, each split and tokenized on first use and kept for the whole question."""
-
-    def __init__(self, response: SearchResponse, question: Question) -> None:
-        self.response, self.question = response, question
-        self._made: dict[int, Passage] = {}
-
-    def __getitem__(self, rank_index: int) -> Passage:
-        if rank_index not in self._made:
-            self._made[rank_index] = Passage.of(self.response.results[rank_index], self.question)
-        return self._made[rank_index]
-
-    def top(self, n: int) -> list[Passage]:
-        return [self[i] for i in range(min(n, len(self.response.results)))]
-
-    def of_result(self, result: SearchResult) -> Passage:
-        return self[next(i for i, r in enumerate(self.response.results) if r is result)]
+def spanning(passage: Passage, question: Question, start: int, end: int) -> Sentence:
+    """A sentence made of characters [start, end) of the passage (a span across sentences, or none: rare)."""
+    return _sentence(passage.result.chunk, start, end, question, {})
 
 
 def figure_of(text: str) -> str | None:
@@ -106,12 +94,11 @@ def figure_of(text: str) -> str | None:
     return normalize_str(found.group(0)).replace(" ", "") if found else None
 
 
-def scored_sentences(passages: Passages, n: int) -> list[Sentence]:
-    """Sentences of the top `n` passages, best first: passage rank, question terms, and the wanted kind."""
-    question = passages.question
+def _ranked(top: tuple[Passage, ...], question: Question) -> tuple[Sentence, ...]:
+    """Sentences of the passages, best first: passage rank, question terms, and whether it has the wanted kind."""
     terms, asked = question.terms, question.numbers
     out = []
-    for passage in passages.top(n):
+    for passage in top:
         prior = 1.0 / (1 + 0.5 * (passage.result.rank - 1))
         for s in passage.sentences:
             overlap = len(s.tokens & terms) / (len(terms) or 1)
@@ -122,17 +109,17 @@ def scored_sentences(passages: Passages, n: int) -> list[Sentence]:
                 score += TYPE_BONUS
             out.append(replace(s, score=score))
     out.sort(key=lambda x: -x.score)
-    return out
+    return tuple(out)
 
 
-def choose(sentences: list[Sentence], quantity: bool, max_sentences: int, runner_up: float,
+def choose(sentences: Sequence[Sentence], quantity: bool, max_sentences: int, runner_up: float,
            max_chars: int) -> tuple[list[Sentence], bool]:
     """The best sentences; for a quantity question whose top evidence disagrees, one per figure."""
     if quantity:
         figures = differing_figures(sentences)
         if len(figures) > 1:
             return figures, True
-    chosen = sentences[:1]
+    chosen = list(sentences[:1])
     for s in sentences[1:max_sentences]:
         # a runner-up nearly as good joins the best while the answer stays about one sentence long
         if s.score >= runner_up * sentences[0].score and \

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from isnad.indexer.types import Document
 from isnad.service.ask.decide import Decision
-from isnad.service.ask.result import DIFFERING_FIGURES, NOT_FOUND, Answer, AnswerSpan, Citation, Segment, answer_string
+from isnad.service.ask.result import DIFFERING_FIGURES, NOT_FOUND, Answer, AnswerSpan, Citation, Segment
 from isnad.service.search import SearchResponse
 
 CLOSEST = 3  # passages shown apart on abstention
@@ -46,3 +46,13 @@ def _span(decision: Decision, citations: tuple[Citation, ...], documents: Mappin
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def escape_brackets(text: str) -> str:
+    """Backslash-escape brackets (and backslashes) so a "[1]" in a document never reads as a citation marker."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def answer_string(segments: tuple[Segment, ...]) -> str:
+    """Segments joined by spaces, each cited one followed by its marker " [n]"; only markers are unescaped."""
+    return " ".join(escape_brackets(s.text) + (f" [{s.n}]" if s.n is not None else "") for s in segments)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from isnad.indexer.text.arabic import normalize_str, tokenize
 from isnad.indexer.text.query import AnalyzedQuery
-from isnad.service.ask.answer_types import AnswerType, numbers_in, question_type_of_normalized
+from isnad.service.ask.answer_types import KIND_CUES, AnswerType, numbers_in, question_type_of_normalized
 from isnad.service.search import SearchResponse
 
 QUANTITY_QUESTION = re.compile(r"\b(how many|how much|number of|death toll|toll)\b|كم |عدد", re.IGNORECASE)
@@ -30,6 +30,7 @@ class Question:
     content: frozenset[str]  # the terms less the interrogatives
     weights: dict[str, float] = field(default_factory=dict)  # content terms -> weight (English: the bridge's)
     analyzed: AnalyzedQuery | None = None
+    cue: re.Pattern[str] | None = None  # what a normalized text holds when it has the kind wanted (None: no kind)
 
     @classmethod
     def of(cls, response: SearchResponse) -> Question:
@@ -43,6 +44,7 @@ class Question:
         terms = frozenset(analyzed.terms + analyzed.bridge_terms)
         content = terms - QUESTION_WORDS
         weights = {t: w for t, w in analyzed.weighted_terms().items() if t in content or w < 1.0}
-        return cls(analyzed.text, response.query, analyzed.lang,
-                   question_type_of_normalized(analyzed.text, norm, analyzed.lang), numbers, query_numbers,
-                   QUANTITY_QUESTION.search(analyzed.text) is not None, terms, content, weights, analyzed)
+        kind = question_type_of_normalized(analyzed.text, norm, analyzed.lang)
+        return cls(analyzed.text, response.query, analyzed.lang, kind, numbers, query_numbers,
+                   QUANTITY_QUESTION.search(analyzed.text) is not None, terms, content, weights, analyzed,
+                   KIND_CUES.get(kind))

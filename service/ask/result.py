@@ -54,13 +54,3 @@ class Answer:
     closest: tuple[Citation, ...] = ()  # on abstention: the nearest passages, which do not answer
     segments: tuple[Segment, ...] = ()  # what clients render; `text` is answer_string(segments)
     certainty: Certainty = "possible"
-
-
-def escape_brackets(text: str) -> str:
-    """Backslash-escape brackets (and backslashes) so a "[1]" in a document never reads as a citation marker."""
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-
-
-def answer_string(segments: tuple[Segment, ...]) -> str:
-    """Segments joined by spaces, each cited one followed by its marker " [n]"; only markers are unescaped."""
-    return " ".join(escape_brackets(s.text) + (f" [{s.n}]" if s.n is not None else "") for s in segments)

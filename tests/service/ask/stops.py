@@ -20,6 +20,8 @@ from typing import Any
 # The ask component: everything between the search response and the answer, the reader included.
 ASK_MODULES = ("isnad.service.ask", "isnad.service.answer", "isnad.service.answer_types",
                "isnad.service.answerability", "isnad.indexer.reader")
+READER = "isnad.indexer.reader"
+TRANSPARENT = frozenset({"functools"})
 TOKENIZERS = {"isnad.indexer.text.arabic": "arabic", "isnad.indexer.encoder.tokenizer": "e5"}
 
 
@@ -39,6 +41,7 @@ def _function(frame: FrameType | None) -> str:
 class Trace:
     stops: set[tuple[str, str, str]] = field(default_factory=set)  # caller module, caller function, callee module
     runs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tokenizer.function, text) -> entries
+    run_callers: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # the modules that ran them
 
     @property
     def modules(self) -> set[str]:
@@ -57,16 +60,22 @@ class Trace:
         return out
 
 
-def trace(call: Callable[[], Any]) -> tuple[Any, Trace]:
-    """Run `call` in this thread under the profiler (a reader or embedder on another thread is not seen)."""
+def trace(call: Callable[[], Any], reader_as_one: bool = False) -> tuple[Any, Trace]:
+    """Run `call` in this thread under the profiler (a reader or embedder on another thread is not seen).
+    `reader_as_one`: the reader's implementation behind the seam (`indexer/reader/*`) counts as one module."""
     found = Trace()
+
+    def unit(module: str) -> str:
+        return READER if reader_as_one and _in(module, (READER,)) else module
 
     def profile(frame: FrameType, event: str, arg: object) -> None:
         if event != "call":
             return
-        callee = frame.f_globals.get("__name__", "")
+        callee = unit(frame.f_globals.get("__name__", ""))
         back = frame.f_back
-        caller = back.f_globals.get("__name__", "") if back is not None else ""
+        while back is not None and back.f_globals.get("__name__") in TRANSPARENT:
+            back = back.f_back  # a cached_property's getter: the caller is whoever read the attribute
+        caller = unit(back.f_globals.get("__name__", "")) if back is not None else ""
         if caller == callee:
             return
         if _in(callee, ASK_MODULES) and "__create_fn__" not in frame.f_code.co_qualname:
@@ -77,6 +86,7 @@ def trace(call: Callable[[], Any]) -> tuple[Any, Trace]:
             first = frame.f_locals.get(names[1] if names[0] == "self" else names[0])
             if isinstance(first, str):
                 found.runs[(f"{tokenizer}.{frame.f_code.co_name}", first)] += 1
+                found.run_callers.setdefault((f"{tokenizer}.{frame.f_code.co_name}", first), []).append(caller)
 
     sys.setprofile(profile)
     try:

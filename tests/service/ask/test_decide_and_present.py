@@ -38,7 +38,7 @@ def _response(searcher: Searcher, question: str) -> SearchResponse:
 
 def _judged(response: SearchResponse, reader: ScriptedReader, passages: int = 3) -> tuple[JudgedPassage, ...]:
     """Read, then judged without a judge model: the reader's own probabilities decide."""
-    return judge(read(response, reader, passages), Passages(response, Question.of(response)), None, None)
+    return judge(read(response, reader, passages), Passages.of(response, Question.of(response), 5, 4), None, None)
 
 
 def test_the_reader_reads_the_top_passages_once_and_orders_by_probability(searcher: Searcher) -> None:

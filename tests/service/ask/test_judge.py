@@ -42,7 +42,7 @@ def _only(feature: str, weight: float = 1.0) -> Judge:
 
 
 def _passages(response: SearchResponse) -> Passages:
-    return Passages(response, Question.of(response))
+    return Passages.of(response, Question.of(response), 5, 4)
 
 
 SCRIPT = {"مناطق": (0.6, "أربع مناطق"), "الثلوج": (0.9, "الأسبوع")}
@@ -71,7 +71,7 @@ def test_the_sentence_holding_the_questions_words_scores_its_coverage(searcher: 
 def test_a_model_on_the_cited_sentences_evidence_reorders_the_readers_choice(searcher: Searcher) -> None:
     """The reader prefers the snow sentence; a judge weighing term coverage cites the agreement instead."""
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), Passages(response, Question.of(response)), None,
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), Passages.of(response, Question.of(response), 5, 4), None,
                    _only("sentence_terms", 8.0))
     assert judged[0].passage.result.chunk.doc_id == "talks"
     assert judged[0].probability > 0.9 > judged[1].probability
