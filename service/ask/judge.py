@@ -56,7 +56,8 @@ def _coverage(weights: dict[str, float], tokens: frozenset[str]) -> float:
 
 
 def passage_features(p: PassageReading, passage: Passage, sentence: Sentence, question: Question,
-                     topic: float | None) -> np.ndarray:
+                     topic: float | None, matched: dict[str, bool] | None = None) -> np.ndarray:
+    """`matched`: span text -> whether it has the kind wanted, for spans already met (two passages, one span)."""
     r = p.reading
     span_text = p.result.chunk.text[r.start : r.end]
     reader_logit = _logit(r.probability)
@@ -64,7 +65,10 @@ def passage_features(p: PassageReading, passage: Passage, sentence: Sentence, qu
     en = float(question.lang == "en")
     cue = question.cue
     wanted = question.kind != "other"
-    match = wanted and cue is not None and cue.search(normalize_str(span_text)) is not None
+    matched = {} if matched is None else matched
+    if span_text not in matched:
+        matched[span_text] = wanted and cue is not None and cue.search(normalize_str(span_text)) is not None
+    match = matched[span_text]
     return np.array([
         reader_logit, r.span_score, r.span_probability, sentence_terms, _coverage(question.weights, passage.tokens),
         float(wanted), float(match), 1.0 / p.result.rank,
@@ -142,7 +146,7 @@ def judge(readings: tuple[PassageReading, ...], passages: Passages, topic: float
     for p in readings:
         passage = passages.by_chunk[p.result.chunk.chunk_id]
         sentence = _around(passage, passages.question, p.reading.start, p.reading.end)
-        x = passage_features(p, passage, sentence, passages.question, topic)
+        x = passage_features(p, passage, sentence, passages.question, topic, passages.span_matches)
         r, chunk = p.reading, p.result.chunk
         span = (chunk, chunk.start + r.start, chunk.start + r.end) if r.end > r.start else None
         out.append(JudgedPassage(p, sentence, x, model.probability(x) if model is not None else r.probability, span))

@@ -54,6 +54,7 @@ class Passages:
     top: tuple[Passage, ...]
     ranked: tuple[Sentence, ...]  # the sentences of the first `scored` passages, best first
     by_chunk: dict[str, Passage]
+    span_matches: dict[str, bool] = field(default_factory=dict)  # the judge's: span text -> has the kind wanted
 
     @classmethod
     def of(cls, response: SearchResponse, question: Question, n: int, scored: int) -> Passages:
