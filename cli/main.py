@@ -383,12 +383,14 @@ def ask(question: str, index_path: Path, k: int, as_json: bool, min_confidence: 
         click.echo(json.dumps(response.model_dump(), ensure_ascii=False, indent=2))
         return
     shaped = _want_shape(shape_opt, as_json)
+    if response.certainty == "possible":  # shown as doubt, as the chat page does
+        click.echo("Possible answer, not confirmed: read the passage.")
     _echo(response.answer, shaped)
     for c in response.citations:
         click.echo(f"  [{c.n}] {_where(c, collection_specs)}{c.doc_id} {c.start}-{c.end}")
         _echo_source(c, shaped, indent="      ")
-    if response.confidence is not None:
-        click.echo(f"  confidence {response.confidence:.2f}")
+    confidence = f", confidence {response.confidence:.2f}" if response.confidence is not None else ""
+    click.echo(f"  certainty {response.certainty}{confidence}")
     for c in response.closest:
         click.echo(f"  closest, does not answer: {_where(c, collection_specs)}{c.doc_id} {c.start}-{c.end}")
         _echo_source(c, shaped, indent="      ")

@@ -30,8 +30,8 @@ from isnad.eval.datasets import Query, load_beir, load_seed
 from isnad.eval.metrics import contains_answer
 from isnad.indexer.embed import Embedder, make_embedder
 from isnad.indexer.pipeline import make_builder
-from isnad.service.answer import Answerer
-from isnad.service.answerability import FEATURES, MODEL_DIR, Evidence, features, model_file_stem
+from isnad.service.ask.answerability import FEATURES, MODEL_DIR, Evidence, features, model_file_stem
+from isnad.service.ask.answerer import Answerer
 from isnad.service.search import Searcher, SearchResponse
 from isnad.service.state import open_searcher
 

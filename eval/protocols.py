@@ -27,9 +27,10 @@ from isnad.eval.calibrate import Corpora, cached_embedder, open_corpora, split_o
 from isnad.eval.datasets import load_squad
 from isnad.eval.metrics import contains_answer
 from isnad.indexer.embed import Embedder
-from isnad.service.answer import Answerer
-from isnad.service.answerability import MODEL_DIR, model_file_stem
-from isnad.service.ask.read import Reader
+from isnad.service.ask.answerability import MODEL_DIR, model_file_stem
+from isnad.service.ask.answerer import Answerer
+from isnad.service.ask.judge import judge_beside
+from isnad.service.ask.reader import Reader
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 _PUNCT = set(string.punctuation) | set("،؛؟«»…–—")
@@ -131,8 +132,8 @@ def run_protocols(out_dir: Path, heldout: bool = True, inner: Embedder | None = 
     """Issue 9's protocols with the service's answerer: the reader when given, else the fallback."""
     embedder = cached_embedder(inner)
     corpora = open_corpora(embedder)
-    sample = Answerer(corpora.sample, reader=reader)
-    xquad = Answerer(corpora.xquad, reader=reader)
+    sample = Answerer(corpora.sample, reader=reader, judge=judge_beside(reader))
+    xquad = Answerer(corpora.xquad, reader=reader, judge=judge_beside(reader))
     figures: dict = {"off_corpus": off_corpus(corpora, sample), "on_corpus": on_corpus(corpora, xquad)}
     if heldout:
         figures["heldout_off_corpus"] = heldout_off_corpus(sample)

@@ -30,8 +30,9 @@ from isnad.eval.splits import xquad_split
 from isnad.indexer.embed import Embedder
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.types import RawDocument
-from isnad.service.answer import Answer, Answerer
-from isnad.service.ask.read import Reader
+from isnad.service.ask.answerer import Answer, Answerer
+from isnad.service.ask.judge import judge_beside
+from isnad.service.ask.reader import Reader
 from isnad.service.search import Searcher
 from isnad.service.state import open_searcher
 
@@ -236,7 +237,7 @@ def plot_reliability(curve: dict, path: Path) -> None:
 
 def run_reader_protocols(embedder: Embedder, reader: Reader, out_dir: Path, heldout: bool = True) -> dict:
     def answerer_for(searcher: Searcher) -> Answerer:
-        return Answerer(searcher, reader=reader)
+        return Answerer(searcher, reader=reader, judge=judge_beside(reader))
 
     rows = intact_and_removed(embedder, answerer_for)
     if heldout:

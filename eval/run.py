@@ -26,8 +26,9 @@ from isnad.indexer.pipeline import make_builder
 from isnad.indexer.text.induced import english_content_words
 from isnad.indexer.text.query import analyze
 from isnad.indexer.text.script import query_language
-from isnad.service.answer import Answerer
-from isnad.service.ask.read import Reader
+from isnad.service.ask.answerer import Answerer
+from isnad.service.ask.judge import judge_beside
+from isnad.service.ask.reader import Reader
 from isnad.service.search import ABLATIONS, Searcher
 from isnad.service.state import open_searcher
 
@@ -83,7 +84,7 @@ def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers:
                 results[key] = _with_coverage(results[key], bench, ablation)
             print(f"  {key}: " + _summary(results[key]))
     if answers and any(q.answers or q.unanswerable for b in suite.benchmarks for q in b.queries):
-        ask = _asker(Answerer(searcher, reader=reader))
+        ask = _asker(Answerer(searcher, reader=reader, judge=judge_beside(reader)))
         for bench in suite.benchmarks:
             key = f"{bench.name} | answers{_model_tag(embedder)}"
             results[key] = evaluate_answers(bench, ask)

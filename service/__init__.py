@@ -1,6 +1,6 @@
 """Isnad service: search, answering, the HTTP API, the chat page and the CLI."""
 
-from isnad.service.answer import Answer, Answerer, Citation
+from isnad.service.ask.answerer import Answer, Answerer, Citation
 from isnad.service.fusion import Fused, LexicalWeights, dedupe, fuse
 from isnad.service.search import ABLATIONS, MAX_K, SearchConfig, Searcher, SearchResponse, SearchResult
 from isnad.service.settings import Settings

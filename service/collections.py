@@ -23,7 +23,7 @@ import numpy as np
 from isnad.indexer.embed import Embedder, Role
 from isnad.indexer.index import IndexLoadError
 from isnad.indexer.types import Chunk, Document, SearchFilters
-from isnad.service.answer import Answer, Answerer
+from isnad.service.ask.answerer import Answer, Answerer
 from isnad.service.fusion import dedupe_copies
 from isnad.service.keys import COLLECTION_NAME, COLLECTION_NAME_RULE
 from isnad.service.live import LiveIndex
@@ -231,5 +231,6 @@ def merged_ask(merged: Merged, started: float, min_confidence: float | None = No
     first = next(iter(merged.states.values()))
     rounds = set().union(*(s.index.chunks.known_rounds() for s in merged.states.values()))
     view = _MergedSearcher(_MergedIndex(merged.documents, _Rounds(rounds)), first.embedder)
-    answerer = Answerer(view, reader=first.answerer.reader, model=first.answerer.model or False)  # type: ignore[arg-type]
+    answerer = Answerer(view, reader=first.answerer.reader, model=first.answerer.model or False,
+                        judge=first.answerer.judge)  # type: ignore[arg-type]
     return answerer.answer(merged.response, started, min_confidence)

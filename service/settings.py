@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     use_reader: bool = True
     # The reader file (ISNAD_READER_FILE); default the one shipped in the package (indexer/reader/data/).
     reader_file: Path | None = None
+    # Which reader reads it (ISNAD_READER): a name in service/ask/reader.py's READERS.
+    reader: str = "onnx"
     # Query vectors kept in memory (384 float32 each: 8192 is 12 MB); 0 turns the cache off.
     query_cache_size: int = 8192
     # How long the embedding thread waits for more queries after the first; 0 takes only those already

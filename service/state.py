@@ -12,9 +12,10 @@ from isnad.indexer.embed import Embedder, embedder_for_model_id
 from isnad.indexer.encoder.convert import DEFAULT_CACHE_DIR
 from isnad.indexer.index import Index, Manifest
 from isnad.indexer.stores.faiss_store import set_search_threads
-from isnad.service.answer import Answerer
-from isnad.service.ask.judge import usable_judge
-from isnad.service.ask.read import OwnedReader, Reader
+from isnad.service.ask.answerer import Answerer
+from isnad.service.ask.judge import Judge, load_judge_for
+from isnad.service.ask.reader import OwnedReader, Reader
+from isnad.service.ask.reader import open_reader as open_reader_named
 from isnad.service.embed_executor import EmbedExecutor
 from isnad.service.query_cache import CachedQueryEmbedder
 from isnad.service.search import SearchConfig, Searcher
@@ -52,15 +53,17 @@ def open_searcher(index_folder: Path, embedder: Embedder | None = None, config: 
 
 @dataclass(frozen=True)
 class LoadedReader:
-    """The reader the service answers with, or None and why not (what /health shows as `reader`)."""
+    """The reader the service answers with and the judge fitted for it, or None and why not (what /health shows
+    as `reader`)."""
 
     reader: Reader | None
     status: str
+    judge: Judge | None = None
 
 
 def open_reader(serving: CachedQueryEmbedder, settings: Settings) -> LoadedReader:
-    """The trained reader on the embedder's owner thread; a missing or damaged file falls back to the sentence
-    rules, said at start and in /health, never as an error on /ask."""
+    """The reader named by the settings on the embedder's owner thread, with its judge; a missing or damaged file
+    falls back to the sentence rules, said at start and in /health, never as an error on /ask."""
     if not settings.use_reader:
         return LoadedReader(None, "off (ISNAD_USE_READER=false): sentence rules and the answerability model")
     from isnad.indexer.reader.weights import DEFAULT_READER
@@ -68,8 +71,8 @@ def open_reader(serving: CachedQueryEmbedder, settings: Settings) -> LoadedReade
     path = settings.reader_file or DEFAULT_READER
     try:
         stamp = path.stat().st_mtime_ns if path.exists() else 0  # a replaced file is loaded anew
-        reader = _loaded_reader(path, stamp, settings.cache_dir or DEFAULT_CACHE_DIR, settings.embed_threads,
-                                settings.embed_spinning)
+        reader, judge, problem = _loaded_reader(settings.reader, path, stamp, settings.cache_dir or DEFAULT_CACHE_DIR,
+                                                settings.embed_threads, settings.embed_spinning)
     except Exception as exc:  # any failure to load means the fallback, never a service that cannot start
         status = f"fallback: sentence rules ({type(exc).__name__}: {exc})"
         log.warning("reader not loaded, answering with the sentence rules: %s", exc)
@@ -77,20 +80,25 @@ def open_reader(serving: CachedQueryEmbedder, settings: Settings) -> LoadedReade
         return LoadedReader(None, status)
     executor = serving.inner
     run = executor.call if isinstance(executor, EmbedExecutor) else (lambda fn: fn())
-    problem = getattr(reader, "judge_problem", None) or usable_judge(reader.judge_meta)[1]
     if problem:
         log.warning("the reader answers without its judge: %s", problem)
         print(f"isnad: warning: {problem}; /ask decides by the reader's own probability", file=sys.stderr)
-    judged = f"judge: none, {problem}" if problem else "with its judge"
-    return LoadedReader(OwnedReader(reader, run), f"{reader.runtime} ({path.name}, {judged})")
+    judged = f"judge: none, {problem}; no sure bar, every answer 'possible'" if problem else "with its judge"
+    if judge is not None and not judge.sure_thresholds:
+        judged += ", no sure bar (an older judge file): every answer 'possible'"
+        log.warning("the reader's judge has no sure bar: every answer is 'possible' (refit: `isnad fit-judge`)")
+    return LoadedReader(OwnedReader(reader, run), f"{reader.runtime} ({path.name}, {judged})", judge)
 
 
 @functools.lru_cache(maxsize=4)
-def _loaded_reader(path: Path, mtime_ns: int, cache_dir: Path, threads: int | None, spinning: bool) -> Reader:
-    """One session per reader file and options in a process (states of several indexes share it)."""
-    from isnad.indexer.reader.runtime import OnnxReader
-
-    return OnnxReader(path, cache_dir=cache_dir, threads=threads, spinning=spinning)
+def _loaded_reader(name: str, path: Path, mtime_ns: int, cache_dir: Path, threads: int | None,
+                   spinning: bool) -> tuple[Reader, Judge | None, str | None]:
+    """One session per reader file and options in a process (states of several indexes share it), its judge."""
+    reader = open_reader_named(name, path, cache_dir=cache_dir, threads=threads, spinning=spinning)
+    sha256 = getattr(reader, "sha256", None)
+    if sha256 is None:
+        return reader, None, f"the {name} reader names no file its judge was fitted for"
+    return (reader, *load_judge_for(path, sha256))
 
 
 @dataclass(frozen=True)
@@ -110,4 +118,5 @@ class ServiceState:
         serving = searcher.embedder
         assert isinstance(serving, CachedQueryEmbedder)  # open_searcher wraps it with serving_embedder
         loaded = reader if reader is not None else open_reader(serving, settings)
-        return cls(searcher.index, serving, searcher, Answerer(searcher, reader=loaded.reader), loaded)
+        return cls(searcher.index, serving, searcher, Answerer(searcher, reader=loaded.reader, judge=loaded.judge),
+                   loaded)

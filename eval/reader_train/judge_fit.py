@@ -43,7 +43,7 @@ from isnad.indexer.encoder.convert import file_sha256
 from isnad.indexer.reader.runtime import OnnxReader
 from isnad.indexer.reader.weights import save_judge
 from isnad.indexer.types import RawDocument
-from isnad.service.answer import Answerer
+from isnad.service.ask.answerer import Answerer
 from isnad.service.ask.judge import FEATURES, Judge
 from isnad.service.search import Searcher
 

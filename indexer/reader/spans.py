@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from isnad.indexer.reader.inputs import ReaderInput
 
 MAX_ANSWER_TOKENS = 30
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reader says of one passage (the `Reader` seam's type, service/ask/reader.py)."""
+
+    passage: int  # index into the passages read
+    probability: float  # calibrated: that this passage answers the question
+    start: int  # the best span, characters of the passage
+    end: int
+    span_score: float  # start + end logit
+    span_probability: float = 0.0  # softmax(start) x softmax(end) over the passage at the span's edges
+
+    @property
+    def has_span(self) -> bool:
+        return self.end > self.start
+
 # Trimmed from a span's edges: a cited answer starts and ends on words ("القاهرة،" -> "القاهرة").
 _EDGE = " \t\n\u00a0.,;:!?()[]{}\"'«»“”‘’،؛؟…-–—/"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.text.arabic import normalize_str, tokenize
 from isnad.indexer.text.induced import Expansion, InducedConfig, InducedLexicon, english_content_words
 from isnad.indexer.text.lexicon import Lexicon, english_key, english_words
 from isnad.indexer.text.names import NameConfig, NameMatcher
@@ -23,6 +23,7 @@ class AnalyzedQuery:
     bridge_coverage: float = 0.0  # share of the English question's content words the bridge translated
     expansions: tuple[Expansion, ...] = ()  # weighted terms from the induced lexicon, names, dates/numbers
     translated_share: float = 0.0  # share of content words the hand lexicon or the bridge translated (reported)
+    normalized: str = ""  # normalize_str(text), made once here for every later reader of the question
 
     def weighted_terms(self) -> dict[str, float]:
         """BM25 term -> weight: the question's own terms and the hand lexicon's count fully, the generalizing
@@ -74,8 +75,9 @@ def analyze(text: str, lexicon: Lexicon | None, bridges: Bridges | None = None) 
         # English words only ever match Latin titles in an Arabic archive, which misleads more than it
         # helps (xquad_en2ar: nDCG@10 0.883 -> 0.881); numbers and Latin names written as digits still match.
         terms = tuple(t for t in terms if any(ch.isdigit() for ch in t))
-    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text), coverage, tuple(expansions),
-                         translated)
+    normalized = normalize_str(text)
+    return AnalyzedQuery(text, lang, terms, bridge, detect_query_round(text, normalized), coverage,
+                         tuple(expansions), translated, normalized)
 
 
 def _expand(text: str, bridges: Bridges, covered: set[str]) -> tuple[list[Expansion], set[str]]:

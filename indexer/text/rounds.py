@@ -121,9 +121,10 @@ def detect_rounds(text: str) -> tuple[int, ...]:
     return tuple(sorted(_rounds(normalize_str(text))))
 
 
-def detect_query_round(text: str) -> int | None:
-    """The one round a question asks about, or None when it names no round or several."""
-    found = _rounds(normalize_str(text))
+def detect_query_round(text: str, normalized: str | None = None) -> int | None:
+    """The one round a question asks about, or None when it names no round or several (`normalized`: the
+    text's `normalize_str`, when the caller has it)."""
+    found = _rounds(normalize_str(text) if normalized is None else normalized)
     return found.pop() if len(found) == 1 else None
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from isnad.indexer.read import DOC_ID_PATTERN
 from isnad.indexer.types import Chunk, Document, SearchFilters, source_fields
-from isnad.service.answer import Answer, Citation
+from isnad.service.ask.answerer import Answer, Certainty, Citation
 from isnad.service.keys import COLLECTION_NAME, COLLECTION_NAME_RULE
 from isnad.service.search import MAX_K, SearchResponse
 from isnad.service.titles import shown_title
@@ -246,6 +246,12 @@ class AskResponseOut(BaseModel):
                                     "' [n]'; brackets and backslashes in the text are escaped with a backslash")
     answer_segments: list[AnswerSegmentOut] = Field(description="render from these: markers only from `n`")
     abstained: bool
+    certainty: Certainty = Field(
+        description="how sure the answer is, for a client to branch on: \"sure\" (confidence at or above the "
+                    "judge's sure bar for the question's language, chosen on dev where >= 95% of answers are right), "
+                    "\"possible\" (answered, but under that bar, or the service has no sure bar: show it as a "
+                    "possible answer, not confirmed, to be read in its passage), \"not_found\" (abstained: "
+                    "`closest` holds the nearest passages, which do not answer)")
     citations: list[CitationOut]
     took_ms: float
     confidence: float | None = Field(default=None, ge=0, le=1,
@@ -264,6 +270,7 @@ class AskResponseOut(BaseModel):
             answer=answer.text,
             answer_segments=[AnswerSegmentOut(text=s.text, n=s.n) for s in answer.segments],
             abstained=answer.abstained,
+            certainty=answer.certainty,
             took_ms=round(answer.took_ms, 3),
             citations=[CitationOut.from_citation(c, documents) for c in answer.citations],
             confidence=answer.confidence,

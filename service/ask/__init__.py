@@ -1,7 +1,8 @@
-"""`/ask` as a line of stages, each taking what the one before gives:
+"""`/ask` as one component (`answerer.py`), its stages each run once per question:
 
-retrieve (`service/search.py`: the response, its analyzed question) → read (`read.py`: the reader's span and
-probability per top passage) → decide (`decide.py`: answer, differing figures, or abstain) → present
-(`present.py`: citations, segments, the answer span). Without a reader file, `sentences.py` chooses the
-sentences and the answerability model decides, as before the reader (the fallback).
+retrieve (`service/search.py`) → analyse (`question.py`: the question once; `passages.py`: each top passage split
+and tokenized once) → gate (`answerability.py`: is the archive on topic at all) → read (`reader.py`: the `Reader`
+seam, by name) → judge (`judge.py`, over `logistic.py`) → decide (`decide.py`: answer, differing figures, or
+abstain; how sure) → present (`present.py`: citations, segments, the answer span, `result.py`'s types). Without a
+reader the passages' ranked sentences and the answerability model decide (the fallback).
 """

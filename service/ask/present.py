@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from isnad.indexer.types import Document
 from isnad.service.ask.decide import Decision
-from isnad.service.ask.result import DIFFERING_FIGURES, NOT_FOUND, Answer, AnswerSpan, Citation, Segment, answer_string
+from isnad.service.ask.result import DIFFERING_FIGURES, NOT_FOUND, Answer, AnswerSpan, Citation, Segment
 from isnad.service.search import SearchResponse
 
 CLOSEST = 3  # passages shown apart on abstention
@@ -21,7 +21,7 @@ def present(response: SearchResponse, decision: Decision, documents: Mapping[str
         closest = tuple(Citation(n=r.rank, chunk=r.chunk, start=r.chunk.start, end=r.chunk.end, text=r.chunk.text,
                                  copies=r.copies) for r in response.results[:CLOSEST])
         return Answer(response.query, NOT_FOUND, True, (), _ms(started), decision.confidence, closest=closest,
-                      segments=(Segment(NOT_FOUND),))
+                      segments=(Segment(NOT_FOUND),), certainty="not_found")
     citations = tuple(
         Citation(n=i + 1, chunk=s.chunk, start=s.start, end=s.end, text=documents[s.chunk.doc_id].text[s.start : s.end],
                  copies=copies.get(s.chunk.chunk_id, ()))
@@ -29,7 +29,8 @@ def present(response: SearchResponse, decision: Decision, documents: Mapping[str
     segments = ((Segment(DIFFERING_FIGURES),) if decision.differing else ()) + tuple(
         Segment(c.text, c.n) for c in citations)
     return Answer(response.query, answer_string(segments), False, citations, _ms(started), decision.confidence,
-                  span=_span(decision, citations, documents), segments=segments)
+                  span=_span(decision, citations, documents), segments=segments,
+                  certainty="sure" if decision.sure else "possible")
 
 
 def _span(decision: Decision, citations: tuple[Citation, ...], documents: Mapping[str, Document]) -> AnswerSpan | None:
@@ -45,3 +46,13 @@ def _span(decision: Decision, citations: tuple[Citation, ...], documents: Mappin
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def escape_brackets(text: str) -> str:
+    """Backslash-escape brackets (and backslashes) so a "[1]" in a document never reads as a citation marker."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def answer_string(segments: tuple[Segment, ...]) -> str:
+    """Segments joined by spaces, each cited one followed by its marker " [n]"; only markers are unescaped."""
+    return " ".join(escape_brackets(s.text) + (f" [{s.n}]" if s.n is not None else "") for s in segments)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from isnad.indexer.types import Chunk
 
 NOT_FOUND = "Not found in the corpus. / لم يُعثر على إجابة في المدونة."
 DIFFERING_FIGURES = "Sources give different figures / المصادر تذكر أرقاماً مختلفة:"
+# How sure an answer is, for a client to branch on: "sure" at or above the judge's sure bar (chosen on dev where
+# >= 95% of answers are right), "possible" between the answer bar and it (or whenever no sure bar exists: the
+# fallback, a reader without a judge, an older judge file), "not_found" when the service abstains.
+Certainty = Literal["sure", "possible", "not_found"]
+CERTAINTIES: tuple[Certainty, ...] = ("sure", "possible", "not_found")
 
 
 @dataclass(frozen=True)
@@ -47,13 +53,4 @@ class Answer:
     span: AnswerSpan | None = None
     closest: tuple[Citation, ...] = ()  # on abstention: the nearest passages, which do not answer
     segments: tuple[Segment, ...] = ()  # what clients render; `text` is answer_string(segments)
-
-
-def escape_brackets(text: str) -> str:
-    """Backslash-escape brackets (and backslashes) so a "[1]" in a document never reads as a citation marker."""
-    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-
-
-def answer_string(segments: tuple[Segment, ...]) -> str:
-    """Segments joined by spaces, each cited one followed by its marker " [n]"; only markers are unescaped."""
-    return " ".join(escape_brackets(s.text) + (f" [{s.n}]" if s.n is not None else "") for s in segments)
+    certainty: Certainty = "possible"

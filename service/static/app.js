@@ -237,12 +237,19 @@
     entry.classList.remove("pending");
     entry.querySelector(".loading").remove();
     const segments = answerSegments(data);
+    const certainty = certaintyOf(data);
     const answer = el("div", { class: "answer", dir: detectDir(segments.map((x) => x.text).join(" ")),
-      "data-abstained": String(!!data.abstained) });
+      "data-abstained": String(!!data.abstained), "data-certainty": certainty });
+    entry.dataset.certainty = certainty;
     if (data.abstained) {
       entry.classList.add("abstained");
       answer.appendChild(el("p", { class: "abstained-notice", dir: "auto" },
         "Not found in the corpus — لم يُعثر على إجابة في المصادر المتاحة."));
+    } else if (certainty === "possible") {
+      // Doubt shown as doubt: a muted, outlined answer under a notice, never the sure answer's look.
+      entry.classList.add("possible");
+      answer.appendChild(el("p", { class: "possible-notice", dir: "auto" },
+        "Possible answer, not confirmed: read the passage — إجابة محتملة غير مؤكدة: اقرأ المقطع."));
     }
     // Each segment's text stays a text node; a marker button follows it only when the service cited it.
     const text = el("p", { class: "answer-text" });
@@ -281,6 +288,12 @@
     entry.appendChild(el("p", { class: "meta" }, cites.length + " source(s)", took ? el("small", { class: "took" }, " · " + took) : null));
     renderAnswerability(entry, data, cites);
     claimIds(entry);
+  }
+
+  /** "sure" | "possible" | "not_found" (issue 28); a server too old to say is taken as before: sure or not found. */
+  function certaintyOf(data) {
+    if (data.abstained) return "not_found";
+    return data.certainty === "possible" || data.certainty === "sure" ? data.certainty : "sure";
   }
 
   // ---------- Confidence, answer span, closest passages (issue 9) ----------
@@ -467,7 +480,7 @@
   }
   if (typeof module !== "undefined" && module.exports) {
     module.exports = { detectDir, answerSegments, splitByCodePoints, errorMessage, fmtDate, fmtConfidence, safeHref,
-      sourceLabel };
+      sourceLabel, certaintyOf };
   }
   if (typeof document !== "undefined") {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -23,6 +23,9 @@ def test_ask_plain_text_unshaped_when_piped(sample_index: Path) -> None:
     result = CliRunner().invoke(cli, ["ask", "متى عقدت الجولة الثامنة؟", "--index", str(sample_index)])
     assert result.exit_code == 0, result.output
     assert "[1]" in result.output and "الجولة" in result.output  # logical order, not reshaped
+    certainty = next(line for line in result.output.splitlines() if line.strip().startswith("certainty"))
+    assert certainty.split()[1].rstrip(",") in ("sure", "possible")
+    assert ("Possible answer, not confirmed" in result.output) == ("possible" in certainty)
 
 
 def test_ask_with_a_bar_above_the_answers_confidence_says_not_found(sample_index: Path) -> None:
@@ -30,7 +33,9 @@ def test_ask_with_a_bar_above_the_answers_confidence_says_not_found(sample_index
     plain = json.loads(CliRunner().invoke(cli, args).output)
     assert not plain["abstained"]
     strict = CliRunner().invoke(cli, [*args, "--min-confidence", "1"])
+    assert plain["certainty"] in ("sure", "possible")
     assert strict.exit_code == 0 and json.loads(strict.output)["abstained"]
+    assert json.loads(strict.output)["certainty"] == "not_found"
     wrong = CliRunner().invoke(cli, [*args, "--min-confidence", "2"])
     assert wrong.exit_code != 0 and "min-confidence" in wrong.output
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from isnad.indexer.types import RawDocument
-from isnad.service.answer import DIFFERING_FIGURES, NOT_FOUND, Answerer, Segment, answer_string
-from isnad.service.answerability import Evidence
+from isnad.service.ask.answerability import Evidence
+from isnad.service.ask.answerer import DIFFERING_FIGURES, NOT_FOUND, Answerer, Segment, answer_string
 from isnad.service.search import Searcher
 from tests.service.tiny_index import tiny_searcher
 

@@ -7,7 +7,7 @@ import pytest
 
 from isnad.indexer.index import Index
 from isnad.indexer.pipeline import make_builder
-from isnad.service.answer import Answerer
+from isnad.service.ask.answerer import Answerer
 from isnad.service.search import Searcher
 from tests.indexer.fake_embedder import HashEmbedder
 

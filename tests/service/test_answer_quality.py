@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from isnad.eval.metrics import normalize_for_match
 from isnad.indexer.embed import Embedder
 from isnad.indexer.pipeline import make_builder
-from isnad.service.answer import DIFFERING_FIGURES, NOT_FOUND
+from isnad.service.ask.answerer import DIFFERING_FIGURES, NOT_FOUND
 from isnad.service.state import ServiceState
 from tests.conftest import CORPUS, ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from isnad.service.answer_types import find_span, question_type, sentence_has
+from isnad.service.ask.answer_types import find_span, question_type, sentence_has
 
 
 @pytest.mark.parametrize(("question", "lang", "kind"), [

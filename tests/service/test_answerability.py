@@ -11,7 +11,7 @@ import pytest
 
 from isnad.indexer.text.query import analyze
 from isnad.indexer.types import Chunk
-from isnad.service.answerability import FEATURES, AnswerabilityModel, Evidence, features, model_file_stem
+from isnad.service.ask.answerability import FEATURES, AnswerabilityModel, Evidence, features, model_file_stem
 from isnad.service.search import SearchResponse, SearchResult
 
 TEXT = "افتتح مطار المدينة الجديد في 12 مارس 2019. وبلغت كلفته 300 مليون دولار."

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from isnad.service.answer import NOT_FOUND
+from isnad.service.ask.answerer import NOT_FOUND
 
 OFF_CORPUS = [
     "What is the capital of France?",

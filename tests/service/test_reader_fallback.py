@@ -47,6 +47,17 @@ def test_the_reader_can_be_turned_off(sample_index: Path, embedder: Embedder) ->
         assert client.get("/health").json()["reader"].startswith("off")
 
 
+def test_an_unknown_reader_name_falls_back_and_names_the_known_ones(sample_index: Path, embedder: Embedder) -> None:
+    """ISNAD_READER picks the reader by name (service/ask/reader.py's READERS); a name it does not know is the
+    fallback, said in /health, and /ask still answers, never "sure" without a reader."""
+    state = ServiceState.open(sample_index, embedder, Settings(reader="nope"))
+    assert state.answerer.reader is None and state.answerer.judge is None
+    with TestClient(create_app(state)) as client:
+        assert "no reader named 'nope' (known: onnx)" in client.get("/health").json()["reader"]
+        body = client.post("/ask", json={"question": "ماذا اتفقت الدول الضامنة في الجولة الرابعة؟"}).json()
+        assert body["certainty"] == ("not_found" if body["abstained"] else "possible")
+
+
 @pytest.mark.parametrize("judge", ["missing", "stale", "other features"])
 def test_a_reader_without_a_usable_judge_answers_by_its_own_probability_and_says_so(
         sample_index: Path, embedder: Embedder, tmp_path: Path, judge: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,6 +76,7 @@ def test_a_reader_without_a_usable_judge_answers_by_its_own_probability_and_says
     expected = {"missing": "no judge file", "stale": "another reader file", "other features": "fitted on features"}
     with TestClient(create_app(state)) as client:
         health = client.get("/health").json()["reader"]
-        assert "judge: none" in health and expected[judge] in health
+        assert "judge: none" in health and expected[judge] in health and "no sure bar" in health
         response = client.post("/ask", json={"question": "متى عقدت الجولة الثامنة من محادثات أستانة؟"})
         assert response.status_code == 200 and response.json()["citations"]
+        assert response.json()["certainty"] == "possible"  # no judge, no sure bar

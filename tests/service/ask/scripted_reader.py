@@ -3,7 +3,7 @@ the reader's output; tests/indexer/reader tests the real one)."""
 
 from __future__ import annotations
 
-from isnad.indexer.reader.runtime import Reading
+from isnad.service.ask.reader import Reading
 
 
 class ScriptedReader:
@@ -15,7 +15,6 @@ class ScriptedReader:
 
     def __init__(self, script: dict[str, tuple[float, str]]) -> None:
         self.script = script
-        self.judge_meta: dict = {}
         self.calls: list[tuple[str, list[str]]] = []
 
     def read(self, question: str, passages: list[str]) -> list[Reading]:

@@ -1,5 +1,6 @@
 """`/ask` end to end on a real server (real model, index and reader): every answer carries an answer span that
-lies inside a cited sentence, and the document's own text at the span's offsets is the span."""
+lies inside a cited sentence, and the document's own text at the span's offsets is the span; every response says
+its `certainty`, and "not found" carries the closest passages."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ def test_the_span_lies_in_a_cited_sentence_at_the_documents_offsets(server: Live
         assert text[cited["start"] : cited["end"]] == cited["text"]
         assert f"[{cited['n']}]" in body["answer"]
         assert 0.0 <= body["confidence"] <= 1.0
+        assert body["certainty"] in ("sure", "possible")
 
 
 # The issue's own examples (facts no sample article holds, on topics they cover): the sentence rules answered
@@ -54,3 +56,4 @@ def test_a_fact_the_archive_does_not_hold_is_not_found(server: LiveServer, quest
         body = http.post("/ask", json={"question": question}).json()
     assert body["abstained"] and body["answer_span"] is None and not body["citations"], body
     assert body["closest"] and body["confidence"] < 0.2
+    assert body["certainty"] == "not_found" and all(c["answers"] is False for c in body["closest"])

@@ -10,8 +10,10 @@ import pytest
 from isnad.indexer.types import RawDocument
 from isnad.service.ask.decide import decide_by_reader
 from isnad.service.ask.judge import JudgedPassage, judge
+from isnad.service.ask.passages import Passages
 from isnad.service.ask.present import present
-from isnad.service.ask.read import read
+from isnad.service.ask.question import Question
+from isnad.service.ask.reader import read
 from isnad.service.ask.result import DIFFERING_FIGURES, NOT_FOUND
 from isnad.service.search import Searcher, SearchResponse
 from tests.service.ask.scripted_reader import ScriptedReader
@@ -36,7 +38,7 @@ def _response(searcher: Searcher, question: str) -> SearchResponse:
 
 def _judged(response: SearchResponse, reader: ScriptedReader, passages: int = 3) -> tuple[JudgedPassage, ...]:
     """Read, then judged without a judge model: the reader's own probabilities decide."""
-    return judge(read(response, reader, passages), response.analyzed, "other", None, None)
+    return judge(read(response, reader, passages), Passages.of(response, Question.of(response), 5, 4), None, None)
 
 
 def test_the_reader_reads_the_top_passages_once_and_orders_by_probability(searcher: Searcher) -> None:

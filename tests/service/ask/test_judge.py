@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from isnad.indexer.reader.weights import save_judge
 from isnad.indexer.types import RawDocument
-from isnad.service.answer import Answerer
-from isnad.service.ask.judge import FEATURES, Judge, judge
-from isnad.service.ask.read import read
-from isnad.service.search import Searcher
+from isnad.service.ask.answerer import Answerer
+from isnad.service.ask.judge import FEATURES, Judge, judge, load_judge_for
+from isnad.service.ask.passages import Passages
+from isnad.service.ask.question import Question
+from isnad.service.ask.reader import read
+from isnad.service.search import Searcher, SearchResponse
 from tests.service.ask.scripted_reader import ScriptedReader
 from tests.service.tiny_index import tiny_searcher
 
@@ -37,13 +41,17 @@ def _only(feature: str, weight: float = 1.0) -> Judge:
     return Judge(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), coef, 0.0, (1.0, 0.0), {"ar": 0.6, "en": 0.7})
 
 
+def _passages(response: SearchResponse) -> Passages:
+    return Passages.of(response, Question.of(response), 5, 4)
+
+
 SCRIPT = {"مناطق": (0.6, "أربع مناطق"), "الثلوج": (0.9, "الأسبوع")}
 QUESTION = "على ماذا اتفق المشاركون في الجولة الرابعة؟"
 
 
 def test_without_a_model_the_reader_decides_and_each_passage_carries_its_sentence(searcher: Searcher) -> None:
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), _passages(response), None, None)
     assert [round(j.probability, 2) for j in judged] == [0.9, 0.6]
     best, runner = judged
     assert best.sentence.text == "وتساقطت الثلوج طوال الأسبوع."
@@ -54,7 +62,7 @@ def test_without_a_model_the_reader_decides_and_each_passage_carries_its_sentenc
 def test_the_sentence_holding_the_questions_words_scores_its_coverage(searcher: Searcher) -> None:
     """sentence_terms: the share of the question's content terms in the cited sentence; 0 for the snow one."""
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), _passages(response), None, None)
     at = FEATURES.index("sentence_terms")
     by_doc = {j.passage.result.chunk.doc_id: j.features[at] for j in judged}
     assert by_doc["talks"] > 0.3 and by_doc["weather"] == 0.0
@@ -63,7 +71,7 @@ def test_the_sentence_holding_the_questions_words_scores_its_coverage(searcher: 
 def test_a_model_on_the_cited_sentences_evidence_reorders_the_readers_choice(searcher: Searcher) -> None:
     """The reader prefers the snow sentence; a judge weighing term coverage cites the agreement instead."""
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "other", None,
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), Passages.of(response, Question.of(response), 5, 4), None,
                    _only("sentence_terms", 8.0))
     assert judged[0].passage.result.chunk.doc_id == "talks"
     assert judged[0].probability > 0.9 > judged[1].probability
@@ -72,7 +80,7 @@ def test_a_model_on_the_cited_sentences_evidence_reorders_the_readers_choice(sea
 def test_type_match_reads_the_span_not_the_passage(searcher: Searcher) -> None:
     """A number question: the span "أربع مناطق" holds a number word; the span "الأسبوع" does not."""
     response = searcher.search("كم منطقة اتفق عليها المشاركون؟", 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 2), response.analyzed, "number", None, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 2), _passages(response), None, None)
     at = FEATURES.index("type_match")
     by_doc = {j.passage.result.chunk.doc_id: j.features[at] for j in judged}
     assert by_doc == {"talks": 1.0, "weather": 0.0}
@@ -80,7 +88,7 @@ def test_type_match_reads_the_span_not_the_passage(searcher: Searcher) -> None:
 
 def test_the_topic_gates_confidence_enters_as_a_logit(searcher: Searcher) -> None:
     response = searcher.search(QUESTION, 5)
-    judged = judge(read(response, ScriptedReader(SCRIPT), 1), response.analyzed, "other", 0.8, None)
+    judged = judge(read(response, ScriptedReader(SCRIPT), 1), _passages(response), 0.8, None)
     assert judged[0].features[FEATURES.index("topic_logit")] == pytest.approx(math.log(0.8 / 0.2))
 
 
@@ -100,21 +108,22 @@ def test_a_gated_asking_has_probability_zero() -> None:
     assert _only("reader_logit").probability_of_logit(-math.inf) == 0.0
 
 
-def test_an_answerer_whose_judge_this_code_cannot_use_decides_by_the_readers_probability(
-        searcher: Searcher, caplog: pytest.LogCaptureFixture) -> None:
-    """A judge fitted on other features (an older file): warned about, not used, never an error on /ask."""
-    reader = ScriptedReader(SCRIPT)
-    reader.judge_meta = {**_only("reader_logit").to_meta(), "features": ["reader_logit"]}
-    with caplog.at_level("WARNING"):
-        answerer = Answerer(searcher, reader=reader, model=False)
-    assert answerer.judge is None and "judge is not used" in caplog.text
-    answer = answerer.ask(QUESTION)
+def test_a_judge_this_code_cannot_use_is_named_and_the_readers_probability_decides(
+        searcher: Searcher, tmp_path: Path) -> None:
+    """A judge fitted on other features (an older file): named as unusable, never an error on /ask."""
+    reader_file = tmp_path / "reader.npz"
+    reader_file.write_bytes(b"weights")
+    save_judge(reader_file, "sha", {**_only("reader_logit").to_meta(), "features": ["reader_logit"]})
+    found, problem = load_judge_for(reader_file, "sha")
+    assert found is None and "fitted on features" in (problem or "")
+    assert load_judge_for(reader_file, "another")[1] is not None  # fitted for another reader file
+    answer = Answerer(searcher, reader=ScriptedReader(SCRIPT), model=False, judge=found).ask(QUESTION)
     assert not answer.abstained and answer.confidence == 0.9  # the reader's own choice, the snow sentence
 
 
 def _answerer_with(searcher: Searcher, reader: ScriptedReader, early_exit: float | None) -> Answerer:
-    reader.judge_meta = replace(_only("reader_logit"), early_exit=early_exit).to_meta()
-    return Answerer(searcher, reader=reader, model=False, read_passages=2)
+    return Answerer(searcher, reader=reader, model=False, read_passages=2,
+                    judge=replace(_only("reader_logit"), early_exit=early_exit))
 
 
 def test_a_confident_top_passage_is_read_alone(searcher: Searcher) -> None:

@@ -57,13 +57,23 @@ _PERSON_CUES = re.compile(r"(^|\s)(ال|و)?(رئيس|السيد|وزير|ملك
                           r"العالم|المهندس|الدكتور|مؤسس|مؤسسه|قائد|مدرب|بن|ابن)(\s|$)")
 
 
+# What a sentence (normalized) holds when it has something of the kind (a weak, generic cue for person and place).
+KIND_CUES: dict[AnswerType, re.Pattern[str]] = {"number": _NUMBER_SPAN, "date": _DATE_SPAN, "place": _PLACE_CUES,
+                                               "person": _PERSON_CUES}
+DIGITS = re.compile(r"\d+")
+
+
 def question_type(text: str, lang: str) -> AnswerType:
+    return question_type_of_normalized(text, normalize_str(text) if lang != "en" else text, lang)
+
+
+def question_type_of_normalized(text: str, norm: str, lang: str) -> AnswerType:
+    """`question_type` given the text's `normalize_str` too (Arabic cues match on it, English ones on the text)."""
     if lang == "en":
         for kind, pattern in _EN_TYPES:
             if pattern.search(text):
                 return kind
         return "other"
-    norm = normalize_str(text)
     for kind, pattern in _AR_TYPES:
         if pattern.search(norm):
             return kind
@@ -72,32 +82,36 @@ def question_type(text: str, lang: str) -> AnswerType:
 
 def sentence_has(kind: AnswerType, sentence: str) -> bool:
     """Whether a sentence holds something of the wanted kind (a weak, generic cue for person and place)."""
-    norm = normalize_str(sentence)
-    if kind == "number":
-        return bool(_NUMBER_SPAN.search(norm))
-    if kind == "date":
-        return bool(_DATE_SPAN.search(norm))
-    if kind == "place":
-        return bool(_PLACE_CUES.search(norm))
-    if kind == "person":
-        return bool(_PERSON_CUES.search(norm))
-    return False
+    return has_kind(kind, normalize_str(sentence))
+
+
+def has_kind(kind: AnswerType, norm: str) -> bool:
+    """`sentence_has` on text already normalized (`normalize_str`)."""
+    cue = KIND_CUES.get(kind)
+    return cue is not None and cue.search(norm) is not None
 
 
 def question_numbers(text: str) -> set[str]:
-    return set(re.findall(r"\d+", normalize_str(text)))
+    return set(numbers_in(normalize_str(text)))
 
 
-def find_span(kind: AnswerType, sentence: str, question: str) -> tuple[int, int] | None:
+def numbers_in(norm: str) -> frozenset[str]:
+    """The digit runs of text already normalized (`normalize_str`)."""
+    return frozenset(DIGITS.findall(norm))
+
+
+def find_span(kind: AnswerType, sentence: str, question: str, asked: set[str] | frozenset[str] | None = None
+              ) -> tuple[int, int] | None:
     """Offsets (into `sentence`) of the shortest part that answers a number or date question, else None.
 
-    Figures the question itself states are skipped: they are what it asks about, not the answer.
+    Figures the question itself states (`asked`, else read from `question`) are skipped: they are what it asks
+    about, not the answer.
     """
     if kind not in ("number", "date"):
         return None
     normalized = normalize(sentence)
     norm = normalized.text
-    asked = question_numbers(question)
+    asked = question_numbers(question) if asked is None else asked
     patterns = (_DATE_SPAN, _NUMBER_SPAN) if kind == "date" else (_NUMBER_SPAN,)
     for pattern in patterns:
         for m in pattern.finditer(norm):

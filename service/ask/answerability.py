@@ -26,12 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from isnad.indexer.text.arabic import tokenize
-from isnad.indexer.text.query import AnalyzedQuery
-from isnad.service.answer_types import AnswerType, question_numbers, sentence_has
+from isnad.service.ask.answer_types import AnswerType, question_numbers, sentence_has
+from isnad.service.ask.logistic import Logistic
+from isnad.service.ask.passages import Passages, Sentence
+from isnad.service.ask.question import Question
 from isnad.service.search import SearchResponse
 
 # Shipped inside the package (a wheel has no repo beside it); a plain folder on disk, so a Path.
-MODEL_DIR = Path(str(resources.files(__package__) / "data" / "answerability"))
+MODEL_DIR = Path(str(resources.files("isnad.service") / "data" / "answerability"))
 FEATURES: tuple[str, ...] = (
     "dense_top", "dense_z", "dense_margin", "bm25_cov_top", "bm25_per_term", "has_terms",
     "sent_term_cov", "sent_number_cov", "asks_number", "type_wanted", "type_match",
@@ -45,23 +47,29 @@ def model_file_stem(model_id: str) -> str:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the features are computed from: the search response and the sentence the answerer chose."""
+    """What the features are computed from: the search response and the sentence the answerer chose. The ask
+    path gives what it analysed once (`of`); given only text (the calibration, tests) it is worked out here."""
 
     response: SearchResponse
     sentence: str
     kind: AnswerType
+    question: Question | None = None
+    sentence_tokens: frozenset[str] | None = None
+    sentence_numbers: frozenset[str] | None = None
+    sentence_has_kind: bool | None = None  # the sentence holds something of `kind`
+    top_tokens: frozenset[str] | None = None  # the top passage's BM25 terms
 
-
-# Interrogatives are not content: no answer sentence repeats "when" or "how many".
-_QUESTION_WORDS = frozenset(tokenize("متى كم أين من ماذا ما لماذا كيف هل أي أيّ ماهي ماهو"))
-
-
-def question_terms(analyzed: AnalyzedQuery) -> set[str]:
-    return (set(analyzed.terms) | set(analyzed.bridge_terms)) - _QUESTION_WORDS
+    @classmethod
+    def of(cls, passages: Passages, best: Sentence) -> Evidence:
+        question = passages.question
+        top = passages.top[0].tokens if passages.top else frozenset()
+        return cls(passages.response, best.text, question.kind, question, best.tokens, best.numbers, best.has_kind,
+                   top)
 
 
 def features(evidence: Evidence, background: np.ndarray | None) -> np.ndarray:
-    response, analyzed = evidence.response, evidence.response.analyzed
+    response = evidence.response
+    question = evidence.question or Question.of(response)
     results = response.results
     top_dense = response.best_dense if response.best_dense is not None else 0.0
     z = 0.0
@@ -70,18 +78,28 @@ def features(evidence: Evidence, background: np.ndarray | None) -> np.ndarray:
         z = (top_dense - float(sims.mean())) / max(float(sims.std()), 1e-6)
     dense = sorted((r.dense_score for r in results if r.dense_score is not None), reverse=True)
     margin = dense[0] - float(np.mean(dense[1:])) if len(dense) > 1 else 0.0
-    terms = question_terms(analyzed) if analyzed is not None else set()
-    top_tokens = set(tokenize(results[0].chunk.text)) if results else set()
+    terms = question.content
+    top_tokens = evidence.top_tokens
+    if top_tokens is None:
+        top_tokens = frozenset(tokenize(results[0].chunk.text)) if results else frozenset()
     bm25_cov = len(terms & top_tokens) / len(terms) if terms else 0.0
     best_lex = max((r.lexical_score or 0.0 for r in results), default=0.0)
     per_term = math.log1p(best_lex) / len(terms) if terms else 0.0
-    sent_tokens = set(tokenize(evidence.sentence))
+    sent_tokens = evidence.sentence_tokens
+    if sent_tokens is None:
+        sent_tokens = frozenset(tokenize(evidence.sentence))
     sent_cov = len(terms & sent_tokens) / len(terms) if terms else 0.0
-    asked = question_numbers(analyzed.text) if analyzed is not None else set()
-    numbers_found = len(asked & question_numbers(evidence.sentence)) / len(asked) if asked else 0.0
+    asked = question.numbers
+    found = evidence.sentence_numbers
+    if found is None:
+        found = frozenset(question_numbers(evidence.sentence))
+    numbers_found = len(asked & found) / len(asked) if asked else 0.0
     wanted = evidence.kind != "other"
-    match = wanted and sentence_has(evidence.kind, evidence.sentence)
-    en = float(analyzed is not None and analyzed.lang == "en")
+    match = evidence.sentence_has_kind
+    if match is None:
+        match = sentence_has(evidence.kind, evidence.sentence)
+    match = wanted and match
+    en = float(question.analyzed is not None and question.lang == "en")
     return np.array([
         top_dense, z, margin, bm25_cov, per_term, float(bool(terms)), sent_cov, numbers_found,
         float(bool(asked)), float(wanted), float(match), en, en * top_dense, en * z,
@@ -89,16 +107,8 @@ def features(evidence: Evidence, background: np.ndarray | None) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class LangModel:
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    threshold: float  # answer when confidence >= threshold
-
-    def confidence(self, x: np.ndarray) -> float:
-        logit = float(((x - self.mean) / self.scale) @ self.coef + self.intercept)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
+class LangModel(Logistic):
+    threshold: float = 0.5  # answer when confidence >= threshold
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ class AnswerabilityModel:
             return None  # trained for another embedder or another feature set: retrain with `isnad eval calibrate`
         langs = {
             lang: LangModel(np.asarray(m["mean"]), np.asarray(m["scale"]), np.asarray(m["coef"]),
-                            float(m["intercept"]), float(m["threshold"]))
+                            float(m["intercept"]), threshold=float(m["threshold"]))
             for lang, m in spec["langs"].items()
         }
         return cls(model_id, langs, np.load(bg_path).astype(np.float32))
@@ -132,5 +142,5 @@ class AnswerabilityModel:
         analyzed = evidence.response.analyzed
         lang = analyzed.lang if analyzed is not None and analyzed.lang in self.langs else next(iter(self.langs))
         model = self.langs[lang]
-        confidence = model.confidence(features(evidence, self.background))
+        confidence = model.probability(features(evidence, self.background))
         return confidence, confidence >= model.threshold
