@@ -160,20 +160,12 @@ def milvus_server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 
 @pytest.mark.slow
-class TestMilvusServerStore(StoreContract):
+class TestMilvusServerStore(TestMilvusStore):
     """The same contract through a Milvus server's URI (a milvus-lite server on loopback), as replicas use it."""
 
     @pytest.fixture
     def new_store(self, milvus_server_uri: str) -> Callable[[int], VectorStore]:
         return MilvusStoreFactory(milvus_server_uri, "contract")
-
-    @pytest.fixture
-    def reopen(self) -> Callable[[VectorStore, Path], VectorStore]:
-        def _reopen(store: VectorStore, folder: Path) -> VectorStore:
-            store.save(folder)
-            return MilvusStore.load(folder)
-
-        return _reopen
 
 
 @pytest.mark.slow
