@@ -29,7 +29,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from isnad.indexer.stores.filters import milvus_expression, milvus_fields, milvus_schema_fields
-from isnad.indexer.stores.milvus_store import IN_BATCH, MAX_TOPK, WRITE_BATCH, _batches, _connect
+from isnad.indexer.stores.milvus_store import IN_BATCH, MAX_TOPK, WRITE_BATCH, _batches, _connect, fresh_schema
 from isnad.indexer.text.arabic import tokenize
 from isnad.indexer.types import Chunk, Hit, SearchFilters, passage_text
 
@@ -57,10 +57,7 @@ class MilvusLexical:
         from pymilvus import DataType, Function, FunctionType
 
         c = self._client
-        if c.has_collection(self.collection):
-            c.drop_collection(self.collection)
-        schema = c.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("key", DataType.INT64, is_primary=True)
+        schema = fresh_schema(c, self.collection)
         milvus_schema_fields(schema, DataType)
         schema.add_field("terms", DataType.VARCHAR, max_length=65_535, enable_analyzer=True,
                          analyzer_params={"tokenizer": "standard"})

@@ -82,10 +82,7 @@ class MilvusStore:
         from pymilvus import DataType
 
         c = self._client
-        if c.has_collection(self.collection):
-            c.drop_collection(self.collection)
-        schema = c.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("key", DataType.INT64, is_primary=True)
+        schema = fresh_schema(c, self.collection)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
         milvus_schema_fields(schema, DataType)
         params = c.prepare_index_params()
@@ -320,6 +317,17 @@ class GuardedClient:
 def _released(exc: Any) -> bool:
     message = str(getattr(exc, "message", exc)).lower()
     return "released" in message or "not loaded" in message or "load()" in message
+
+
+def fresh_schema(client: Any, collection: str) -> Any:
+    """Drop `collection` if it exists; a new schema keyed by `Chunk.key` (INT64 primary), no dynamic fields."""
+    from pymilvus import DataType
+
+    if client.has_collection(collection):
+        client.drop_collection(collection)
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("key", DataType.INT64, is_primary=True)
+    return schema
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
