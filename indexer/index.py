@@ -38,7 +38,15 @@ from isnad.indexer.clean import Cleaner
 from isnad.indexer.embed import Embedder, runtime_of
 from isnad.indexer.lock import pin_generation, unpinned, write_failure, writer_lock
 from isnad.indexer.read import FolderReader, Skipped
-from isnad.indexer.stores import FaissStoreFactory, LexicalIndex, StoreError, StoreFactory, VectorStore, store_class
+from isnad.indexer.stores import (
+    FaissStoreFactory,
+    LexicalIndex,
+    StoreError,
+    StoreFactory,
+    StoreUnavailable,
+    VectorStore,
+    store_class,
+)
 from isnad.indexer.tables import (
     COLUMNS_FILE,
     ChunkTable,
@@ -200,6 +208,8 @@ class Index:
         documents = chunks.documents
         try:
             store = store_class(manifest.store).load(data, uri=store_uri)
+        except StoreUnavailable as exc:  # Milvus is away: nothing to rebuild, start it (or wait for it)
+            raise IndexLoadError(f"index at {folder} cannot be opened now: {exc}") from exc
         except StoreError as exc:
             raise IndexLoadError(f"index at {folder} is unreadable ({exc}); rebuild it with isnad index") from exc
         if store.dim != manifest.dim:

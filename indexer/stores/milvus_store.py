@@ -268,7 +268,8 @@ def _connect(uri: str) -> Any:
     except MilvusException as exc:
         hint = (" (milvus-lite lets one process open a database file: stop the other isnad process, or use a "
                 "Milvus server URI)") if is_local(uri) else ""
-        raise StoreError(f"cannot connect to Milvus at {uri}: {exc.message}{hint}") from exc
+        kind = StoreError if is_local(uri) else StoreUnavailable  # a server may be back soon; a locked file not
+        raise kind(f"cannot connect to Milvus at {uri}: {exc.message}{hint}") from exc
 
 
 class GuardedClient:

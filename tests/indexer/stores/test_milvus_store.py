@@ -184,6 +184,8 @@ def test_a_server_that_goes_away_is_a_store_unavailable_naming_it_and_a_restart_
             store.search(vectors[2], 1)
         problem = store.problem()
         assert problem is not None and server.uri in problem
+        with pytest.raises(StoreUnavailable, match=server.uri.replace(".", r"\.")):  # a starting replica: not "rebuild"
+            MilvusStore.load(tmp_path / "data-1")
         server.start()  # same port and data: the restarted server holds the collection, released
         assert [h.key for h in store.search(vectors[2], 1)[0]] == [chunks[2].key]  # loaded again, once
         assert store.problem() is None and store.count() == 6
