@@ -258,7 +258,7 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     from isnad.indexer.embed import runtime_of
     from isnad.service.api.main import create_app
     from isnad.service.http_server import serve as serve_http
-    from isnad.service.live import install_sighup
+    from isnad.service.live import follow_index, install_sighup
     from isnad.service.settings import Settings
     from isnad.service.state import ServiceState
 
@@ -274,6 +274,7 @@ def serve(index_path: Path, host: str, port: int, store_kind: str | None, milvus
     state = ServiceState.open(index_path, settings=settings)
     app = create_app(state, settings)
     install_sighup(app.state.live)  # `kill -HUP` picks up a rebuilt index without a restart
+    follow_index(app.state.live, settings.follow_index_s)  # ISNAD_FOLLOW_INDEX_S: other replicas' writes
     if not _is_loopback(host) and not app.state.keyring.records():
         click.echo(f"warning: {host} is not loopback and no read key is configured: the archive is readable by "
                    "anyone who can reach this port (isnad keys add --scope read)", err=True)

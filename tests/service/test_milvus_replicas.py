@@ -1,6 +1,8 @@
 """Real servers on loopback: one milvus-lite server, `isnad index --store milvus --milvus-uri` as the batch job,
-and two `isnad serve` replicas over it. Same answers through both; one replica killed, the other serves; Milvus
-stopped: 503 naming its URI and /health "degraded", never a 500; Milvus back: answers again, unchanged.
+and two `isnad serve` replicas over it and one shared index folder. Same answers through both; a write through
+one is found through the other (ISNAD_FOLLOW_INDEX_S, no reload call) and repeating it changes nothing; one
+replica killed, the other serves; Milvus stopped: 503 naming its URI and /health "degraded", never a 500; Milvus
+back: answers again, unchanged.
 
 Every wait is a bounded poll on a real condition (never a sleep that decides what is tested).
 """
@@ -24,6 +26,10 @@ from tests.milvus_server import MilvusServer, milvus_server
 pytestmark = pytest.mark.slow
 QUESTIONS = ("مناطق خفض التصعيد", "Which countries sponsor the Astana talks?", "وقف إطلاق النار في سوريا")
 RECOVERY_TIMEOUT_S = 120.0
+KEY = "replica-test-write-key"
+NEW_DOC = {"id": "replica-write", "title": "خبر جديد عن سهل الغاب",
+           "text": "أعلنت لجنة التنسيق المشتركة في سهل الغاب عن افتتاح معبر زراعي جديد للمزارعين يوم الأحد.",
+           "published": "2024-05-01"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +63,7 @@ def _ask(http: httpx.Client, url: str, question: str) -> dict[str, Any]:
 
 
 def test_two_replicas_over_one_milvus(milvus: MilvusServer, index: Path) -> None:
-    env = {"ISNAD_MILVUS_URI": milvus.uri}
+    env = {"ISNAD_MILVUS_URI": milvus.uri, "ISNAD_API_KEY": KEY, "ISNAD_FOLLOW_INDEX_S": "0.2"}
     with live_server(index, env=env, timeout=300) as a, live_server(index, env=env, timeout=300) as b, \
             httpx.Client(timeout=120) as http:
         searched = {q: _search(http, a.url, q) for q in QUESTIONS}
@@ -65,6 +71,10 @@ def test_two_replicas_over_one_milvus(milvus: MilvusServer, index: Path) -> None
         assert {q: _search(http, b.url, q) for q in QUESTIONS} == searched
         asked = {q: _ask(http, a.url, q) for q in QUESTIONS}
         assert {q: _ask(http, b.url, q) for q in QUESTIONS} == asked
+
+        _write_through_a_found_through_b(http, a, b)
+        searched = {q: _search(http, a.url, q) for q in QUESTIONS}  # the archive grew: compare from here on
+        assert {q: _search(http, b.url, q) for q in QUESTIONS} == searched
 
         a.process.kill()  # one replica dies; the other keeps serving the same archive
         a.process.wait()
@@ -80,6 +90,21 @@ def test_two_replicas_over_one_milvus(milvus: MilvusServer, index: Path) -> None
         assert {q: _search(http, b.url, q) for q in QUESTIONS} == searched
         assert _ask(http, b.url, QUESTIONS[1]) == asked[QUESTIONS[1]]
         assert http.get(f"{b.url}/health").json()["status"] == "ok"
+
+
+def _write_through_a_found_through_b(http: httpx.Client, a: LiveServer, b: LiveServer) -> None:
+    auth = {"Authorization": f"Bearer {KEY}"}
+    r = http.post(f"{a.url}/documents", json={"documents": [NEW_DOC]}, headers=auth)
+    assert r.status_code == 200, r.text
+    documents = r.json()["documents"]
+    started = time.monotonic()
+    while NEW_DOC["id"] not in [d for d, _, _ in _search(http, b.url, "معبر زراعي في سهل الغاب")]:
+        assert time.monotonic() - started < RECOVERY_TIMEOUT_S, "B never found A's write"
+        time.sleep(0.2)
+    assert http.get(f"{b.url}/documents/{NEW_DOC['id']}").json()["text"] == NEW_DOC["text"]
+    again = http.post(f"{b.url}/documents", json={"documents": [NEW_DOC]}, headers=auth)  # the same write, via B
+    assert again.status_code == 200 and again.json()["documents"] == documents, again.text
+    assert http.get(f"{a.url}/health").json()["documents"] == documents
 
 
 def _assert_unavailable(http: httpx.Client, replica: LiveServer, uri: str) -> None:
