@@ -20,7 +20,7 @@ from isnad.bench.http import NO_CACHE, serve
 from isnad.bench.load import QuestionCursor, distinct_questions, run_load_blocking
 from isnad.bench.measure import percentiles, rss_mb
 from isnad.indexer.embed import RUNTIMES, make_embedder, runtime_of
-from isnad.indexer.index import Index
+from isnad.indexer.index import SORT_WINDOW, Index
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.types import RawDocument, passage_text
 
@@ -108,7 +108,9 @@ def pipeline_onnx(documents: Sequence[RawDocument], folder: Path) -> dict[str, A
         except ImportError as exc:  # the milvus extra is not installed
             rows[store] = {"skipped": str(exc)}
             continue
-        report = make_builder(embedder, progress=False, store_factory=factory).run(documents, target)
+        builder = make_builder(embedder, progress=False, store_factory=factory)
+        builder.sort_window = SORT_WINDOW  # the length-sorted calls (opt-in for `isnad index`, see indexer/index.py)
+        report = builder.run(documents, target)
         rows[store] = {"pipeline_seconds": round(report.seconds, 2), "embed_seconds": round(report.embed_seconds, 2)}
         if store == "milvus":
             _release_local_milvus(target)

@@ -70,6 +70,10 @@ EMBED_BATCH = 32
 # Chunks sorted by length together, in document order window after window: a window spans every length, so the
 # store still fills in near document order (FAISS trains its IVF centroids on the first APPROX_THRESHOLD vectors)
 SORT_WINDOW = 4096
+# Opt-in for now (ISNAD_INDEX_SORT_WINDOW=4096): the int8 runtime's vectors move ~1e-3 cosine with the texts
+# sharing a call, which flips borderline /ask abstentions the answerability model was calibrated on (issue 29,
+# docs/scaling.md "Indexing rate"). 1 = document order, today's vectors.
+SORT_WINDOW_ENV = "ISNAD_INDEX_SORT_WINDOW"
 
 
 class IndexLoadError(RuntimeError):
@@ -280,6 +284,7 @@ class IndexBuilder:
         # A fresh store of a given dim for from-scratch builds; its `name` goes into the manifest
         self.store_factory: StoreFactory = store_factory or FaissStoreFactory()
         self.store_name = self.store_factory.name
+        self.sort_window = max(1, int(os.environ.get(SORT_WINDOW_ENV, "1")))  # see SORT_WINDOW_ENV
         # Recorded in the manifest: changing chunking or enrichment forces a full rebuild.
         self.params: dict[str, int | str] = {**self.chunker.params, "enrich": enrich_version}
 
@@ -383,18 +388,20 @@ class IndexBuilder:
         return previous
 
     def _embed_into(self, store: VectorStore, chunks: Sequence[Chunk]) -> None:
-        """Embed `chunks` into `store`, EMBED_BATCH texts per call, in calls of similar length.
+        """Embed `chunks` into `store`, EMBED_BATCH texts per call (of similar length when `sort_window` > 1).
 
         In document order a call mixes a headline-sized chunk with full ones, and the runtime pads every text
-        to the longest (0.64x its raw rate on XQuAD, issue 29). Length-sorted calls (within SORT_WINDOW) pad
-        little. The sort is stable, so identical passages (wire copies) keep their order and tie in the store
-        as before. A crash mid-build leaves a subset embedded that is not a prefix; a rerun repairs it as before.
+        to the longest (0.64x its raw rate on XQuAD, issue 29). Length-sorted calls (within `sort_window`,
+        opt-in: SORT_WINDOW_ENV) pad little. The sort is stable, so identical passages (wire copies) keep their
+        order and tie in the store as before. A crash mid-build leaves a subset embedded that is not a prefix;
+        a rerun repairs it as before.
         """
         if not chunks:
             return
         texts = [passage_text(c) for c in chunks]
-        order = [i for lo in range(0, len(chunks), SORT_WINDOW)  # characters: a cheap proxy for tokens
-                 for i in sorted(range(lo, min(lo + SORT_WINDOW, len(chunks))), key=lambda i: len(texts[i]))]
+        window = self.sort_window  # 1: document order
+        order = [i for lo in range(0, len(chunks), window)  # characters: a cheap proxy for tokens
+                 for i in sorted(range(lo, min(lo + window, len(chunks))), key=lambda i: len(texts[i]))]
         bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", disable=not self.progress)
         try:
             for i in range(0, len(order), EMBED_BATCH):

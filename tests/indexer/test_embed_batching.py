@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from isnad.indexer import index as index_module
-from isnad.indexer.index import EMBED_BATCH, Index, IndexBuilder
+from isnad.indexer.index import EMBED_BATCH, SORT_WINDOW_ENV, Index, IndexBuilder
 from isnad.indexer.types import Document, passage_text
 from tests.indexer.fake_embedder import HashEmbedder
 
@@ -40,7 +39,7 @@ def _documents(n: int) -> list[Document]:
 @pytest.mark.parametrize("window", [4096, 7])
 def test_calls_are_length_sorted_and_every_chunk_gets_its_own_vector(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int) -> None:
-    monkeypatch.setattr(index_module, "SORT_WINDOW", window)
+    monkeypatch.setenv(SORT_WINDOW_ENV, str(window))
     embedder = RecordingEmbedder()
     IndexBuilder(embedder, progress=False).build(_documents(12), tmp_path / "index")
     index = Index.load(tmp_path / "index")
@@ -56,5 +55,14 @@ def test_calls_are_length_sorted_and_every_chunk_gets_its_own_vector(
         spread = sum(max(map(len, c)) - min(map(len, c)) for c in embedder.calls)
         doc_order = [texts[i : i + EMBED_BATCH] for i in range(0, len(texts), EMBED_BATCH)]
         assert spread < sum(max(map(len, c)) - min(map(len, c)) for c in doc_order) / 3
+
     stored = index.store.vectors_for([c.key for c in index.chunks])
     np.testing.assert_allclose(stored, HashEmbedder().embed_batch(texts, "passage"), atol=1e-6)
+
+
+def test_document_order_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SORT_WINDOW_ENV, raising=False)
+    embedder = RecordingEmbedder()
+    IndexBuilder(embedder, progress=False).build(_documents(12), tmp_path / "index")
+    texts = [passage_text(c) for c in Index.load(tmp_path / "index").chunks]
+    assert [t for call in embedder.calls for t in call] == texts
