@@ -108,9 +108,9 @@ def pipeline_onnx(documents: Sequence[RawDocument], folder: Path) -> dict[str, A
         except ImportError as exc:  # the milvus extra is not installed
             rows[store] = {"skipped": str(exc)}
             continue
-        builder = make_builder(embedder, progress=False, store_factory=factory)
-        builder.sort_window = SORT_WINDOW  # the length-sorted calls (opt-in for `isnad index`, see indexer/index.py)
-        report = builder.run(documents, target)
+        # the length-sorted calls (opt-in for `isnad index --sort-window`, see indexer/index.py)
+        report = make_builder(embedder, progress=False, store_factory=factory, sort_window=SORT_WINDOW).run(
+            documents, target)
         rows[store] = {"pipeline_seconds": round(report.seconds, 2), "embed_seconds": round(report.embed_seconds, 2)}
         if store == "milvus":
             _release_local_milvus(target)

@@ -70,10 +70,10 @@ EMBED_BATCH = 32
 # Chunks sorted by length together, in document order window after window: a window spans every length, so the
 # store still fills in near document order (FAISS trains its IVF centroids on the first APPROX_THRESHOLD vectors)
 SORT_WINDOW = 4096
-# Opt-in for now (ISNAD_INDEX_SORT_WINDOW=4096): the int8 runtime's vectors move ~1e-3 cosine with the texts
-# sharing a call, which flips borderline /ask abstentions the answerability model was calibrated on (issue 29,
-# docs/scaling.md "Indexing rate"). 1 = document order, today's vectors.
-SORT_WINDOW_ENV = "ISNAD_INDEX_SORT_WINDOW"
+# Opt-in for now (`isnad index --sort-window 4096`, ISNAD_INDEX_SORT_WINDOW): the int8 runtime's vectors move
+# ~1e-3 cosine with the texts sharing a call, which flips borderline /ask abstentions the answerability model was
+# calibrated on (issue 29, docs/scaling.md "Indexing rate"). 1 = document order, today's vectors.
+DEFAULT_SORT_WINDOW = 1
 
 
 class IndexLoadError(RuntimeError):
@@ -275,7 +275,8 @@ class IndexBuilder:
 
     def __init__(self, embedder: Embedder, chunker: Chunker | None = None, cleaner: Cleaner | None = None,
                  progress: bool = True, enrich: Callable[[Sequence[Chunk]], Sequence[Chunk]] | None = None,
-                 enrich_version: str = "", store_factory: StoreFactory | None = None) -> None:
+                 enrich_version: str = "", store_factory: StoreFactory | None = None,
+                 sort_window: int = DEFAULT_SORT_WINDOW) -> None:
         self.embedder = embedder
         self.chunker = chunker or Chunker()
         self.cleaner = cleaner or Cleaner()
@@ -284,7 +285,7 @@ class IndexBuilder:
         # A fresh store of a given dim for from-scratch builds; its `name` goes into the manifest
         self.store_factory: StoreFactory = store_factory or FaissStoreFactory()
         self.store_name = self.store_factory.name
-        self.sort_window = max(1, int(os.environ.get(SORT_WINDOW_ENV, "1")))  # see SORT_WINDOW_ENV
+        self.sort_window = max(1, sort_window)  # see DEFAULT_SORT_WINDOW
         # Recorded in the manifest: changing chunking or enrichment forces a full rebuild.
         self.params: dict[str, int | str] = {**self.chunker.params, "enrich": enrich_version}
 
@@ -392,7 +393,7 @@ class IndexBuilder:
 
         In document order a call mixes a headline-sized chunk with full ones, and the runtime pads every text
         to the longest (0.64x its raw rate on XQuAD, issue 29). Length-sorted calls (within `sort_window`,
-        opt-in: SORT_WINDOW_ENV) pad little. The sort is stable, so identical passages (wire copies) keep their
+        opt-in: DEFAULT_SORT_WINDOW) pad little. The sort is stable, so identical passages (wire copies) keep their
         order and tie in the store as before. A crash mid-build leaves a subset embedded that is not a prefix;
         a rerun repairs it as before.
         """

@@ -1,7 +1,7 @@
 """nDCG@10 (and recall@5, MRR@10) of the service's search through the FAISS store and through the Milvus store,
 on the seed dev set and xquad_en2ar, same model, same configuration ("all", the service's), same run.
 
-    .venv/bin/python scripts/milvus_eval.py [--milvus-uri URI] [--out DIR]
+    .venv/bin/python scripts/milvus_eval.py [--milvus-uri URI] [--out DIR] [--sort-window 4096]
 
 Without --milvus-uri each Milvus index is a milvus-lite file inside its index folder. milvus-lite is not Milvus'
 production engine; this compares results, not speed.
@@ -29,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--milvus-uri", default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--sort-window", type=int, default=1, help="as `isnad index --sort-window` (4096: sorted)")
     args = parser.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="milvus-eval-"))
     embedder = make_embedder()
@@ -37,7 +38,8 @@ def main() -> None:
         for store in ("faiss", "milvus"):
             folder = work / f"{suite.name}-{store}"
             factory = store_factory(store, folder, args.milvus_uri, f"eval_{suite.name.replace('.', '_')}")
-            make_builder(embedder, progress=False, store_factory=factory).run(suite.benchmarks[0].documents, folder)
+            builder = make_builder(embedder, progress=False, store_factory=factory, sort_window=args.sort_window)
+            builder.run(suite.benchmarks[0].documents, folder)
             searcher = open_searcher(folder, embedder).with_config(ABLATIONS["all"])
             searcher.prepare_bridges([q.text for b in suite.benchmarks for q in b.queries])
             for bench in suite.benchmarks:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from isnad.indexer.index import EMBED_BATCH, SORT_WINDOW_ENV, Index, IndexBuilder
+from isnad.indexer.index import EMBED_BATCH, Index, IndexBuilder
 from isnad.indexer.types import Document, passage_text
 from tests.indexer.fake_embedder import HashEmbedder
 
@@ -37,11 +37,9 @@ def _documents(n: int) -> list[Document]:
 
 
 @pytest.mark.parametrize("window", [4096, 7])
-def test_calls_are_length_sorted_and_every_chunk_gets_its_own_vector(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int) -> None:
-    monkeypatch.setenv(SORT_WINDOW_ENV, str(window))
+def test_calls_are_length_sorted_and_every_chunk_gets_its_own_vector(tmp_path: Path, window: int) -> None:
     embedder = RecordingEmbedder()
-    IndexBuilder(embedder, progress=False).build(_documents(12), tmp_path / "index")
+    IndexBuilder(embedder, progress=False, sort_window=window).build(_documents(12), tmp_path / "index")
     index = Index.load(tmp_path / "index")
     texts = [passage_text(c) for c in index.chunks]
     assert len(texts) > 3 * EMBED_BATCH  # several calls
@@ -60,8 +58,7 @@ def test_calls_are_length_sorted_and_every_chunk_gets_its_own_vector(
     np.testing.assert_allclose(stored, HashEmbedder().embed_batch(texts, "passage"), atol=1e-6)
 
 
-def test_document_order_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(SORT_WINDOW_ENV, raising=False)
+def test_document_order_is_the_default(tmp_path: Path) -> None:
     embedder = RecordingEmbedder()
     IndexBuilder(embedder, progress=False).build(_documents(12), tmp_path / "index")
     texts = [passage_text(c) for c in Index.load(tmp_path / "index").chunks]
