@@ -7,7 +7,7 @@ from pathlib import Path
 
 from isnad.indexer.chunk import Chunker
 from isnad.indexer.embed import Embedder
-from isnad.indexer.index import CHUNKS_FILE, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest
+from isnad.indexer.index import CHUNKS_FILE, DEFAULT_SORT_WINDOW, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest
 from isnad.indexer.stores import StoreFactory
 from isnad.indexer.tables import load_tables
 from isnad.indexer.text import induced
@@ -44,6 +44,6 @@ def embed_bridge_vocabulary(folder: Path, embedder: Embedder) -> None:
 
 
 def make_builder(embedder: Embedder, progress: bool = True, chunker: Chunker | None = None,
-                 store_factory: StoreFactory | None = None) -> IndexBuilder:
+                 store_factory: StoreFactory | None = None, sort_window: int = DEFAULT_SORT_WINDOW) -> IndexBuilder:
     return BridgedBuilder(embedder, chunker=chunker, progress=progress, enrich=tag_rounds,
-                          enrich_version=ENRICH_VERSION, store_factory=store_factory)
+                          enrich_version=ENRICH_VERSION, store_factory=store_factory, sort_window=sort_window)

@@ -83,6 +83,31 @@ class LiveIndex:
         return new
 
 
+def follow_index(live: LiveIndex, interval_s: float) -> threading.Event | None:
+    """Load the folder's index whenever its manifest names a new generation written by another process (another
+    replica's write on a shared folder, `isnad index`): replicas over one Milvus and one shared index folder then
+    find each other's writes within about `interval_s`, with no reload call. 0: off. Returns the stop event."""
+    if interval_s <= 0:
+        return None
+    stop = threading.Event()
+
+    def loop() -> None:
+        seen = live.current.index.manifest.data
+        while not stop.wait(interval_s):
+            try:
+                data = Manifest.read(live.folder).data
+                if data in (seen, live.current.index.manifest.data):
+                    continue
+                live.reload()
+                seen = data  # a damaged generation loads the previous one: do not reload it on every tick
+                log.info("followed the index folder to %s", data)
+            except Exception as exc:  # busy writer, Milvus away, a half-written folder: the next tick tries again
+                log.warning("following the index folder: %s; still serving the index loaded before", exc)
+
+    threading.Thread(target=loop, name="isnad-follow-index", daemon=True).start()
+    return stop
+
+
 def install_sighup(*lives: LiveIndex) -> None:
     """`kill -HUP <pid>` reloads the indexes (every collection) in a background thread (the handler itself
     must return fast)."""

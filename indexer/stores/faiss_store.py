@@ -99,6 +99,9 @@ class FaissStore:
         if wants_ivf and self.index_type == "flat":
             self._index = _ivf_from_flat(self._index, self.dim)
 
+    def problem(self) -> str | None:
+        return None  # in this process: it answers whenever the process does
+
     def search(self, vectors: np.ndarray, k: int, filters: SearchFilters | None = None) -> list[list[Hit]]:
         vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         if k < 1 or self.count() == 0:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from isnad.indexer.stores.base import StoreError
+from isnad.indexer.stores.base import StoreError, StoreUnavailable
 from isnad.indexer.stores.filters import milvus_expression, milvus_fields, milvus_schema_fields
 from isnad.indexer.types import Chunk, Hit, SearchFilters
 
@@ -36,6 +36,10 @@ MAX_TOPK = 16_384  # Milvus' limit on `limit`
 WRITE_BATCH = 2_000
 IN_BATCH = 1_000  # keys per `key in [...]` expression
 SCAN_BATCH = 16_384  # keys per page when listing every key (Milvus' cap on a query page)
+# A request's calls wait this long for Milvus, then the service answers 503 (naming the uri) instead of hanging
+CALL_TIMEOUT_S = 30.0
+_TIMED = frozenset({"search", "query", "upsert", "delete", "get_load_state", "has_collection"})
+_READS = frozenset({"search", "query"})  # retried once after loading a collection a restarted server released
 
 
 def is_local(uri: str) -> bool:
@@ -78,10 +82,7 @@ class MilvusStore:
         from pymilvus import DataType
 
         c = self._client
-        if c.has_collection(self.collection):
-            c.drop_collection(self.collection)
-        schema = c.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("key", DataType.INT64, is_primary=True)
+        schema = fresh_schema(c, self.collection)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
         milvus_schema_fields(schema, DataType)
         params = c.prepare_index_params()
@@ -110,7 +111,7 @@ class MilvusStore:
 
         try:
             c.create_index(self.collection, params)
-        except MilvusException:
+        except (MilvusException, StoreError):
             # a long HNSW build can outlive the gRPC keepalive; pymilvus then retries into "already exists"
             if self._current_index_type() != wanted:
                 raise
@@ -214,6 +215,17 @@ class MilvusStore:
         store._client.load_collection(collection)
         return store
 
+    def problem(self) -> str | None:
+        """None while Milvus answers; else why not. A collection a restarted server left released is loaded
+        again here, so a replica recovers on its health check even before the next search."""
+        try:
+            state = str(self._client.get_load_state(self.collection).get("state", ""))
+            if "NotLoad" in state:
+                self._client.load_collection(self.collection)
+        except StoreError as exc:
+            return str(exc)
+        return None
+
     def close(self) -> None:
         """Close the client; for a local file also stop this process' milvus-lite server so another may open it."""
         self._client.close()
@@ -252,11 +264,71 @@ def _connect(uri: str) -> Any:
     if is_local(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return MilvusClient(uri)
+        return GuardedClient(MilvusClient(uri), uri)
     except MilvusException as exc:
         hint = (" (milvus-lite lets one process open a database file: stop the other isnad process, or use a "
                 "Milvus server URI)") if is_local(uri) else ""
-        raise StoreError(f"cannot connect to Milvus at {uri}: {exc.message}{hint}") from exc
+        kind = StoreError if is_local(uri) else StoreUnavailable  # a server may be back soon; a locked file not
+        raise kind(f"cannot connect to Milvus at {uri}: {exc.message}{hint}") from exc
+
+
+class GuardedClient:
+    """A MilvusClient whose every failure is a `StoreUnavailable` naming the uri (the service's 503), whose
+    request calls wait at most CALL_TIMEOUT_S, and whose reads load a collection that a restarted Milvus left
+    released (milvus-lite's server does: "call load() before search"), then retry once."""
+
+    def __init__(self, client: Any, uri: str) -> None:
+        self._client, self._uri = client, uri
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        return self._guarded(name, attr) if callable(attr) else attr
+
+    def _guarded(self, name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        from pymilvus.exceptions import MilvusException
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if name in _TIMED:
+                kwargs.setdefault("timeout", CALL_TIMEOUT_S)
+            for attempt in (1, 2):
+                try:
+                    return call(*args, **kwargs)
+                except MilvusException as exc:
+                    collection = args[0] if args else kwargs.get("collection_name")
+                    if attempt == 1 and name in _READS and collection and _released(exc):
+                        self._load_again(str(collection))
+                        continue
+                    raise StoreUnavailable(f"Milvus at {self._uri} did not answer ({name}: {exc.message}); "
+                                           f"retry when it is back") from exc
+            raise AssertionError("unreachable")
+
+        return guarded
+
+    def _load_again(self, collection: str) -> None:
+        from pymilvus.exceptions import MilvusException
+
+        log.warning("Milvus at %s released collection %s (restarted?): loading it again", self._uri, collection)
+        try:
+            self._client.load_collection(collection)
+        except MilvusException as exc:
+            raise StoreUnavailable(f"Milvus at {self._uri} did not load collection {collection} again "
+                                   f"({exc.message})") from exc
+
+
+def _released(exc: Any) -> bool:
+    message = str(getattr(exc, "message", exc)).lower()
+    return "released" in message or "not loaded" in message or "load()" in message
+
+
+def fresh_schema(client: Any, collection: str) -> Any:
+    """Drop `collection` if it exists; a new schema keyed by `Chunk.key` (INT64 primary), no dynamic fields."""
+    from pymilvus import DataType
+
+    if client.has_collection(collection):
+        client.drop_collection(collection)
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("key", DataType.INT64, is_primary=True)
+    return schema
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException  # the base class: routing 404/40
 
 from isnad.indexer.index import IndexLoadError
 from isnad.indexer.lock import IndexBusy, IndexWriteError
+from isnad.indexer.stores import StoreError
 
 
 class ErrorOut(BaseModel):
@@ -47,8 +48,8 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: _doc(ErrorOut, "too many failed key attempts from this client (see Retry-After)"),
     431: _doc(ErrorOut, "too many request headers"),
     503: _doc(ErrorOut, "the index is not loaded yet, another writer holds it, the service is busy or "
-                        "shutting down (see Retry-After), or the disk refused a write (full, read-only); "
-                        "`message` names the cause"),
+                        "shutting down (see Retry-After), the disk refused a write (full, read-only), or the "
+                        "vector store's server (Milvus) did not answer; `message` names the cause"),
 }
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _doc(ErrorOut, "missing or wrong API key (Authorization: Bearer …)"),
@@ -69,6 +70,7 @@ class Busy(Exception):
         self.retry_after = retry_after
 
 
+STORE_RETRY_AFTER_S = 2
 # A body with 105,000 unknown filter keys once got a 15 MB error listing every key: report the first few.
 MAX_REPORTED_PROBLEMS = 5
 
@@ -123,6 +125,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unreadable(_: Request, exc: IndexLoadError) -> JSONResponse:
         # A write found the folder's index unusable (damaged beyond the previous generation); still serving
         return error_json(503, f"{exc}; still serving the index loaded before")
+
+    @app.exception_handler(StoreError)
+    async def store_down(_: Request, exc: StoreError) -> JSONResponse:
+        # Milvus down or restarting (the message names its uri): transient, the next request tries it again
+        return error_json(503, str(exc), {"Retry-After": str(STORE_RETRY_AFTER_S)})
 
     @app.exception_handler(LimitExceeded)
     async def limit_exceeded(_: Request, exc: LimitExceeded) -> JSONResponse:

@@ -305,6 +305,8 @@ class HealthOut(BaseModel):
     runtime: str | None = None
     # What answers /ask: the reader's runtime and file, or "fallback: sentence rules (why)".
     reader: str | None = None
+    # Set only when the vector store's server does not answer (status "degraded"): why, naming its uri.
+    store: str | None = None
 
 
 

@@ -12,8 +12,11 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=HealthOut, response_model_exclude_none=True)
 def health(state: StateDep, request: Request) -> HealthOut:
-    if not may_read(request) or not request_grant(request).holds(request.app.state.collections.default):
-        return HealthOut(status="ok")
     index = state.index
-    return HealthOut(status="ok", documents=len(index.documents), chunks=len(index.chunks), model=index.manifest.model,
-                     runtime=runtime_of(state.embedder), reader=state.reader.status)
+    problem = index.store.problem()  # Milvus down: "degraded", and why (searches answer 503 meanwhile)
+    status = "degraded" if problem else "ok"
+    if not may_read(request) or not request_grant(request).holds(request.app.state.collections.default):
+        return HealthOut(status=status)
+    return HealthOut(status=status, documents=len(index.documents), chunks=len(index.chunks),
+                     model=index.manifest.model, runtime=runtime_of(state.embedder), reader=state.reader.status,
+                     store=problem)

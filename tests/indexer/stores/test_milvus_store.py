@@ -149,3 +149,43 @@ def test_vectors_round_trip_as_float32(milvus_uri: str) -> None:
     store.add(make_chunks(3), vectors)
     hit = store.search(vectors[1], 1)[0][0]
     assert hit.key == make_chunks(3)[1].key and hit.score == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def milvus_server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.milvus_server import milvus_server
+
+    with milvus_server(tmp_path_factory.mktemp("milvus-server")) as server:
+        yield server.uri
+
+
+@pytest.mark.slow
+class TestMilvusServerStore(TestMilvusStore):
+    """The same contract through a Milvus server's URI (a milvus-lite server on loopback), as replicas use it."""
+
+    @pytest.fixture
+    def new_store(self, milvus_server_uri: str) -> Callable[[int], VectorStore]:
+        return MilvusStoreFactory(milvus_server_uri, "contract")
+
+
+@pytest.mark.slow
+def test_a_server_that_goes_away_is_a_store_unavailable_naming_it_and_a_restart_recovers(tmp_path: Path) -> None:
+    from isnad.indexer.stores import StoreUnavailable
+    from tests.milvus_server import milvus_server
+
+    with milvus_server(tmp_path / "data") as server:
+        store = MilvusStore(DIM, server.uri, "faults")
+        chunks, vectors = make_chunks(6), unit_vectors(6)
+        store.add(chunks, vectors)
+        store.save(tmp_path / "data-1")
+        assert store.problem() is None
+        server.stop()
+        with pytest.raises(StoreUnavailable, match=server.uri.replace(".", r"\.")):
+            store.search(vectors[2], 1)
+        problem = store.problem()
+        assert problem is not None and server.uri in problem
+        with pytest.raises(StoreUnavailable, match=server.uri.replace(".", r"\.")):  # a starting replica: not "rebuild"
+            MilvusStore.load(tmp_path / "data-1")
+        server.start()  # same port and data: the restarted server holds the collection, released
+        assert [h.key for h in store.search(vectors[2], 1)[0]] == [chunks[2].key]  # loaded again, once
+        assert store.problem() is None and store.count() == 6
