@@ -192,10 +192,13 @@ def _mean(values: list) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def reliability(rows: list[Asked], bins: int = 10) -> dict:
-    """ECE of `confidence` against a correct answer (gold inside the cited answer; never, when removed)."""
+def reliability(rows: list[Asked], bins: int = 10, answered_only: bool = False) -> dict:
+    """ECE of `confidence` against a correct answer (gold inside the cited answer; never, when removed). Over
+    every asking an abstention counts as not correct whatever its confidence (with a high bar, most of the
+    curve under it reads 0); `answered_only` measures what `confidence` promises of the answers shown."""
     pairs = [(r.confidence, float(r.gold_in_answer and r.protocol == "intact")) for r in rows
-             if r.protocol in ("intact", "removed") and r.confidence is not None]
+             if r.protocol in ("intact", "removed") and r.confidence is not None
+             and not (answered_only and r.abstained)]
     conf = np.array([c for c, _ in pairs])
     label = np.array([y for _, y in pairs])
     edges = np.linspace(0, 1, bins + 1)
@@ -242,7 +245,8 @@ def run_reader_protocols(embedder: Embedder, reader: Reader, out_dir: Path, held
     rows = intact_and_removed(embedder, answerer_for)
     if heldout:
         rows += heldout_own(embedder, answerer_for)
-    figures = {"by_protocol": summarize(rows), "calibration": reliability(rows), "rerank": rerank(embedder, reader)}
+    figures = {"by_protocol": summarize(rows), "calibration": reliability(rows),
+               "calibration_answered": reliability(rows, answered_only=True), "rerank": rerank(embedder, reader)}
     out_dir.mkdir(parents=True, exist_ok=True)
     plot_reliability(figures["calibration"], out_dir / "reader_reliability.png")
     (out_dir / "reader.json").write_text(json.dumps(figures, indent=1, sort_keys=True), encoding="utf-8")
@@ -257,7 +261,7 @@ def reader_markdown(figures: dict) -> str:
     def num(v: float | None) -> str:
         return "–" if v is None else f"{v:.3f}"
 
-    lines = ["## Reader (issue 19)", "", "| protocol | n | answered | gold inside answer (of answered) | span given | "
+    lines = ["## Reader", "", "| protocol | n | answered | gold inside answer (of answered) | span given | "
              "span EM | span F1 (answered, no span = 0) |", "|---|---|---|---|---|---|---|"]
     for key, v in figures["by_protocol"].items():
         lines.append(f"| {key} | {v['n']} | {pct(v['answered'])} | {pct(v['gold_in_answer_of_answered'])} | "
@@ -270,4 +274,7 @@ def reader_markdown(figures: dict) -> str:
     cal = figures["calibration"]
     lines += ["", f"Calibration (intact + answer removed, test articles): ECE {cal['ece']:.3f} over {cal['n']} "
               "questions; plot `reader_reliability.png`."]
+    if "calibration_answered" in figures:
+        shown = figures["calibration_answered"]
+        lines.append(f"Over the answers shown only: ECE {shown['ece']:.3f} over {shown['n']} answers.")
     return "\n".join(lines)
