@@ -55,8 +55,8 @@ def direction(page: Page, selector: str) -> str:
     return str(page.eval_on_selector(selector, "el => getComputedStyle(el).direction"))
 
 
-@pytest.mark.parametrize(("name", "question"), [("arabic", "متى عقدت الجولة الثامنة؟"),
-                                                ("english", "what did round four agree?")])
+@pytest.mark.parametrize(("name", "question"), [
+    ("arabic", "متى عقدت الجولة الثامنة؟"), ("english", "When did the eighth round of the Astana talks take place?")])
 def test_question_gets_an_answer_with_numbered_citations(page: Page, server: LiveServer, name: str,
                                                          question: str) -> None:
     body = ask(page, server.url, question)
@@ -72,7 +72,7 @@ def test_question_gets_an_answer_with_numbered_citations(page: Page, server: Liv
 
 
 def test_clicking_a_citation_highlights_the_cited_span(page: Page, server: LiveServer) -> None:
-    body = ask(page, server.url, "ما الذي اتفق عليه في الجولة الرابعة؟")
+    body = ask(page, server.url, "متى عقدت الجولة التاسعة من محادثات أستانا؟")
     marker = page.locator("#answer button.citation-marker").first
     n = int(marker.get_attribute("data-n") or 0)
     citation = next(c for c in body["citations"] if c["n"] == n)
@@ -95,7 +95,8 @@ def test_clicking_a_citation_highlights_the_cited_span(page: Page, server: LiveS
 def test_hostile_article_text_is_shown_literally_and_never_runs(page: Page, hostile_server: LiveServer) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    body = ask(page, hostile_server.url, "كيف تغيرت أسعار الطماطم في سوق الخضار في حلب؟")
+    # any answer from the hostile article opens it; the markup sits in its other sentences
+    body = ask(page, hostile_server.url, "كم استمرت أعمال ترميم سوق الخضار في حلب؟")
     cited = [c for c in body["citations"] if c["doc_id"] == "hostile"]
     assert cited, body
     page.locator(f"#citations li[data-n='{cited[0]['n']}']").click()
@@ -224,6 +225,6 @@ def test_chat_page_works_under_its_content_security_policy(page: Page, server: L
     headers = response.headers
     assert "script-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
-    body = ask(page, server.url, "what did round four agree?")
+    body = ask(page, server.url, "When did the eighth round of the Astana talks take place?")
     assert body["citations"] and page.locator("#answer button.citation-marker").count() == len(body["citations"])
     assert outside == [] and violations == []

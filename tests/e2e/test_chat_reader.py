@@ -22,7 +22,7 @@ QUESTIONS = {
     "place": "في أي مدينة تجري محادثات أستانا؟",
     "party": "ما هي الدول الضامنة لاتفاق خفض التصعيد؟",
     "agreement": "على ماذا اتفقت الجولة الرابعة من محادثات أستانا؟",
-    "english": "What did the fourth round of the Astana talks agree on?",
+    "english": "Which countries sponsor the Astana talks?",
 }
 
 

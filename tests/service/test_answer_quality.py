@@ -25,13 +25,13 @@ def _relevant(question: dict, doc_id: str, text: str) -> bool:
 
 
 # The trust bar of issue 28 (answers shown right >= 85% of the time on the reading data's dev split, intact :
-# answer removed = 1:1; never chosen on these) leaves d01 and d21 under it with the retrained reader: they come
-# back "not found" with their gold passage among the closest. Strict: a reader sure of them again says so.
+# answer removed = 1:1; never chosen on these) leaves English d01 under it with the retrained reader: it comes
+# back "not found" with its gold passage first among the closest. Strict: a reader sure of it again says so.
 UNDER_THE_BAR = pytest.mark.xfail(strict=True, reason="confidence under the trust bar: abstains (issue 28)")
 
 
 @pytest.mark.parametrize("qid", [pytest.param("d01", marks=UNDER_THE_BAR), "d02", "d04", "d06", "d12", "d14", "d16",
-                                 "d20", pytest.param("d21", marks=UNDER_THE_BAR), "d22"])
+                                 "d20", "d21", "d22"])
 def test_seed_question_retrieves_and_answers_with_a_gold_citation(client: TestClient, qid: str) -> None:
     q = SEED[qid]
     results = client.post("/search", json={"query": q["question"], "k": 5}).json()["results"]
@@ -53,7 +53,7 @@ def test_unanswerable_questions_abstain(client: TestClient, qid: str) -> None:
     assert body["abstained"] and body["answer"] == NOT_FOUND
 
 
-@UNDER_THE_BAR  # the second toll's passage is under the bar: one figure, or "not found"
+@UNDER_THE_BAR  # an English quantity question: under the English bar, "not found"
 def test_differing_death_tolls_are_shown_side_by_side(client: TestClient) -> None:
     body = client.post("/ask", json={"question": "How many people have died in the Syrian conflict?"}).json()
     assert body["answer"].startswith(DIFFERING_FIGURES)

@@ -12,15 +12,11 @@ import pytest
 
 from tests.live_server import LiveServer, live_server
 
-# The trust bar of issue 28 (answers shown right >= 85% of the time on dev, intact : answer removed = 1:1)
-# leaves these two under it with the retrained reader: "not found" instead of an answer. Strict: once a reader
-# is sure enough of them again, the test says so.
-UNDER_THE_BAR = pytest.mark.xfail(strict=True, reason="confidence under the trust bar: abstains (issue 28)")
 # Written for these tests (not the dev questions): several answer types, both languages.
 QUESTIONS = (
     "متى انعقدت الجولة الثامنة من مفاوضات أستانا؟",
-    pytest.param("ما هي الدول الضامنة لاتفاق خفض التصعيد؟", marks=UNDER_THE_BAR),
-    pytest.param("على ماذا اتفقت الجولة الرابعة من محادثات أستانا؟", marks=UNDER_THE_BAR),
+    "ما هي الدول الضامنة لاتفاق خفض التصعيد؟",
+    "على ماذا اتفقت الجولة الرابعة من محادثات أستانا؟",
     "When did the eighth round of the Astana talks take place?",
     "Which countries sponsor the Astana talks?",
 )
