@@ -2,8 +2,8 @@
 int8 runtime that serves it. Fitted on the dev split only (train-reader's split), then written into the
 reader file's metadata.
 
-For each dev question (up to DEV_PER_SOURCE per source and language) the reader
- reads its paragraph's chunks, intact and with the answer sentence removed
+For each dev question (up to DEV_PER_SOURCE per source and language) the reader reads its paragraph's
+chunks, intact and with the answer sentence removed
 (the passages retrieval would give when the archive covers the topic). Label: 1 when the best passage's
 span lies in a sentence holding a gold answer (what `confidence` promises), 0 for every answer-removed case.
 Platt scaling maps the best passage's probability to that; the bar is the lowest one keeping false

@@ -10,7 +10,7 @@ Each question gives passages the size the service reads (the indexer's chunks of
 - *removed*: the gold paragraph with the sentence(s) holding the answer taken out, chunked again; the chunk
   where the answer stood (same topic and names, the fact gone);
 - *other*: another chunk of the same article without the answer;
-- *foreign* (every second question): a chunk of another article, of any set: the question asked of an
+- *foreign* (one question in THIN["foreign"]): a chunk of another article, of any set: the question asked of an
   archive that does not cover its topic at all (v1 of the reader, without these, answered "what is the
   capital of France?" from an article about Syria).
 A negative is kept only when no gold answer string occurs in it (folded as the metrics fold).

@@ -179,9 +179,12 @@ def fit_judge(rows: list[Asked]) -> tuple[Judge, dict]:
     logits, labels = _best(rows, judge)
     judge = dataclasses.replace(judge, platt=_platt(logits, labels))
     p = np.array([judge.probability_of_logit(z) for z in logits])
-    judge = dataclasses.replace(judge, thresholds=trust_bars(rows, p, labels, ANSWER_PRECISION))
+    bars = trust_bars(rows, p, labels, ANSWER_PRECISION)
+    sure = {lang: max(bar, bars.get(lang, bar)) for lang, bar in trust_bars(rows, p, labels, SURE_PRECISION).items()}
+    judge = dataclasses.replace(judge, thresholds=bars, sure_thresholds=sure)
     judge = dataclasses.replace(judge, early_exit=_early_exit(rows, judge))
-    return judge, _report(rows, judge.thresholds, p, labels, "dev, in sample")
+    return judge, {**_report(rows, bars, p, labels, "dev, in sample"),
+                   "sure": _report(rows, sure, p, labels, "dev, in sample, sure bars")}
 
 
 def precision_mixed(p: np.ndarray, labels: np.ndarray, removed: np.ndarray, bar: float) -> tuple[float, int]:
@@ -311,16 +314,14 @@ def reader_alone(rows: list[Asked]) -> dict:
 
 
 def fit_and_save(path: Path, reading: Path, embedder: Embedder, log: Callable[[str], None] = print) -> dict:
-    reader = OnnxReader(path)
-    rows = collect(embedder, reader, reading, log)
+    return save_fit(path, collect(embedder, OnnxReader(path), reading, log), log)
+
+
+def save_fit(path: Path, rows: list[Asked], log: Callable[[str], None] = print) -> dict:
+    """Fit the judge on `rows` (what `collect` asked) and write it beside the reader file at `path`."""
     judge, report = fit_judge(rows)
-    logits, labels = _best(rows, judge)
-    p = np.array([judge.probability_of_logit(z) for z in logits])
-    sure = trust_bars(rows, p, labels, SURE_PRECISION)
-    sure = {lang: max(bar, judge.thresholds.get(lang, bar)) for lang, bar in sure.items()}
-    report = {"in_sample": report, "sure_in_sample": _report(rows, sure, p, labels, "dev, in sample, sure bars"),
-              "cross_validated": cross_validated(rows), "reader_alone": reader_alone(rows),
+    report = {"in_sample": report, "cross_validated": cross_validated(rows), "reader_alone": reader_alone(rows),
               "askings": len(rows), "gated": int(sum(a.gated for a in rows))}
-    written = save_judge(path, file_sha256(path), {**judge.to_meta(), "sure_thresholds": sure, "report": report})
+    written = save_judge(path, file_sha256(path), {**judge.to_meta(), "report": report})
     log(f"judge fitted on dev, written to {written}: {report}")
     return report
