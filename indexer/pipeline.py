@@ -36,7 +36,19 @@ class BridgedBuilder(IndexBuilder):
 def embed_bridge_vocabulary(folder: Path, embedder: Embedder) -> None:
     """Embed the index's vocabulary for the bridge into its cache file (only words the cache lacks), as a
     full build does, so the service never embeds it while serving."""
-    manifest = Manifest.read(folder)  # documents only: the vector store (maybe Milvus) is not reopened
+    manifest = Manifest.read(folder)
+    if manifest.layout == "milvus":  # the archive's own manifest (in Milvus) carries the vocabulary's version
+        from isnad.indexer.milvus_archive import MilvusArchive
+
+        archive = MilvusArchive.open(folder)
+        try:
+            InducedLexicon.for_index(folder, vocabulary_version(archive.manifest.data),
+                                     lambda: vocabulary_with_df(archive.document_texts()), embedder,
+                                     min_df=induced.MIN_DF)
+        finally:
+            archive.close()
+        return
+    # documents only: the vector store (maybe Milvus) is not reopened
     documents = load_tables(folder / manifest.data, DOCUMENTS_FILE, CHUNKS_FILE).documents
     InducedLexicon.for_index(folder, vocabulary_version(manifest.data),
                              lambda: vocabulary_with_df(d.text for d in documents.values()),

@@ -204,18 +204,13 @@ def merged_search(states: Mapping[str, ServiceState], query: str, k: int,
     return Merged(response, documents, dict(states))
 
 
-class _Rounds:
-    def __init__(self, rounds: set[int]) -> None:
-        self._rounds = rounds
-
-    def known_rounds(self) -> set[int]:
-        return self._rounds
-
-
 @dataclass(frozen=True)
 class _MergedIndex:
     documents: QualifiedDocuments
-    chunks: _Rounds
+    rounds: frozenset[int]
+
+    def known_rounds(self) -> set[int]:
+        return set(self.rounds)
 
 
 @dataclass(frozen=True)
@@ -229,8 +224,8 @@ class _MergedSearcher:
 def merged_ask(merged: Merged, started: float, min_confidence: float | None = None) -> Answer:
     """The existing Answerer over a merged response: only the merged collections' rounds and documents."""
     first = next(iter(merged.states.values()))
-    rounds = set().union(*(s.index.chunks.known_rounds() for s in merged.states.values()))
-    view = _MergedSearcher(_MergedIndex(merged.documents, _Rounds(rounds)), first.embedder)
+    rounds = set().union(*(s.index.known_rounds() for s in merged.states.values()))
+    view = _MergedSearcher(_MergedIndex(merged.documents, frozenset(rounds)), first.embedder)
     answerer = Answerer(view, reader=first.answerer.reader, model=first.answerer.model or False,
                         judge=first.answerer.judge)  # type: ignore[arg-type]
     return answerer.answer(merged.response, started, min_confidence)

@@ -6,7 +6,7 @@ nothing here reads an index or a model, so ranking can be tested on hand-made nu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -57,7 +57,7 @@ def dedupe(rows: Sequence[int], k: int, text_of: Callable[[int], str], jaccard: 
     return list(dedupe_copies(rows, k, text_of, jaccard))
 
 
-def dedupe_copies(rows: Sequence[int], k: int, text_of: Callable[[int], str],
+def dedupe_copies(rows: Iterable[int], k: int, text_of: Callable[[int], str],
                   jaccard: float) -> dict[int, list[int]]:
     """`dedupe`'s rows, in order, each with the rows it stands for (its copies, best first): the same wire story
     on two sites is one passage from two sources, not two confirmations. Once `k` rows are kept, only the next

@@ -17,6 +17,7 @@ from typing import Any
 from isnad.indexer.changes import apply_changes
 from isnad.indexer.index import BuildReport, IndexLoadError, Manifest
 from isnad.indexer.lock import IndexBusy, writer_lock
+from isnad.indexer.milvus_archive import MilvusArchive, apply_archive_changes
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.stores import factory_for
 from isnad.indexer.types import RawDocument
@@ -54,6 +55,12 @@ class LiveIndex:
         """Raises IndexBusy (another writer holds the folder) or IndexWriteError (disk refused the write).
 
         `job` (service/writes.py) counts progress and can stop the write between embedding batches."""
+        index = self.current.index
+        if isinstance(index, MilvusArchive):  # live in Milvus: every replica sees it at once, nothing to reload
+            with self.lock:
+                builder = make_builder(ProgressEmbedder(self.current.embedder, job) if job else self.current.embedder,
+                                       progress=False)
+                return apply_archive_changes(index, builder, add, delete, lock_timeout=self._lock_timeout)
         with self.lock, writer_lock(self.folder, self._lock_timeout, purpose="API write"):
             embedder = self.current.embedder
             builder = make_builder(ProgressEmbedder(embedder, job) if job else embedder, progress=False,
@@ -87,7 +94,7 @@ def follow_index(live: LiveIndex, interval_s: float) -> threading.Event | None:
     """Load the folder's index whenever its manifest names a new generation written by another process (another
     replica's write on a shared folder, `isnad index`): replicas over one Milvus and one shared index folder then
     find each other's writes within about `interval_s`, with no reload call. 0: off. Returns the stop event."""
-    if interval_s <= 0:
+    if interval_s <= 0 or isinstance(live.current.index, MilvusArchive):  # an archive in Milvus is live already
         return None
     stop = threading.Event()
 

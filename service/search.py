@@ -8,6 +8,7 @@ weight follows the query's language. Weights were chosen on seed_qa.dev and xqua
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Sequence
@@ -16,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from isnad.indexer.embed import Embedder
-from isnad.indexer.index import Index
-from isnad.indexer.stores.lexical import LexicalIndex
+from isnad.indexer.searchable import SearchIndex
 from isnad.indexer.text import induced
 from isnad.indexer.text.english_vectors import EnglishVectors
 from isnad.indexer.text.induced import (
@@ -108,7 +108,7 @@ class SearchResponse:
 
 
 class Searcher:
-    def __init__(self, index: Index, embedder: Embedder, lexicon: Lexicon | None = None,
+    def __init__(self, index: SearchIndex, embedder: Embedder, lexicon: Lexicon | None = None,
                  config: SearchConfig | None = None) -> None:
         if index.manifest.model != embedder.model_id:
             raise ValueError(f"index was built with {index.manifest.model!r}, embedder is {embedder.model_id!r}")
@@ -116,7 +116,6 @@ class Searcher:
         self.embedder = embedder
         self.lexicon = lexicon if lexicon is not None else Lexicon.default()
         self.config = config or SearchConfig()
-        self._row_of_key = index.chunks.by_key  # key -> row over the index's sorted key column
         self._shared: dict[str, object] = {}  # bridge parts built once per index, shared by with_config clones
         self._shared_lock = threading.Lock()
 
@@ -134,69 +133,61 @@ class Searcher:
         analyzed = analyze(query, self.lexicon if cfg.lexicon else None, self.bridges())
         filters = None if filters is None or filters.is_empty() else filters
         n = max(cfg.candidates, k * 4)
-        dense: dict[int, float] = {}
+        dense: dict[int, float] = {}  # by chunk key, as every signal below
         vector = None
         if cfg.dense:
             vector = self.embedder.embed_batch([query], role="query")
-            dense = self._dense(vector, n, filters)
+            dense = {hit.key: hit.score for hit in self.index.dense_hits(vector, n, filters)}
         lexical: list[tuple[int, float]] = []
         weight = 1.0  # BM25 alone when the dense signal is off
-        if cfg.lexical and self.index.lexical is not None:
-            lexical = self._lexical(self.index.lexical, analyzed, n, filters)
+        if cfg.lexical and self.index.has_lexical:
+            lexical = self._lexical(analyzed, n, filters)
             if cfg.dense:
                 weight = cfg.lexical_weights.for_query(analyzed.lang, analyzed.bridge_coverage)
-        round_rows: set[int] = set()
+        round_keys: set[int] = set()
         if cfg.rounds and analyzed.round is not None:
-            chunks = self.index.chunks
-            round_rows = {r for r in dense.keys() | {r for r, _ in lexical} if analyzed.round in chunks.rounds(r)}
-        fused = fuse(dense, lexical, weight, round_rows, cfg.round_bonus)
-        ranked = fused.rows
+            rounds = self.index.rounds_of(list(dense.keys() | {key for key, _ in lexical}))
+            round_keys = {key for key, found in rounds.items() if analyzed.round in found}
+        fused = fuse(dense, lexical, weight, round_keys, cfg.round_bonus)
+        chunks = _PassageLoader(self.index, fused.rows, window=2 * k)
+        present = (key for key in fused.rows if key in chunks)  # a passage deleted since its hit was found drops
         copies: dict[int, list[int]] = {}
         if cfg.dedupe:
-            copies = dedupe_copies(ranked, k, lambda row: self.index.chunks[row].text, cfg.dedupe_jaccard)
+            copies = dedupe_copies(present, k, lambda key: chunks[key].text, cfg.dedupe_jaccard)
             ranked = list(copies)
+        else:
+            ranked = list(itertools.islice(present, k))
         lexical_of = dict(lexical)
         results = tuple(
-            SearchResult(rank=i + 1, chunk=(chunk := self.index.chunks[row]), score=round(fused.scores[row], 6),
-                         dense_score=dense.get(row), lexical_score=lexical_of.get(row),
-                         copies=self._other_documents(chunk, copies.get(row, ())))
-            for i, row in enumerate(ranked[:k])
+            SearchResult(rank=i + 1, chunk=(chunk := chunks[key]), score=round(fused.scores[key], 6),
+                         dense_score=dense.get(key), lexical_score=lexical_of.get(key),
+                         copies=self._other_documents(chunk, [chunks[c] for c in copies.get(key, ())]))
+            for i, key in enumerate(ranked[:k])
         )
         took = (time.perf_counter() - started) * 1000
         best_dense = max(dense.values(), default=None)  # evidence strength, None without the dense signal
         return SearchResponse(query, results, took, analyzed, best_dense, None if vector is None else vector[0])
 
-    def _other_documents(self, chunk: Chunk, rows: Sequence[int]) -> tuple[Chunk, ...]:
+    @staticmethod
+    def _other_documents(chunk: Chunk, copies: Sequence[Chunk]) -> tuple[Chunk, ...]:
         """Copies of `chunk` in other documents, one per document."""
         out: dict[str, Chunk] = {}
-        for row in rows:
-            copy = self.index.chunks[row]
+        for copy in copies:
             if copy.doc_id != chunk.doc_id:
                 out.setdefault(copy.doc_id, copy)
         return tuple(out.values())
 
-    def _dense(self, vector: np.ndarray, n: int, filters: SearchFilters | None) -> dict[int, float]:
-        """Cosine by row of the `n` nearest chunks (keys the chunk table no longer holds are skipped)."""
-        dense: dict[int, float] = {}
-        for hit in self.index.store.search(vector, n, filters)[0]:
-            row = self._row_of_key.get(hit.key)
-            if row is not None:
-                dense[row] = hit.score
-        return dense
-
-    def _lexical(self, bm25: LexicalIndex, analyzed: AnalyzedQuery, n: int,
-                 filters: SearchFilters | None) -> list[tuple[int, float]]:
-        """BM25 hits (row, score), best first, over the query's terms, expansions and bridge terms."""
+    def _lexical(self, analyzed: AnalyzedQuery, n: int, filters: SearchFilters | None) -> list[tuple[int, float]]:
+        """BM25 hits (key, score), best first, over the query's terms, expansions and bridge terms."""
         terms: list[str] | dict[str, float] = list(analyzed.terms) + list(analyzed.bridge_terms)
         if analyzed.expansions:
             terms = analyzed.weighted_terms()
-        allowed = self.index.chunks.mask(filters) if filters else None  # vectorized over the chunk columns
-        return bm25.search_terms(terms, n, allowed)
+        return [(hit.key, hit.score) for hit in self.index.lexical_hits(terms, n, filters)]
 
     def bridges(self) -> Bridges | None:
         """The generalizing bridge this configuration uses (None when every part is off)."""
         cfg = self.config
-        if not (cfg.lexical and self.index.lexical is not None and (cfg.induced or cfg.names or cfg.dates)):
+        if not (cfg.lexical and self.index.has_lexical and (cfg.induced or cfg.names or cfg.dates)):
             return None
         ready = self._ready()
         induced = ready if cfg.induced else None
@@ -221,9 +212,9 @@ class Searcher:
             lexicon = self._shared.get("induced")
             if lexicon is None:
                 version = vocabulary_version(self.index.manifest.data)
-                docs = self.index.documents
+                index = self.index
                 lexicon = InducedLexicon.for_index(
-                    self.index.folder, version, lambda: vocabulary_with_df(d.text for d in docs.values()),
+                    index.folder, version, lambda: vocabulary_with_df(index.document_texts()),
                     self.embedder, min_df=induced.MIN_DF,
                     # a serving embedder's background lane: queries never queue behind the vocabulary
                     build_embedder=getattr(self.embedder, "background", None), english=self._english())
@@ -266,3 +257,28 @@ class Searcher:
                 matcher = NameMatcher(vocab.names)
                 self._shared["names"] = matcher
         return matcher  # type: ignore[return-value]
+
+
+class _PassageLoader:
+    """A request's passages by key, fetched in batches down the ranking as they are read (a window for the first
+    results and their copies, then more only if dedupe drops many), so a Milvus archive answers in a query or two."""
+
+    def __init__(self, index: SearchIndex, ranked: Sequence[int], window: int) -> None:
+        self._index, self._ranked, self._window = index, list(ranked), max(1, window)
+        self._loaded: dict[int, Chunk] = {}
+        self._asked = 0  # ranked[:_asked] have been fetched (found or not)
+
+    def __contains__(self, key: int) -> bool:
+        self._fetch_through(key)
+        return key in self._loaded
+
+    def __getitem__(self, key: int) -> Chunk:
+        self._fetch_through(key)
+        return self._loaded[key]
+
+    def _fetch_through(self, key: int) -> None:
+        while key not in self._loaded and self._asked < len(self._ranked):
+            batch = self._ranked[self._asked : self._asked + self._window]
+            self._asked += len(batch)
+            self._window *= 2
+            self._loaded.update(self._index.passages(batch))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from isnad.indexer.embed import Embedder, embedder_for_model_id
 from isnad.indexer.encoder.convert import DEFAULT_CACHE_DIR
-from isnad.indexer.index import Index, Manifest
+from isnad.indexer.index import Manifest, open_index
+from isnad.indexer.searchable import SearchIndex
 from isnad.indexer.stores.faiss_store import set_search_threads
 from isnad.service.ask.answerer import Answerer
 from isnad.service.ask.judge import Judge, load_judge_for
@@ -46,7 +47,7 @@ def open_searcher(index_folder: Path, embedder: Embedder | None = None, config: 
                                          settings.embed_threads)
     serving = serving_embedder(embedder, settings)
     set_search_threads(settings.search_threads)
-    index = Index.load(index_folder, expected_model=serving.model_id, store_uri=settings.milvus_uri,
+    index = open_index(index_folder, expected_model=serving.model_id, store_uri=settings.milvus_uri,
                        verify_checksums=settings.verify_checksums)
     return Searcher(index, serving, config=config)
 
@@ -103,7 +104,7 @@ def _loaded_reader(name: str, path: Path, mtime_ns: int, cache_dir: Path, thread
 
 @dataclass(frozen=True)
 class ServiceState:
-    index: Index
+    index: SearchIndex
     embedder: CachedQueryEmbedder
     searcher: Searcher
     answerer: Answerer

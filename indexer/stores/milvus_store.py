@@ -39,7 +39,8 @@ SCAN_BATCH = 16_384  # keys per page when listing every key (Milvus' cap on a qu
 # A request's calls wait this long for Milvus, then the service answers 503 (naming the uri) instead of hanging
 CALL_TIMEOUT_S = 30.0
 _TIMED = frozenset({"search", "query", "upsert", "delete", "get_load_state", "has_collection"})
-_READS = frozenset({"search", "query"})  # retried once after loading a collection a restarted server released
+# retried once after loading a collection a restarted server released
+_READS = frozenset({"search", "query", "query_iterator"})
 
 
 def is_local(uri: str) -> bool:
@@ -65,6 +66,7 @@ class MilvusStore:
         self.uri = str(Path(uri).resolve()) if is_local(uri) else uri
         self.collection = collection
         self.legacy_bm25 = False  # a collection written with the old BM25 fields (see the module docstring)
+        self.companions: tuple[str, ...] = ()  # other collections `problem()` keeps loaded (an archive's tables)
         self._fixed_index = index_type  # None: chosen by size at save time
         self._client = _connect(self.uri)
         if _create:
@@ -219,9 +221,10 @@ class MilvusStore:
         """None while Milvus answers; else why not. A collection a restarted server left released is loaded
         again here, so a replica recovers on its health check even before the next search."""
         try:
-            state = str(self._client.get_load_state(self.collection).get("state", ""))
-            if "NotLoad" in state:
-                self._client.load_collection(self.collection)
+            for collection in (self.collection, *self.companions):
+                state = str(self._client.get_load_state(collection).get("state", ""))
+                if "NotLoad" in state:
+                    self._client.load_collection(collection)
         except StoreError as exc:
             return str(exc)
         return None
@@ -239,6 +242,7 @@ class MilvusStoreFactory:
     """What `IndexBuilder(store_factory=...)` takes: a new, empty store of a given dimension."""
 
     name = "milvus"
+    layout = "milvus"  # `IndexBuilder.run` keeps the whole archive in Milvus; `build` (folder data) the vectors only
 
     def __init__(self, uri: str, collection: str = DEFAULT_COLLECTION) -> None:
         self.uri, self.collection = uri, collection

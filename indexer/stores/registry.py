@@ -19,6 +19,9 @@ class StoreFactory(Protocol):
     """Makes the new, empty store of a from-scratch build; its `name` goes into the manifest."""
 
     name: str
+    # "folder": `IndexBuilder.run` writes data folders; "milvus": it writes every table into Milvus
+    # (indexer/milvus_archive.py) and the folder gets a pointer
+    layout: str
 
     def __call__(self, dim: int) -> VectorStore: ...
 
@@ -29,6 +32,7 @@ class StoreFactory(Protocol):
 
 class FaissStoreFactory:
     name = "faiss"
+    layout = "folder"
 
     def __call__(self, dim: int) -> FaissStore:
         return FaissStore(dim)

@@ -69,7 +69,6 @@ class Answerer:
         self.reader, self.read_passages = reader, read_passages
         # the judge fitted for the reader (judge.load_judge_for); without one the reader's own probability decides
         self.judge = judge
-        self._known_rounds = searcher.index.chunks.known_rounds()  # from the rounds column, no Chunk objects
         self.model = AnswerabilityModel.load(searcher.embedder.model_id) if model is True else (model or None)
 
     def ask(self, question: str, k: int = 5, filters: SearchFilters | None = None,
@@ -194,7 +193,8 @@ class Answerer:
             return True
         analyzed = response.analyzed
         # the question is about a round no article mentions
-        return analyzed is not None and analyzed.round is not None and analyzed.round not in self._known_rounds
+        return (analyzed is not None and analyzed.round is not None
+                and analyzed.round not in self.searcher.index.known_rounds())
 
     def _weak_dense(self, response: SearchResponse) -> bool:
         """The fallback rule when no answerability model fits the embedder: one cosine bar per language."""

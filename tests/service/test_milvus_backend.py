@@ -1,5 +1,6 @@
-"""End to end on Milvus: the real sample index built with `isnad index --store milvus` answers the development
-questions exactly as the FAISS index does (same top-3 chunks, same filtered results), and re-indexes in place."""
+"""End to end on Milvus: `isnad index --store milvus` keeps the whole archive in Milvus (passages, documents, BM25,
+vectors) and leaves the folder a pointer; the service searches it exactly as it searches the FAISS index, and API
+writes land in Milvus, seen at once by another opening of the same archive (another replica), with no reload."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from isnad.cli.main import cli
+from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.embed import Embedder
-from isnad.indexer.index import Index
-from isnad.indexer.stores.milvus_store import MilvusStore
-from isnad.indexer.types import Chunk, RawDocument, SearchFilters
+from isnad.indexer.index import Index, IndexLoadError, open_index
+from isnad.indexer.milvus_archive import MilvusArchive
+from isnad.indexer.stores.milvus_tables import PART_CHARS
+from isnad.indexer.types import RawDocument, SearchFilters
 from isnad.service.live import LiveIndex
 from isnad.service.search import Searcher
 from isnad.service.settings import Settings
@@ -52,36 +54,47 @@ def milvus_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     server_manager_instance.release_server(str(folder / "milvus.db"))
 
 
-def test_manifest_records_milvus_and_load_reconnects(milvus_index: Path) -> None:
-    index = Index.load(milvus_index)
-    assert index.manifest.store == "milvus" and isinstance(index.store, MilvusStore)
-    pointer = json.loads((milvus_index / index.manifest.data / "milvus.json").read_text())
-    assert pointer["uri"] == "./milvus.db" and pointer["count"] == index.manifest.chunks == len(index.chunks)
-    assert not (milvus_index / index.manifest.data / "index.faiss").exists()
+def _archive(folder: Path) -> MilvusArchive:
+    archive = open_index(folder)
+    assert isinstance(archive, MilvusArchive)
+    return archive
 
 
-def test_same_top3_as_faiss_for_every_dev_question(milvus_index: Path, sample_index: Path,
-                                                   embedder: Embedder) -> None:
-    faiss_index, milvus = Index.load(sample_index), Index.load(milvus_index)
-    assert len(faiss_index.chunks) == len(milvus.chunks)
+def test_the_folder_holds_a_pointer_and_milvus_the_archive(milvus_index: Path, sample_index: Path) -> None:
+    archive, faiss_index = _archive(milvus_index), Index.load(sample_index)
+    assert archive.manifest.layout == "milvus" and archive.manifest.model == faiss_index.manifest.model
+    pointer = json.loads((milvus_index / "milvus.json").read_text())
+    assert pointer == {"uri": "./milvus.db", "collection": "isnad_chunks"}
+    assert not list(milvus_index.glob("data-*")) and not list(milvus_index.rglob("*.jsonl"))
+    assert archive.passage_count() == len(faiss_index.chunks)
+    assert sorted(archive.documents) == sorted(faiss_index.documents)
+    assert archive.known_rounds() == faiss_index.known_rounds()
+    for doc_id in faiss_index.documents:
+        assert archive.documents[doc_id] == faiss_index.documents[doc_id]
+    with pytest.raises(IndexLoadError, match="open_index"):
+        Index.load(milvus_index)
+
+
+def test_same_results_as_faiss_for_every_dev_question(milvus_index: Path, sample_index: Path,
+                                                      embedder: Embedder) -> None:
+    faiss_index, archive = Index.load(sample_index), _archive(milvus_index)
     asked = questions()
     assert len(asked) >= 20
-    vectors = embedder.embed_batch(asked, role="query")
-    for store_filters in [None, *FILTERS]:
-        by_faiss = faiss_index.store.search(vectors, 3, store_filters)
-        by_milvus = milvus.store.search(vectors, 3, store_filters)
-        for question, f_hits, m_hits in zip(asked, by_faiss, by_milvus, strict=True):
-            f_ids = [_chunk(faiss_index, h.key).chunk_id for h in f_hits]
-            m_ids = [_chunk(milvus, h.key).chunk_id for h in m_hits]
-            assert m_ids == f_ids, (question, store_filters)
-            assert [h.score for h in m_hits] == pytest.approx([h.score for h in f_hits], abs=1e-4)
-    filtered = milvus.store.search(vectors[:1], 50, SearchFilters(round=4))[0]
-    assert filtered and all(4 in _chunk(milvus, h.key).rounds for h in filtered)
-    # through the service's Searcher too (whatever ranking it adds on top of the store)
-    f_search, m_search = Searcher(faiss_index, embedder), Searcher(milvus, embedder)
+    f_search, m_search = Searcher(faiss_index, embedder), Searcher(archive, embedder)
     for question in asked:
-        f_top = [r.chunk.chunk_id for r in f_search.search(question, 3).results]
-        assert [r.chunk.chunk_id for r in m_search.search(question, 3).results] == f_top, question
+        f_top = f_search.search(question, 5).results
+        m_top = m_search.search(question, 5).results
+        assert [r.chunk for r in m_top] == [r.chunk for r in f_top], question
+        assert [r.score for r in m_top] == pytest.approx([r.score for r in f_top], abs=1e-3)
+        assert [r.lexical_score for r in m_top] == pytest.approx([r.lexical_score for r in f_top], abs=1e-3)
+        for r in m_top:  # offsets round-trip into the document Milvus holds
+            assert archive.documents[r.chunk.doc_id].text[r.chunk.start : r.chunk.end] == r.chunk.text
+    for filters in FILTERS:  # filtered: the same passages pass (BM25's filtered statistics may reorder them)
+        for question in asked[:8]:
+            found = m_search.search(question, 5, filters).results
+            expected = f_search.search(question, 50, filters).results
+            assert {r.chunk.chunk_id for r in found} <= {r.chunk.chunk_id for r in expected}, (question, filters)
+            assert len(found) == min(5, len(expected))
 
 
 def test_reindex_in_place_and_serve_checks_the_store(milvus_index: Path, tmp_path: Path) -> None:
@@ -89,7 +102,6 @@ def test_reindex_in_place_and_serve_checks_the_store(milvus_index: Path, tmp_pat
     again = runner.invoke(cli, ["index", str(CORPUS), "--index", str(milvus_index), "--store", "milvus",
                                 "--no-progress"])
     assert again.exit_code == 0 and "embedded 0 chunks" in again.output, again.output
-    # a removed article leaves the collection: its chunks are deleted, nothing is re-embedded
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     removed = sorted(corpus.glob("*.txt"))[-1]
@@ -97,38 +109,46 @@ def test_reindex_in_place_and_serve_checks_the_store(milvus_index: Path, tmp_pat
     smaller = runner.invoke(cli, ["index", str(corpus), "--index", str(milvus_index), "--store", "milvus",
                                   "--no-progress"])
     assert smaller.exit_code == 0 and "removed 1" in smaller.output and "embedded 0" in smaller.output
-    index = Index.load(milvus_index)
-    assert index.store.count() == len(index.chunks) == index.manifest.chunks
-    assert removed.stem not in {c.doc_id for c in index.chunks}
-    assert index.store.search(_probe(index), 5, SearchFilters(doc_id=removed.stem))[0] == []
+    archive = _archive(milvus_index)
+    assert removed.stem not in archive.documents
+    assert archive.store.keys_of_documents([removed.stem]) == {removed.stem: []}
     mismatch = runner.invoke(cli, ["serve", "--index", str(milvus_index), "--store", "faiss"])
     assert mismatch.exit_code != 0 and "uses the milvus store" in mismatch.output
-    # restore the full corpus for any later test in this module
     assert runner.invoke(cli, ["index", str(CORPUS), "--index", str(milvus_index), "--store", "milvus",
                                "--no-progress"]).exit_code == 0
 
 
-def _probe(index: Index) -> np.ndarray:
-    return np.ones((1, index.store.dim), dtype=np.float32) / np.sqrt(index.store.dim)
-
-
-def _chunk(index: Index, key: int) -> Chunk:
-    return index.chunks[index.chunks.by_key[key]]
-
-
-def test_an_api_write_keeps_the_milvus_store(milvus_index: Path, embedder: Embedder) -> None:
-    """Before: the API's builder always made FAISS stores, so one POST /documents rebuilt a Milvus index as
-    FAISS files and re-embedded the whole archive."""
+def test_api_writes_land_in_milvus_and_another_replica_sees_them(milvus_index: Path, embedder: Embedder) -> None:
     settings = Settings()
     holder = SimpleNamespace(isnad=ServiceState.open(milvus_index, embedder, settings), settings=settings)
     live = LiveIndex(holder)
-    text = "اتفقت الدول الضامنة في أستانا على تمديد وقف إطلاق النار في مناطق خفض التصعيد."
+    other = Searcher(_archive(milvus_index), embedder)  # another replica's view: opened before the write
+    before = other.index.passage_count()
+    text = ("اتفقت الدول الضامنة في أستانا على تمديد وقف إطلاق النار في مناطق خفض التصعيد. "
+            "وقال المبعوث إن الجولة المقبلة ستبحث ملف المعتقلين في سهل الغاب.")
     report = live.write(add=[RawDocument(doc_id="api-milvus-note", text=text, path="api")])
-    assert report.embedded_chunks == 1 and report.reused_documents == report.documents - 1
-    index = Index.load(milvus_index)
-    assert index.manifest.store == "milvus" and isinstance(index.store, MilvusStore)
-    assert not (milvus_index / index.manifest.data / "index.faiss").exists()
-    hits = index.store.search(_probe(index), 5, SearchFilters(doc_id="api-milvus-note"))[0]
-    assert [_chunk(index, h.key).doc_id for h in hits] == ["api-milvus-note"]
-    live.write(delete=["api-milvus-note"])  # leave the module's index as the corpus made it
-    assert "api-milvus-note" not in Index.load(milvus_index).documents
+    assert report.embedded_chunks >= 1
+    found = other.search("تمديد وقف إطلاق النار في مناطق خفض التصعيد", 5, SearchFilters(doc_id="api-milvus-note"))
+    assert [r.chunk.doc_id for r in found.results][:1] == ["api-milvus-note"]
+    assert other.index.documents["api-milvus-note"].origin == "api"
+    assert holder.isnad.index is live.current.index  # nothing was reloaded
+
+    again = live.write(add=[RawDocument(doc_id="api-milvus-note", text=text, path="api")])
+    assert again.embedded_chunks == 0 and other.index.passage_count() == before + report.embedded_chunks
+
+    shorter = "مدد الضامنون وقف إطلاق النار."
+    live.write(add=[RawDocument(doc_id="api-milvus-note", text=shorter, path="api")])
+    assert other.index.documents["api-milvus-note"].text == shorter
+    assert len(other.index.store.keys_of_documents(["api-milvus-note"])["api-milvus-note"]) == 1
+
+    long_text = " ".join(["أعلنت اللجنة المشتركة عن خطوات جديدة في ملف المعتقلين والمفقودين."] * 600)
+    assert len(long_text) > 2 * PART_CHARS
+    live.write(add=[RawDocument(doc_id="api-milvus-long", text=long_text, path="api")])
+    stored = other.index.documents["api-milvus-long"].text
+    for r in other.search("ملف المعتقلين والمفقودين", 5, SearchFilters(doc_id="api-milvus-long")).results:
+        assert stored[r.chunk.start : r.chunk.end] == r.chunk.text
+
+    live.write(delete=["api-milvus-note", "api-milvus-long"])
+    assert "api-milvus-note" not in other.index.documents and other.index.passage_count() == before
+    with pytest.raises(UnknownDocumentError):
+        live.write(delete=["api-milvus-note"])

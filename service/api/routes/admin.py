@@ -45,7 +45,7 @@ async def reload_index(request: Request, live: LiveDep) -> ReloadOut | JSONRespo
 
     def run(_: Job) -> ReloadOut:
         index = live.reload().index
-        return ReloadOut(status="reloaded", documents=len(index.documents), chunks=len(index.chunks),
+        return ReloadOut(status="reloaded", documents=len(index.documents), chunks=index.passage_count(),
                          model=index.manifest.model)
 
     try:

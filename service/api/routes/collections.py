@@ -38,7 +38,7 @@ def list_collections(request: Request) -> CollectionsOut:
     for name in scoped.readable(request):
         index = reg.state(name).index
         out.append(CollectionOut(name=name, default=name == reg.default, documents=len(index.documents),
-                                 chunks=len(index.chunks)))
+                                 chunks=index.passage_count()))
     return CollectionsOut(collections=out)
 
 

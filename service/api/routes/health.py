@@ -17,6 +17,8 @@ def health(state: StateDep, request: Request) -> HealthOut:
     status = "degraded" if problem else "ok"
     if not may_read(request) or not request_grant(request).holds(request.app.state.collections.default):
         return HealthOut(status=status)
-    return HealthOut(status=status, documents=len(index.documents), chunks=len(index.chunks),
+    # an archive in Milvus is counted by Milvus: while it is away the counts are left out, the status says why
+    documents, chunks = (None, None) if problem else (len(index.documents), index.passage_count())
+    return HealthOut(status=status, documents=documents, chunks=chunks,
                      model=index.manifest.model, runtime=runtime_of(state.embedder), reader=state.reader.status,
                      store=problem)

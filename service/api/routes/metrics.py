@@ -36,7 +36,7 @@ def metrics(request: Request) -> Response:
     if state is not None:
         index = state.index
         INDEX_DOCUMENTS.set(len(index.documents))
-        INDEX_CHUNKS.set(len(index.chunks))
+        INDEX_CHUNKS.set(index.passage_count())
         data = index.folder / index.manifest.data
         if data not in _bytes_cache:  # a data folder never changes once written; a new build is a new folder
             _bytes_cache[data] = sum(p.stat().st_size for p in data.rglob("*") if p.is_file())

@@ -1,0 +1,333 @@
+"""The archive's tables in Milvus: passages (vectors, text, citation fields, BM25), documents, and a small meta table.
+
+With `--store milvus` everything that grows with the archive lives here, so an API replica holds only its models
+(docs/scaling.md). Three collections per archive name `C`:
+
+    C             passages: `MilvusStore`'s fields (key, vector, doc_id, published, rounds) + chunk_id, start, end,
+                  title, text, and BM25 (`terms` + Milvus' BM25 function, scored as bm25s: `milvus_lexical.py`)
+    C_documents   one row per document part: the document's JSON record (`tables.document_record`) cut into
+                  parts of PART_CHARS, its content hash and origin on every part
+    C_meta        name -> JSON value: the manifest, the rounds the archive mentions, the write lease
+
+Milvus requires a vector field in every collection: the documents and meta collections carry a constant 2-d one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from isnad.indexer.stores.base import StoreError
+from isnad.indexer.stores.filters import milvus_expression, quote
+from isnad.indexer.stores.milvus_lexical import K1, MILVUS_SCALE, WEIGHTED_DEPTH, B, _weight_groups, milvus_words
+from isnad.indexer.stores.milvus_store import (
+    IN_BATCH,
+    MAX_TOPK,
+    SCAN_BATCH,
+    WRITE_BATCH,
+    MilvusStore,
+    _batches,
+    _connect,
+)
+from isnad.indexer.text.arabic import tokenize
+from isnad.indexer.types import Chunk, Document, Hit, SearchFilters, passage_text
+
+FRESH_S = 0.5  # a document read is reused this long (see `MilvusDocuments.get_many`)
+RECENT_DOCUMENTS = 512
+PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: 16k characters fit even at 4 bytes each
+TEXT_MAX = 65_535
+_PLACEHOLDER = [1.0, 0.0]  # the constant vector of the documents and meta collections
+_PASSAGE_FIELDS = ["key", "doc_id", "chunk_id", "start", "end", "title", "published", "rounds", "text"]
+
+
+class MilvusPassages(MilvusStore):
+    """The passages collection: a `VectorStore` (the same contract as FAISS) whose rows also carry the passage's
+    text and citation fields and its BM25 terms, so search needs nothing but Milvus."""
+
+    name = "milvus"
+
+    def _create(self) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        c = self._client
+        schema = _fresh(c, self.collection, "key", DataType.INT64)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+        from isnad.indexer.stores.filters import milvus_schema_fields
+
+        milvus_schema_fields(schema, DataType)
+        schema.add_field("chunk_id", DataType.VARCHAR, max_length=1024)
+        schema.add_field("start", DataType.INT64)
+        schema.add_field("end", DataType.INT64)
+        schema.add_field("title", DataType.VARCHAR, max_length=TEXT_MAX)
+        schema.add_field("text", DataType.VARCHAR, max_length=TEXT_MAX)
+        schema.add_field("terms", DataType.VARCHAR, max_length=TEXT_MAX, enable_analyzer=True,
+                         analyzer_params={"tokenizer": "standard"})
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
+                                     output_field_names=["sparse"]))
+        params = c.prepare_index_params()
+        self._vector_index(params, self._fixed_index or "FLAT")
+        params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                         params={"bm25_k1": K1, "bm25_b": B})
+        c.create_collection(self.collection, schema=schema, index_params=params, consistency_level="Strong")
+
+    @staticmethod
+    def _row(chunk: Chunk, vector: Any) -> dict[str, Any]:
+        row = MilvusStore._row(chunk, vector)
+        row.update(chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end, title=chunk.title or "",
+                   text=chunk.text, terms=milvus_words(tokenize(passage_text(chunk))))
+        return row
+
+    def lexical(self, terms: Sequence[str] | Mapping[str, float], k: int,
+                filters: SearchFilters | None = None) -> list[Hit]:
+        """BM25 top-k keys on bm25s' scale (`LexicalIndex.search_terms`), best first; weighted terms are one
+        search per weight, summed (`milvus_lexical.MilvusLexical.search_terms`)."""
+        if k <= 0:
+            return []
+        groups = _weight_groups(terms)
+        expression = milvus_expression(filters)
+        if len(groups) == 1 and groups[0][0] == 1.0:
+            return self._bm25(groups[0][1], k, expression)
+        total: dict[int, float] = {}
+        for weight, words in groups:
+            for hit in self._bm25(words, k * WEIGHTED_DEPTH, expression):
+                total[hit.key] = total.get(hit.key, 0.0) + weight * hit.score
+        ranked = sorted(((key, s) for key, s in total.items() if s > 0), key=lambda x: (-x[1], x[0]))
+        return [Hit(key, s) for key, s in ranked[:k]]
+
+    def _bm25(self, words: str, k: int, expression: str) -> list[Hit]:
+        if not words:
+            return []
+        result = self._client.search(self.collection, data=[words], anns_field="sparse", limit=min(k, MAX_TOPK),
+                                     filter=expression, search_params={"metric_type": "BM25"}, output_fields=["key"])
+        return [Hit(int(h["key"]), float(h["distance"]) / MILVUS_SCALE) for h in result[0]]
+
+    def passages(self, keys: Sequence[int]) -> dict[int, Chunk]:
+        """The passages of `keys` that exist (one query per IN_BATCH keys)."""
+        out: dict[int, Chunk] = {}
+        for batch in _batches(list(dict.fromkeys(int(k) for k in keys)), IN_BATCH):
+            for r in self._client.query(self.collection, filter=f"key in {batch}", output_fields=_PASSAGE_FIELDS):
+                out[int(r["key"])] = Chunk(r["doc_id"], r["chunk_id"], int(r["start"]), int(r["end"]), r["text"],
+                                           r["title"] or None, r["published"] or None,
+                                           tuple(int(x) for x in r["rounds"]))
+        return out
+
+    def rounds_of(self, keys: Sequence[int]) -> dict[int, tuple[int, ...]]:
+        out: dict[int, tuple[int, ...]] = {}
+        for batch in _batches(list(dict.fromkeys(int(k) for k in keys)), IN_BATCH):
+            for r in self._client.query(self.collection, filter=f"key in {batch}", output_fields=["key", "rounds"]):
+                out[int(r["key"])] = tuple(int(x) for x in r["rounds"])
+        return out
+
+    def keys_of_documents(self, doc_ids: Sequence[str]) -> dict[str, list[int]]:
+        """doc_id -> the keys of its passages stored now."""
+        out: dict[str, list[int]] = {d: [] for d in doc_ids}
+        for i in range(0, len(doc_ids), IN_BATCH):
+            ids = ", ".join(quote(d) for d in doc_ids[i : i + IN_BATCH])
+            for r in _query_all(self._client, self.collection, f"doc_id in [{ids}]", ["key", "doc_id"]):
+                out[r["doc_id"]].append(int(r["key"]))
+        return out
+
+
+class MilvusDocuments(Mapping[str, Document]):
+    """doc_id -> Document over the documents collection (each access is a query: nothing is held here)."""
+
+    def __init__(self, client: Any, collection: str, *, create: bool = False) -> None:
+        self._client, self.collection = client, collection
+        self._recent: dict[str, tuple[float, Document]] = {}
+        if create:
+            from pymilvus import DataType
+
+            schema = _fresh(client, collection, "pk", DataType.VARCHAR, max_length=1100)
+            schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+            schema.add_field("part", DataType.INT64)
+            schema.add_field("parts", DataType.INT64)
+            schema.add_field("hash", DataType.VARCHAR, max_length=64)
+            schema.add_field("origin", DataType.VARCHAR, max_length=16)
+            schema.add_field("data", DataType.VARCHAR, max_length=TEXT_MAX)
+            _create_with_placeholder(client, collection, schema)
+        elif not client.has_collection(collection):
+            raise StoreError(f"Milvus collection {collection!r} (the archive's documents) is missing; rebuild with "
+                             f"isnad index --store milvus")
+        client.load_collection(collection)
+
+    # -- writes ---------------------------------------------------------------------------------------------
+    def put(self, documents: Sequence[tuple[Document, str]]) -> None:
+        """Upsert (document, content hash) pairs; parts a shorter new version no longer has are deleted."""
+        rows: list[dict[str, Any]] = []
+        shrunk: list[tuple[str, int]] = []
+        for document, content_hash in documents:
+            from isnad.indexer.tables import document_record
+
+            record = document_record(document, content_hash).decode("utf-8")
+            parts = [record[i : i + PART_CHARS] for i in range(0, len(record), PART_CHARS)]
+            shrunk.append((document.doc_id, len(parts)))
+            rows += [{"pk": f"{document.doc_id}#{i}", "doc_id": document.doc_id, "part": i, "parts": len(parts),
+                      "hash": content_hash, "origin": document.origin, "data": p, "v": _PLACEHOLDER}
+                     for i, p in enumerate(parts)]
+        for i in range(0, len(rows), WRITE_BATCH):
+            self._client.upsert(self.collection, rows[i : i + WRITE_BATCH])
+        for doc_id, n in shrunk:
+            self._recent.pop(doc_id, None)
+            self._client.delete(self.collection, filter=f"doc_id == {quote(doc_id)} and part >= {n}")
+
+    def remove(self, doc_ids: Sequence[str]) -> None:
+        for doc_id in doc_ids:
+            self._recent.pop(doc_id, None)
+        for i in range(0, len(doc_ids), IN_BATCH):
+            ids = ", ".join(quote(d) for d in doc_ids[i : i + IN_BATCH])
+            self._client.delete(self.collection, filter=f"doc_id in [{ids}]")
+
+    # -- reads ----------------------------------------------------------------------------------------------
+    def hashes_of(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content hash, origin) of those stored."""
+        out: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(doc_ids), IN_BATCH):
+            ids = ", ".join(quote(d) for d in doc_ids[i : i + IN_BATCH])
+            for r in _query_all(self._client, self.collection, f"part == 0 and doc_id in [{ids}]",
+                                ["doc_id", "hash", "origin"]):
+                out[r["doc_id"]] = (r["hash"], r["origin"])
+        return out
+
+    def all_hashes(self) -> dict[str, tuple[str, str]]:
+        """Every document's (content hash, origin): what the index job compares a corpus against."""
+        return {r["doc_id"]: (r["hash"], r["origin"])
+                for r in _query_all(self._client, self.collection, "part == 0", ["doc_id", "hash", "origin"])}
+
+    def hashes(self) -> dict[str, str]:
+        return {d: h for d, (h, _) in self.all_hashes().items()}
+
+    def api_ids(self) -> list[str]:
+        return sorted(d for d, (_, origin) in self.all_hashes().items() if origin == "api")
+
+    def get_many(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        """The stored documents among `doc_ids`; one read serves the same id again for FRESH_S (a response reads
+        a cited document's title, source and text in turn), so another replica's write shows within that."""
+        now = time.monotonic()
+        out: dict[str, Document] = {}
+        wanted: list[str] = []
+        for doc_id in doc_ids:
+            hit = self._recent.get(doc_id)
+            if hit is not None and now - hit[0] < FRESH_S:
+                out[doc_id] = hit[1]
+            else:
+                wanted.append(doc_id)
+        if wanted:
+            read = self._read(wanted)
+            for doc_id, document in read.items():
+                self._recent[doc_id] = (now, document)
+            out.update(read)
+            while len(self._recent) > RECENT_DOCUMENTS:
+                self._recent.pop(next(iter(self._recent)), None)
+        return out
+
+    def _read(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        parts: dict[str, dict[int, str]] = {}
+        counts: dict[str, int] = {}
+        for i in range(0, len(doc_ids), IN_BATCH):
+            ids = ", ".join(quote(d) for d in doc_ids[i : i + IN_BATCH])
+            for r in _query_all(self._client, self.collection, f"doc_id in [{ids}]",
+                                ["doc_id", "part", "parts", "data"]):
+                parts.setdefault(r["doc_id"], {})[int(r["part"])] = r["data"]
+                counts[r["doc_id"]] = int(r["parts"])
+        out: dict[str, Document] = {}
+        for doc_id, got in parts.items():
+            if sorted(got) != list(range(counts[doc_id])):
+                continue  # a write of this document is between its parts: absent until it finishes
+            out[doc_id] = _document("".join(got[i] for i in range(counts[doc_id])))
+        return out
+
+    def __getitem__(self, doc_id: str) -> Document:
+        found = self.get_many([doc_id]).get(doc_id)
+        if found is None:
+            raise KeyError(doc_id)
+        return found
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and bool(self.hashes_of([doc_id]))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.all_hashes()))
+
+    def __len__(self) -> int:
+        rows = self._client.query(self.collection, filter="part == 0", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
+    def texts(self) -> Iterator[str]:
+        """Every document's text in one pass (the induced lexicon's vocabulary), not one query per document."""
+        long: list[str] = []
+        for r in _query_all(self._client, self.collection, "part == 0", ["doc_id", "parts", "data"]):
+            if int(r["parts"]) == 1:
+                yield _document(r["data"]).text
+            else:
+                long.append(r["doc_id"])
+        for i in range(0, len(long), 64):
+            yield from (d.text for d in self.get_many(long[i : i + 64]).values())
+
+
+class MilvusMeta:
+    """name -> JSON value: the archive's manifest, the rounds it mentions, the write lease."""
+
+    def __init__(self, client: Any, collection: str, *, create: bool = False) -> None:
+        self._client, self.collection = client, collection
+        if create:
+            from pymilvus import DataType
+
+            schema = _fresh(client, collection, "name", DataType.VARCHAR, max_length=256)
+            schema.add_field("value", DataType.VARCHAR, max_length=TEXT_MAX)
+            _create_with_placeholder(client, collection, schema)
+        elif not client.has_collection(collection):
+            raise StoreError(f"Milvus collection {collection!r} (the archive's manifest) is missing; rebuild with "
+                             f"isnad index --store milvus")
+        client.load_collection(collection)
+
+    def get(self, name: str) -> Any:
+        rows = self._client.query(self.collection, filter=f"name == {quote(name)}", output_fields=["value"])
+        return json.loads(rows[0]["value"]) if rows else None
+
+    def put(self, name: str, value: Any) -> None:
+        self._client.upsert(self.collection, [{"name": name, "value": json.dumps(value, ensure_ascii=False),
+                                               "v": _PLACEHOLDER}])
+
+    def delete(self, name: str) -> None:
+        self._client.delete(self.collection, filter=f"name == {quote(name)}")
+
+
+def connect(uri: str) -> Any:
+    """A guarded client (every failure a `StoreUnavailable` naming the uri): see `milvus_store.GuardedClient`."""
+    return _connect(uri)
+
+
+def _document(record: str) -> Document:
+    rec = json.loads(record)
+    rec.pop("hash", None)
+    return Document(**rec)
+
+
+def _fresh(client: Any, collection: str, primary: str, dtype: Any, **kwargs: Any) -> Any:
+    if client.has_collection(collection):
+        client.drop_collection(collection)
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field(primary, dtype, is_primary=True, **kwargs)
+    return schema
+
+
+def _create_with_placeholder(client: Any, collection: str, schema: Any) -> None:
+    from pymilvus import DataType
+
+    schema.add_field("v", DataType.FLOAT_VECTOR, dim=len(_PLACEHOLDER))
+    params = client.prepare_index_params()
+    params.add_index("v", index_type="FLAT", metric_type="IP")
+    client.create_collection(collection, schema=schema, index_params=params, consistency_level="Strong")
+
+
+def _query_all(client: Any, collection: str, expression: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+    """Every row matching `expression`, paged (a query returns at most SCAN_BATCH rows at once)."""
+    it = client.query_iterator(collection, batch_size=SCAN_BATCH, filter=expression, output_fields=fields)
+    try:
+        while page := it.next():
+            yield from page
+    finally:
+        it.close()
