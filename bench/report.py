@@ -229,6 +229,7 @@ def markdown(r: dict[str, Any]) -> str:
     lines += runtimes_markdown(r.get("runtimes"))
     lines += reader_markdown(r.get("reader"))
     lines += collections_markdown(r.get("collections"))
+    lines += milvus_markdown(r.get("milvus_replicas"))
     if r.get("notes"):
         lines += ["", "## Notes", "", *[f"- {n}" for n in r["notes"]]]
     return "\n".join(lines) + "\n"
@@ -318,4 +319,30 @@ def runtimes_markdown(rt: dict[str, Any] | None) -> list[str]:
                          f"{_f(mv['pipeline_tokens_per_s'])} tokens/s ({_f(mv['pipeline_over_raw'])}x the raw "
                          f"runtime; embedding alone {_f(mv['embed_over_raw'])}x).")
     lines += ["", "Ratios: " + ", ".join(f"{k} {_f(v)}" for k, v in rt["ratios"].items())]
+    return lines
+
+
+def milvus_markdown(rows: dict[str, Any] | None) -> list[str]:
+    """A replica over the Milvus archive against one over the FAISS index of the same corpus
+    (bench/milvus_replicas.py)."""
+    if not rows:
+        return []
+    lines = ["", "## Milvus replicas", "", f"{next(iter(rows.values()))['note']}.", "",
+             "One `isnad serve` replica (query cache off) over the archive in a milvus-lite server, and one over the "
+             "FAISS scale index of the same corpus; RSS after start (one /search answered) and after the sequential "
+             "/search requests; the write into Milvus excludes embedding (the vectors are precomputed).", "",
+             "| chunks | replica | index | write passages/s (s) | replica RSS start / after searches MB | "
+             "/search p50 / p99 ms (n) | cold start s | milvus-lite server RSS after write / after searches MB |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n, row in rows.items():
+        for name in ("faiss", "milvus"):
+            x = row[name]
+            rp, w, se = x["replica"], x.get("write"), x["replica"]["search_sequential"]
+            index = w["index_type"] if w else "FAISS, in the replica"
+            write = f"{_f(w['passages_per_s'])} ({_f(w['write_total_s'])})" if w else "–"
+            server = (f"{_f(x['server_rss_after_write_mb'])} / {_f(x['server_rss_after_searches_mb'])}" if w
+                      else "–")
+            lines.append(f"| {int(n):,} | {name} | {index} | {write} | {_f(rp['rss_after_start_mb'])} / "
+                         f"{_f(rp['rss_after_searches_mb'])} | {_f(se['p50_ms'])} / {_f(se['p99_ms'])} ({se['n']}) | "
+                         f"{_f(rp['cold_start_s'])} | {server} |")
     return lines

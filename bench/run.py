@@ -18,6 +18,8 @@ from isnad.bench import report as report_module
 from isnad.bench.collections_cost import collections_cost
 from isnad.bench.corpus import SAMPLE_QUESTIONS, queries, sample_documents, vocabulary, xquad_documents
 from isnad.bench.http import reader_cost, service_run
+from isnad.bench.milvus_replicas import available as milvus_available
+from isnad.bench.milvus_replicas import milvus_replica_rows
 from isnad.bench.runtimes import compare_runtimes, runtime_passages
 from isnad.bench.scale import build_scale_index, load_costs, load_sample, search_costs
 from isnad.bench.throughput import pipeline_vs_raw, reindex_unchanged
@@ -29,6 +31,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SCALES = (10_000, 100_000)
 LOAD_SCALES = (100_000,)  # the concurrent-load rows run on the sample index and at these scales
 REINDEX_MAX = 100_000  # the unchanged re-index at 1M rebuilds BM25 over 1M chunks: minutes, opt-in only
+# The Milvus replica rows (bench/milvus_replicas.py) run at these of the scales; 100k is opt-in
+# (`isnad bench --milvus-scale 10000,100000`): writing it into milvus-lite and its HNSW build take minutes
+MILVUS_SCALES = (10_000,)
 
 
 def machine() -> dict[str, Any]:
@@ -56,9 +61,11 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
               corpora: dict[str, list[RawDocument] | None] | None = None, requests: int = 100, clients: int = 8,
               st_model: str | None = "auto", reindex_max: int = REINDEX_MAX, keep: Path | None = None,
               load_seconds: float = 10.0, log: Callable[[str], None] = print,
-              extraction: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+              extraction: Callable[[], dict[str, Any]] | None = None,
+              milvus_scales: Sequence[int] = MILVUS_SCALES) -> dict[str, Any]:
     """`extraction`: measures web page extraction (eval.extraction, handed in by the CLI: bench sits
-    beside eval, not above it); None leaves it out of the report, with a note."""
+    beside eval, not above it); None leaves it out of the report, with a note. `milvus_scales`: which of
+    `scales` also get the Milvus replica rows (empty: none)."""
     started = time.time()
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="isnad-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -67,7 +74,8 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
     st = st_model_path() if st_model == "auto" else st_model
     notes: list[str] = []
     report: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
-                              "machine": machine(), "throughput": {}, "scale": {}, "notes": notes}
+                              "machine": machine(), "throughput": {}, "scale": {}, "milvus_replicas": {},
+                              "notes": notes}
     try:
         embedder = E5Embedder()
         built: list[Path] = []
@@ -100,14 +108,25 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
         qvecs = embedder.embed_batch(qtexts, role="query")
         words = vocabulary([d for docs in corpora.values() if docs for d in docs])
         builder = make_builder(embedder, progress=False)
+        milvus_skip = milvus_available() if set(milvus_scales) & set(scales) else None
+        if milvus_skip:
+            notes.append(milvus_skip)
         for n in sorted(scales):
             log(f"scale: {n:,} chunks")
             folder = work / f"scale-{n}"
-            build, documents, vectors = build_scale_index(n, sample, words, folder, builder)
+            build, corpus = build_scale_index(n, sample, words, folder, builder)
+            with_milvus = n in milvus_scales and not milvus_skip
+            if not with_milvus:
+                corpus.chunks = []  # only the Milvus archive is written from them again
             row: dict[str, Any] = {"build": build, "load": load_costs(folder)}
             log(f"scale: {n:,} search")
-            row["search"] = search_costs(vectors, qvecs, qtexts, folder)
-            del vectors
+            row["search"] = search_costs(corpus.vectors, qvecs, qtexts, folder)
+            if with_milvus:
+                log(f"scale: {n:,} Milvus archive and replicas (milvus-lite server)")
+                report["milvus_replicas"][str(n)] = milvus_replica_rows(corpus, folder, work / f"milvus-{n}",
+                                                                        builder, qtexts, requests)
+            documents = corpus.documents
+            del corpus
             gc.collect()
             log(f"scale: {n:,} service")
             row["service"] = service_run(folder, qtexts, requests, clients,
@@ -127,6 +146,8 @@ def run_bench(scales: Sequence[int] = DEFAULT_SCALES, out_dir: Path = RESULTS,
             report["extraction"] = extraction()
         else:
             notes.append("web page extraction not measured (../shared/corpus/web/html/expected.json absent)")
+        if not report["milvus_replicas"] and not milvus_skip:
+            notes.append("Milvus replicas not run in this report: `isnad bench --milvus-scale 10000,100000`")
         if 1_000_000 not in scales:
             notes.append("1M chunks not run in this report: `isnad bench --scale 1000000` (takes minutes)")
         notes.append("GPU: not measured in this run.")

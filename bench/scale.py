@@ -51,9 +51,18 @@ def load_sample(folders: Sequence[Path]) -> Sample:
     return Sample(documents, chunks, np.concatenate(vectors))
 
 
+@dataclass
+class ScaleCorpus:
+    """What a scale index was built from: the Milvus replica run (bench/milvus_replicas.py) writes the same."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+
+
 def build_scale_index(n: int, sample: Sample, words: Sequence[str], folder: Path,
-                      builder: IndexBuilder) -> tuple[dict[str, Any], list[Document], np.ndarray]:
-    """Write an index of ~n chunks with the service's own writer; returns timings, documents, vectors."""
+                      builder: IndexBuilder) -> tuple[dict[str, Any], ScaleCorpus]:
+    """Write an index of ~n chunks with the service's own writer; returns timings and the corpus written."""
     t: dict[str, float] = {}
     started = time.perf_counter()
     gen, chunker = ArabicLikeGenerator(words, seed=n), builder.chunker
@@ -111,7 +120,7 @@ def build_scale_index(n: int, sample: Sample, words: Sequence[str], folder: Path
     }
     del store, lexical
     gc.collect()
-    return row, documents, vectors
+    return row, ScaleCorpus(documents, chunks, vectors)
 
 
 def load_costs(folder: Path) -> dict[str, Any]:

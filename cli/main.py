@@ -604,8 +604,12 @@ def _fit_judge(path: Path, reading: Path) -> None:
 @click.option("--keep", type=click.Path(path_type=Path), default=None, help="keep the built indexes in this folder")
 @click.option("--load-seconds", default=10.0, show_default=True, type=click.FloatRange(0),
               help="seconds per concurrent-load row (1, 8, 32 clients; sample and 100k); 0 skips them")
+@click.option("--milvus-scale", default="10000", show_default=True,
+              help="which of the --scale sizes also get the Milvus replica rows (archive in a milvus-lite server, "
+                   "one replica over it and one over FAISS); 'none' skips them, 100000 takes minutes")
 @domain_errors
-def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float) -> None:
+def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float,
+              milvus_scale: str) -> None:
     """Measure indexing throughput, service latency/memory/cold start and the scale run; write JSON + Markdown."""
     _need_checkout("isnad bench")
     from isnad.bench.run import RESULTS, run_bench
@@ -615,9 +619,15 @@ def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None
         scales = [int(s.replace("_", "")) for s in scale.split(",") if s.strip()]
     except ValueError as exc:
         raise click.BadParameter(f"--scale takes comma-separated integers, not {scale!r}") from exc
+    try:
+        milvus_scales = [] if milvus_scale.strip().lower() == "none" else [
+            int(s.replace("_", "")) for s in milvus_scale.split(",") if s.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"--milvus-scale takes comma-separated integers or 'none', not "
+                                 f"{milvus_scale!r}") from exc
     extraction = measure_extraction if (WEB_PAGES / "expected.json").is_file() else None
     run_bench(scales, out_dir or RESULTS, requests=requests, keep=keep, load_seconds=load_seconds,
-              log=lambda m: click.echo(m, err=True), extraction=extraction)
+              log=lambda m: click.echo(m, err=True), extraction=extraction, milvus_scales=milvus_scales)
 
 
 def checkout_root() -> Path:
