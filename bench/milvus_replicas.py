@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,8 @@ def milvus_replica_rows(corpus: ScaleCorpus, faiss_folder: Path, work: Path, bui
     finally:
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(folder, ignore_errors=True)
+        with suppress(OSError):
+            work.rmdir()  # when nothing else is in it
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

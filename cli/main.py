@@ -606,7 +606,7 @@ def _fit_judge(path: Path, reading: Path) -> None:
               help="seconds per concurrent-load row (1, 8, 32 clients; sample and 100k); 0 skips them")
 @click.option("--milvus-scale", default="10000", show_default=True,
               help="which of the --scale sizes also get the Milvus replica rows (archive in a milvus-lite server, "
-                   "one replica over it and one over FAISS); 'none' skips them, 100000 takes minutes")
+                   "one replica over it and one over FAISS); 'none' skips them, 100000 takes over 20 minutes")
 @domain_errors
 def bench_cmd(scale: str, out_dir: Path | None, requests: int, keep: Path | None, load_seconds: float,
               milvus_scale: str) -> None:
