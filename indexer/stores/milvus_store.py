@@ -139,9 +139,9 @@ class MilvusStore:
         if k < 1 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
         limit = min(k, MAX_TOPK)
-        params: dict[str, Any] = {"metric_type": "IP"}
-        if self.index_type == "HNSW":
-            params["params"] = {"ef": max(limit, 128)}
+        # ef always: another process (the index job) may have switched this collection to HNSW since we looked,
+        # and FLAT ignores it
+        params: dict[str, Any] = {"metric_type": "IP", "params": {"ef": max(limit, 128)}}
         result = self._client.search(self.collection, data=[v for v in vectors], anns_field="vector", limit=limit,
                                      filter=milvus_expression(filters), search_params=params, output_fields=[])
         return [[Hit(int(h["key"] if "key" in h else h["id"]), float(h["distance"])) for h in row] for row in result]
