@@ -22,6 +22,7 @@ Milvus requires a vector field in every collection: the documents and meta colle
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -374,7 +375,13 @@ def _create_with_placeholder(client: Any, collection: str, schema: Any) -> None:
 
 
 def _query_all(client: Any, collection: str, expression: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-    """Every row matching `expression`, paged (a query returns at most SCAN_BATCH rows at once)."""
+    """Every row matching `expression`: one query when they fit a page (requests' lookups), else paged (scans)."""
+    rows = client.query(collection, filter=expression, output_fields=fields, limit=SCAN_BATCH)
+    if len(rows) < SCAN_BATCH:
+        yield from rows
+        return
+    # milvus-lite has no server-side timestamp for iterators and says so on every one: not worth a warning
+    logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     it = client.query_iterator(collection, batch_size=SCAN_BATCH, filter=expression, output_fields=fields)
     try:
         while page := it.next():

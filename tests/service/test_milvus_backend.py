@@ -99,9 +99,10 @@ def test_same_results_as_faiss_for_every_dev_question(milvus_index: Path, sample
 
 def test_reindex_in_place_and_serve_checks_the_store(milvus_index: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    again = runner.invoke(cli, ["index", str(CORPUS), "--index", str(milvus_index), "--store", "milvus",
-                                "--no-progress"])
+    # without --store: the folder's own archive is written again (not turned into FAISS files), nothing embedded
+    again = runner.invoke(cli, ["index", str(CORPUS), "--index", str(milvus_index), "--no-progress"])
     assert again.exit_code == 0 and "embedded 0 chunks" in again.output, again.output
+    assert isinstance(open_index(milvus_index), MilvusArchive) and not list(milvus_index.glob("data-*"))
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     removed = sorted(corpus.glob("*.txt"))[-1]
