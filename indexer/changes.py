@@ -11,15 +11,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from isnad.indexer.index import BuildReport, Index, IndexBuilder, Manifest
+from isnad.indexer.index import BuildReport, Index, IndexBuilder, Manifest, UnknownDocumentError
 from isnad.indexer.lock import IndexBusy, IndexWriteError, writer_lock
 from isnad.indexer.types import RawDocument
 
 __all__ = ["IndexBusy", "IndexWriteError", "UnknownDocumentError", "apply_changes"]
-
-
-class UnknownDocumentError(KeyError):
-    """A delete named a doc_id the index does not hold."""
 
 
 def apply_changes(folder: str | Path, builder: IndexBuilder, add: Sequence[RawDocument] = (),

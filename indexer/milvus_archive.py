@@ -34,9 +34,12 @@ from isnad.indexer.index import (
     FORMAT_VERSION,
     MANIFEST_FILE,
     BuildReport,
+    Index,
     IndexBuilder,
     IndexLoadError,
     Manifest,
+    SearchIndex,
+    UnknownDocumentError,
 )
 from isnad.indexer.lock import IndexBusy
 from isnad.indexer.read import FolderReader, Skipped
@@ -55,7 +58,7 @@ RENEW_EVERY = 1_000  # documents written between two looks at the lease
 
 @dataclass
 class MilvusArchive:
-    """A `SearchIndex` (indexer/searchable.py) whose every table is a Milvus collection."""
+    """A `SearchIndex` (indexer/index.py) whose every table is a Milvus collection."""
 
     folder: Path
     manifest: Manifest
@@ -230,7 +233,7 @@ class _Renewing:
 
 def index_into_milvus(builder: IndexBuilder, source: str | Path | Iterable[RawDocument], folder: Path, uri: str,
                       collection: str, keep_api_documents: bool = True, rebuild: bool = False,
-                      lock_timeout: float | None = None) -> BuildReport:
+                      lock_timeout: float | None = None, lease_s: float = DEFAULT_TTL_S) -> BuildReport:
     """`isnad index DIR --store milvus`: make the archive hold exactly the folder's documents (plus those added
     through the API, unless `keep_api_documents` is False), embedding only new and changed ones."""
     started = time.perf_counter()
@@ -245,7 +248,7 @@ def index_into_milvus(builder: IndexBuilder, source: str | Path | Iterable[RawDo
         archive = MilvusArchive.create(folder, uri, collection, builder.embedder.model_id, builder.embedder.dim,
                                        builder.params, runtime_of(builder.embedder))
     try:
-        with archive.lease("isnad index", 3600.0 if lock_timeout is None else lock_timeout) as lease:
+        with archive.lease("isnad index", 3600.0 if lock_timeout is None else lock_timeout, lease_s) as lease:
             stored = archive.documents.all_hashes()
             ids = {d.doc_id for d in documents}
             kept = [i for i, (_, origin) in stored.items() if origin == "api" and i not in ids and keep_api_documents]
@@ -261,19 +264,27 @@ def index_into_milvus(builder: IndexBuilder, source: str | Path | Iterable[RawDo
 
 
 def apply_archive_changes(archive: MilvusArchive, builder: IndexBuilder, add: Sequence[RawDocument],
-                          delete: Sequence[str], origin: str = "api", lock_timeout: float = 30.0) -> BuildReport:
+                          delete: Sequence[str], origin: str = "api", lock_timeout: float = 30.0,
+                          lease_s: float = DEFAULT_TTL_S) -> BuildReport:
     """POST/DELETE /documents on a Milvus archive: the same checks as `indexer.changes.apply_changes`."""
-    from isnad.indexer.changes import UnknownDocumentError
-
     cleaned = [replace(builder.cleaner.run(raw), origin=origin) for raw in add]
     empty = [d.doc_id for d in cleaned if not d.text.strip()]
     if empty:
         raise ValueError(f"document {empty[0]!r} has no text left after cleaning")
-    with archive.lease("API write", lock_timeout) as lease:
+    with archive.lease("API write", lock_timeout, lease_s) as lease:
         missing = [doc_id for doc_id in delete if doc_id not in archive.documents]
         if missing:
             raise UnknownDocumentError(missing[0])
         return archive.write(builder, cleaned, delete, lease)
+
+
+def open_index(folder: str | Path, expected_model: str | None = None, store_uri: str | None = None,
+               verify_checksums: bool = True) -> SearchIndex:
+    """What the service searches: the folder's `Index`, or the Milvus archive its manifest points at."""
+    folder = Path(folder)
+    if Manifest.read(folder).layout == LAYOUT:
+        return MilvusArchive.open(folder, store_uri, expected_model)
+    return Index.load(folder, expected_model, store_uri, verify_checksums)
 
 
 def is_archive_folder(folder: Path) -> bool:

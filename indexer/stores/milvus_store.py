@@ -244,8 +244,9 @@ class MilvusStoreFactory:
     name = "milvus"
     layout = "milvus"  # `IndexBuilder.run` keeps the whole archive in Milvus; `build` (folder data) the vectors only
 
-    def __init__(self, uri: str, collection: str = DEFAULT_COLLECTION) -> None:
+    def __init__(self, uri: str, collection: str = DEFAULT_COLLECTION, lease_s: float = 60.0) -> None:
         self.uri, self.collection = uri, collection
+        self.lease_s = lease_s  # how long a killed writer of the archive keeps others out (milvus_lease.py)
 
     def __call__(self, dim: int) -> MilvusStore:
         return MilvusStore(dim, self.uri, self.collection)

@@ -7,7 +7,7 @@ With `--store milvus` everything that grows with the archive lives here, so an A
                   title, text, doc_hash, and BM25 (`terms` + Milvus' BM25 function, scored as bm25s:
                   `milvus_lexical.py`). An archive's passage key is `passage_key(chunk_id, doc_hash)`: each version of
                   a document has its own rows, so writing a new version never touches the current one's.
-    C_documents   the document's JSON record (`tables.document_record`) cut into parts of PART_CHARS: the head row
+    C_documents   the document's JSON record (`types.document_record`) cut into parts of PART_CHARS: the head row
                   (part 0, key "h:<doc_id>") names the current version (content hash, part count); parts 1.. of a
                   version are keyed by doc_id, hash and number
     C_meta        name -> JSON value: the manifest, the rounds the archive mentions, the write lease
@@ -40,7 +40,16 @@ from isnad.indexer.stores.milvus_store import (
     _connect,
 )
 from isnad.indexer.text.arabic import tokenize
-from isnad.indexer.types import Chunk, Document, Hit, SearchFilters, chunk_key, passage_text
+from isnad.indexer.types import (
+    Chunk,
+    Document,
+    Hit,
+    SearchFilters,
+    chunk_key,
+    document_from_record,
+    document_record,
+    passage_text,
+)
 
 FRESH_S = 0.5  # a document read is reused this long (see `MilvusDocuments.get_many`)
 RECENT_DOCUMENTS = 512
@@ -175,8 +184,6 @@ class MilvusDocuments(Mapping[str, Document]):
     def put(self, documents: Sequence[tuple[Document, str]]) -> None:
         """Upsert (document, content hash) pairs: a version's later parts first, then its head (the commit point),
         then the parts of versions the heads no longer name."""
-        from isnad.indexer.tables import document_record
-
         heads: list[dict[str, Any]] = []
         tails: list[dict[str, Any]] = []
         for document, content_hash in documents:
@@ -278,7 +285,7 @@ class MilvusDocuments(Mapping[str, Document]):
             if sorted(rest) != list(range(1, int(head["parts"]))):
                 raise StoreError(f"document {doc_id!r} in Milvus collection {self.collection} lacks parts of its "
                                  f"current version; write it again")
-            out[doc_id] = _document(head["data"] + "".join(rest[i] for i in sorted(rest)))
+            out[doc_id] = document_from_record(head["data"] + "".join(rest[i] for i in sorted(rest)))
         return out
 
     def __getitem__(self, doc_id: str) -> Document:
@@ -302,7 +309,7 @@ class MilvusDocuments(Mapping[str, Document]):
         long: list[str] = []
         for r in _query_all(self._client, self.collection, "part == 0", ["doc_id", "parts", "data"]):
             if int(r["parts"]) == 1:
-                yield _document(r["data"]).text
+                yield document_from_record(r["data"]).text
             else:
                 long.append(r["doc_id"])
         for i in range(0, len(long), 64):
@@ -349,12 +356,6 @@ def _part_pk(doc_id: str, content_hash: str, part: int) -> str:
 def connect(uri: str) -> Any:
     """A guarded client (every failure a `StoreUnavailable` naming the uri): see `milvus_store.GuardedClient`."""
     return _connect(uri)
-
-
-def _document(record: str) -> Document:
-    rec = json.loads(record)
-    rec.pop("hash", None)
-    return Document(**rec)
 
 
 def _fresh(client: Any, collection: str, primary: str, dtype: Any, **kwargs: Any) -> Any:

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from isnad.cli.main import cli
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.embed import Embedder
-from isnad.indexer.index import Index, IndexLoadError, open_index
-from isnad.indexer.milvus_archive import MilvusArchive
+from isnad.indexer.index import Index, IndexLoadError
+from isnad.indexer.milvus_archive import MilvusArchive, open_index
 from isnad.indexer.stores.milvus_tables import PART_CHARS
 from isnad.indexer.types import RawDocument, SearchFilters
 from isnad.service.live import LiveIndex

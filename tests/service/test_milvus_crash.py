@@ -15,8 +15,7 @@ import pytest
 
 from isnad.indexer import phases
 from isnad.indexer.embed import Embedder
-from isnad.indexer.index import open_index
-from isnad.indexer.milvus_archive import MilvusArchive
+from isnad.indexer.milvus_archive import MilvusArchive, open_index
 from isnad.service.search import Searcher
 from tests.milvus_server import MilvusServer, milvus_server
 from tests.service.test_crash_and_reload import _changed_corpus, _index_until_paused

@@ -13,7 +13,7 @@ import pytest
 
 from isnad.indexer.stores import VectorStore
 from isnad.indexer.stores.milvus_tables import PART_CHARS, MilvusDocuments, MilvusMeta, MilvusPassages, connect
-from isnad.indexer.types import Document
+from isnad.indexer.types import Document, document_record
 from tests.indexer.stores.store_contract import StoreContract
 from tests.indexer.stores.test_milvus_store import milvus_server_uri, milvus_uri  # noqa: F401 (fixtures)
 
@@ -62,8 +62,6 @@ def test_the_head_row_is_the_commit_point_and_long_documents_round_trip(client: 
     assert documents["d-1"] == v1 and len(documents) == 1 and documents.hashes_of(["d-1"]) == {"d-1": ("a" * 64, "api")}
 
     v2 = Document(doc_id="d-1", text=long_text.replace("أستانا", "جنيف"), title="عنوان")
-    from isnad.indexer.tables import document_record
-
     record = document_record(v2, "b" * 64).decode("utf-8")
     tails = [{"pk": f"p:d-1#{'b' * 16}#{i}", "doc_id": "d-1", "part": i, "parts": 4, "hash": "b" * 64,
               "origin": "folder", "data": record[i * PART_CHARS : (i + 1) * PART_CHARS], "v": [1.0, 0.0]}
