@@ -59,7 +59,7 @@ class OnnxE5Embedder:
             raise ConversionError(f"onnxruntime cannot load {path}: {exc}") from exc
         self.model_path = path
         self.workers = threads or _cores()  # windows run side by side on this many threads
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (the pid that made it: a fork has no threads)
 
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
         if not texts:
@@ -81,11 +81,11 @@ class OnnxE5Embedder:
         """Each window's pooled vector from a run of its own, longest first across the threads (even shares)."""
         if len(rows) < 2 or self.workers < 2:
             return [self._pooled([r])[0] for r in rows]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="isnad-onnx")
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = (os.getpid(), ThreadPoolExecutor(self.workers, thread_name_prefix="isnad-onnx"))
         longest_first = sorted(range(len(rows)), key=lambda j: -len(rows[j]))
         out: list[np.ndarray] = [np.empty(0)] * len(rows)
-        for j, row in zip(longest_first, self._pool.map(lambda j: self._pooled([rows[j]])[0], longest_first),
+        for j, row in zip(longest_first, self._pool[1].map(lambda j: self._pooled([rows[j]])[0], longest_first),
                           strict=True):
             out[j] = row
         return out
