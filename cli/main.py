@@ -109,8 +109,9 @@ def cli(verbose: bool) -> None:
               default=60.0, show_default=True,
               help="a Milvus archive's write lease: seconds a killed index job keeps other writers out")
 @click.option("--sort-window", envvar="ISNAD_INDEX_SORT_WINDOW", type=click.IntRange(1), default=1, show_default=True,
-              help="embed passages sorted by length within windows of this many (4096: 22% fewer padded tokens "
-                   "on XQuAD, vectors differ ~1e-3 cosine; 1: document order; docs/scaling.md)")
+              help="embed passages sorted by length within windows of this many (for a runtime that pads a call "
+                   "to its longest text, e.g. sentence-transformers; the default onnx runtime embeds each text alone: "
+                   "same vectors and rate in any order; 1: document order; docs/scaling.md)")
 @domain_errors
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, runtime: str | None,
               cache_dir: Path | None, progress: bool,

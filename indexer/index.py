@@ -70,9 +70,9 @@ EMBED_BATCH = 32
 # Chunks sorted by length together, in document order window after window: a window spans every length, so the
 # store still fills in near document order (FAISS trains its IVF centroids on the first APPROX_THRESHOLD vectors)
 SORT_WINDOW = 4096
-# Opt-in for now (`isnad index --sort-window 4096`, ISNAD_INDEX_SORT_WINDOW): the int8 runtime's vectors move
-# ~1e-3 cosine with the texts sharing a call, which flips borderline /ask abstentions the answerability model was
-# calibrated on (issue 29, docs/scaling.md "Indexing rate"). 1 = document order, today's vectors.
+# 1 = document order. The onnx runtime (the default) runs each text alone, so neither order nor batching changes
+# its vectors or its rate (issue 29, docs/scaling.md "Indexing rate"); sorting (`isnad index --sort-window 4096`)
+# only pads less for a runtime that batches texts together (sentence-transformers), where it moves vectors a little.
 DEFAULT_SORT_WINDOW = 1
 
 
@@ -486,11 +486,11 @@ class IndexBuilder:
     def _embed_into(self, store: VectorStore, chunks: Sequence[Chunk]) -> None:
         """Embed `chunks` into `store`, EMBED_BATCH texts per call (of similar length when `sort_window` > 1).
 
-        In document order a call mixes a headline-sized chunk with full ones, and the runtime pads every text
-        to the longest (0.64x its raw rate on XQuAD, issue 29). Length-sorted calls (within `sort_window`,
-        opt-in: DEFAULT_SORT_WINDOW) pad little. The sort is stable, so identical passages (wire copies) keep their
-        order and tie in the store as before. A crash mid-build leaves a subset embedded that is not a prefix;
-        a rerun repairs it as before.
+        The onnx runtime runs every text alone (no padding), so calls in document order embed at its raw rate and
+        each passage gets the vector a call of its own gives (issue 29). For a runtime that pads a call to its
+        longest text, length-sorted calls (within `sort_window`, opt-in) pad little. The sort is stable, so
+        identical passages (wire copies) keep their order and tie in the store as before. A crash mid-build
+        leaves a subset embedded that is not a prefix; a rerun repairs it as before.
         """
         if not chunks:
             return
