@@ -113,23 +113,25 @@ class MilvusPassages(MilvusStore):
         search per weight, summed (`milvus_lexical.MilvusLexical.search_terms`)."""
         if k <= 0:
             return []
-        groups = _weight_groups(terms)
+        groups = [(weight, words) for weight, words in _weight_groups(terms) if words]
+        if not groups:
+            return []
         expression = milvus_expression(filters)
         if len(groups) == 1 and groups[0][0] == 1.0:
-            return self._bm25(groups[0][1], k, expression)
+            return self._bm25([groups[0][1]], k, expression)[0]
         total: dict[int, float] = {}
-        for weight, words in groups:
-            for hit in self._bm25(words, k * WEIGHTED_DEPTH, expression):
+        # every weight group in one call (one round trip), each its top k x WEIGHTED_DEPTH
+        lists = self._bm25([words for _, words in groups], k * WEIGHTED_DEPTH, expression)
+        for (weight, _), hits in zip(groups, lists, strict=True):
+            for hit in hits:
                 total[hit.key] = total.get(hit.key, 0.0) + weight * hit.score
         ranked = sorted(((key, s) for key, s in total.items() if s > 0), key=lambda x: (-x[1], x[0]))
         return [Hit(key, s) for key, s in ranked[:k]]
 
-    def _bm25(self, words: str, k: int, expression: str) -> list[Hit]:
-        if not words:
-            return []
-        result = self._client.search(self.collection, data=[words], anns_field="sparse", limit=min(k, MAX_TOPK),
+    def _bm25(self, queries: list[str], k: int, expression: str) -> list[list[Hit]]:
+        result = self._client.search(self.collection, data=queries, anns_field="sparse", limit=min(k, MAX_TOPK),
                                      filter=expression, search_params={"metric_type": "BM25"}, output_fields=["key"])
-        return [Hit(int(h["key"]), float(h["distance"]) / MILVUS_SCALE) for h in result[0]]
+        return [[Hit(int(h["key"]), float(h["distance"]) / MILVUS_SCALE) for h in row] for row in result]
 
     def passages(self, keys: Sequence[int]) -> dict[int, tuple[Chunk, str]]:
         """(passage, its document version's hash) of the `keys` that exist (one query per IN_BATCH keys)."""
