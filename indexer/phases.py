@@ -21,7 +21,9 @@ FIRST_BATCH = "embedded-first-batch"  # one batch of new chunks is in the (in-me
 MID_EMBEDDING = "mid-embedding"  # the batch that takes embedding past half of the new chunks
 BEFORE_SWITCH = "before-manifest-switch"  # the new data folder is complete and renamed; manifest still old
 AFTER_SWITCH = "after-manifest-switch"  # manifest points at the new data folder; old folders not yet removed
-PHASES = (STARTED, FIRST_BATCH, MID_EMBEDDING, BEFORE_SWITCH, AFTER_SWITCH)
+# a Milvus archive's write: the new versions' passages are in, no document head has moved yet
+BEFORE_HEADS = "before-document-heads"
+PHASES = (STARTED, FIRST_BATCH, MID_EMBEDDING, BEFORE_SWITCH, AFTER_SWITCH, BEFORE_HEADS)
 
 
 _pause: tuple[str, Path] | None = None  # (phase, marker file) a crash test asked for

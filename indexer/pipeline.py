@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from isnad.indexer.chunk import Chunker
 from isnad.indexer.embed import Embedder
 from isnad.indexer.index import CHUNKS_FILE, DEFAULT_SORT_WINDOW, DOCUMENTS_FILE, BuildReport, IndexBuilder, Manifest
+from isnad.indexer.milvus_archive import MilvusArchive, index_into_milvus
 from isnad.indexer.stores import StoreFactory
 from isnad.indexer.tables import load_tables
 from isnad.indexer.text import induced
@@ -27,8 +29,13 @@ class BridgedBuilder(IndexBuilder):
 
     def run(self, source: str | Path | Iterable[RawDocument], index_folder: str | Path,
             keep_api_documents: bool = True, rebuild: bool = False, lock_timeout: float | None = None) -> BuildReport:
-        report = super().run(source, index_folder, keep_api_documents=keep_api_documents, rebuild=rebuild,
-                             lock_timeout=lock_timeout)
+        if self.store_factory.layout == "milvus":  # every table in Milvus: the folder gets only a pointer
+            factory: Any = self.store_factory  # a MilvusStoreFactory
+            report = index_into_milvus(self, source, Path(index_folder), factory.uri, factory.collection,
+                                       keep_api_documents, rebuild, lock_timeout, factory.lease_s)
+        else:
+            report = super().run(source, index_folder, keep_api_documents=keep_api_documents, rebuild=rebuild,
+                                 lock_timeout=lock_timeout)
         embed_bridge_vocabulary(Path(index_folder), self.embedder)
         return report
 
@@ -38,8 +45,6 @@ def embed_bridge_vocabulary(folder: Path, embedder: Embedder) -> None:
     full build does, so the service never embeds it while serving."""
     manifest = Manifest.read(folder)
     if manifest.layout == "milvus":  # the archive's own manifest (in Milvus) carries the vocabulary's version
-        from isnad.indexer.milvus_archive import MilvusArchive
-
         archive = MilvusArchive.open(folder)
         try:
             InducedLexicon.for_index(folder, vocabulary_version(archive.manifest.data),

@@ -29,7 +29,7 @@ from typing import Any, overload
 import numpy as np
 
 from isnad.indexer.stores.filters import FilterColumns
-from isnad.indexer.types import Chunk, Document, SearchFilters, chunk_key, source_fields
+from isnad.indexer.types import Chunk, Document, SearchFilters, chunk_key, document_record
 
 COLUMNS_FILE = "chunks.npz"
 COLUMNS_VERSION = 1
@@ -227,13 +227,6 @@ class KeyRows(Mapping[int, int]):
 
 
 # --- writing and reading -------------------------------------------------------------------------------
-
-
-def document_record(d: Document, hash_: str) -> bytes:
-    # url/site/author/lang only when set: a corpus of plain text writes the same bytes as format version 1
-    record = {"doc_id": d.doc_id, "title": d.title, "published": d.published, "source": d.source,
-              "origin": d.origin, **source_fields(d), "text": d.text, "hash": hash_}
-    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def write_documents(path: Path, documents: Sequence[Document], hashes: Mapping[str, str]) -> np.ndarray:

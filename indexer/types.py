@@ -132,3 +132,18 @@ class Embedder(Protocol):
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
         """Return one L2-normalized float32 row per text."""
         ...
+
+
+def document_record(d: Document, hash_: str) -> bytes:
+    """A document's JSON line (documents.jsonl, and the Milvus archive's document rows)."""
+    # url/site/author/lang only when set: a corpus of plain text writes the same bytes as format version 1
+    record = {"doc_id": d.doc_id, "title": d.title, "published": d.published, "source": d.source,
+              "origin": d.origin, **source_fields(d), "text": d.text, "hash": hash_}
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def document_from_record(record: str | bytes) -> Document:
+    """The `Document` of a `document_record` line (its hash dropped)."""
+    rec = json.loads(record)
+    rec.pop("hash", None)
+    return Document(**rec)

@@ -60,7 +60,8 @@ class LiveIndex:
             with self.lock:
                 builder = make_builder(ProgressEmbedder(self.current.embedder, job) if job else self.current.embedder,
                                        progress=False)
-                return apply_archive_changes(index, builder, add, delete, lock_timeout=self._lock_timeout)
+                return apply_archive_changes(index, builder, add, delete, lock_timeout=self._lock_timeout,
+                                             lease_s=float(self._holder.settings.write_lease_s))
         with self.lock, writer_lock(self.folder, self._lock_timeout, purpose="API write"):
             embedder = self.current.embedder
             builder = make_builder(ProgressEmbedder(embedder, job) if job else embedder, progress=False,

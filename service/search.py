@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from isnad.indexer.embed import Embedder
-from isnad.indexer.searchable import SearchIndex
+from isnad.indexer.index import SearchIndex
 from isnad.indexer.text import induced
 from isnad.indexer.text.english_vectors import EnglishVectors
 from isnad.indexer.text.induced import (

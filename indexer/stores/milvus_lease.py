@@ -24,6 +24,8 @@ from isnad.indexer.stores.milvus_tables import MilvusMeta
 LEASE_ROW = "write-lease"
 SET_WITHIN_S = 1.0
 SETTLE_S = 2.0
+# How long a writer that stopped renewing (killed) keeps others out (`isnad index --write-lease`, the service's
+# ISNAD_WRITE_LEASE_S)
 DEFAULT_TTL_S = 60.0
 
 

@@ -139,9 +139,9 @@ class MilvusStore:
         if k < 1 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
         limit = min(k, MAX_TOPK)
-        params: dict[str, Any] = {"metric_type": "IP"}
-        if self.index_type == "HNSW":
-            params["params"] = {"ef": max(limit, 128)}
+        # ef always: another process (the index job) may have switched this collection to HNSW since we looked,
+        # and FLAT ignores it
+        params: dict[str, Any] = {"metric_type": "IP", "params": {"ef": max(limit, 128)}}
         result = self._client.search(self.collection, data=[v for v in vectors], anns_field="vector", limit=limit,
                                      filter=milvus_expression(filters), search_params=params, output_fields=[])
         return [[Hit(int(h["key"] if "key" in h else h["id"]), float(h["distance"])) for h in row] for row in result]
@@ -244,8 +244,9 @@ class MilvusStoreFactory:
     name = "milvus"
     layout = "milvus"  # `IndexBuilder.run` keeps the whole archive in Milvus; `build` (folder data) the vectors only
 
-    def __init__(self, uri: str, collection: str = DEFAULT_COLLECTION) -> None:
+    def __init__(self, uri: str, collection: str = DEFAULT_COLLECTION, lease_s: float = 60.0) -> None:
         self.uri, self.collection = uri, collection
+        self.lease_s = lease_s  # how long a killed writer of the archive keeps others out (milvus_lease.py)
 
     def __call__(self, dim: int) -> MilvusStore:
         return MilvusStore(dim, self.uri, self.collection)

@@ -4,10 +4,17 @@ With `--store milvus` everything that grows with the archive lives here, so an A
 (docs/scaling.md). Three collections per archive name `C`:
 
     C             passages: `MilvusStore`'s fields (key, vector, doc_id, published, rounds) + chunk_id, start, end,
-                  title, text, and BM25 (`terms` + Milvus' BM25 function, scored as bm25s: `milvus_lexical.py`)
-    C_documents   one row per document part: the document's JSON record (`tables.document_record`) cut into
-                  parts of PART_CHARS, its content hash and origin on every part
+                  title, text, doc_hash, and BM25 (`terms` + Milvus' BM25 function, scored as bm25s:
+                  `milvus_lexical.py`). An archive's passage key is `passage_key(chunk_id, doc_hash)`: each version of
+                  a document has its own rows, so writing a new version never touches the current one's.
+    C_documents   the document's JSON record (`types.document_record`) cut into parts of PART_CHARS: the head row
+                  (part 0, key "h:<doc_id>") names the current version (content hash, part count); parts 1.. of a
+                  version are keyed by doc_id, hash and number
     C_meta        name -> JSON value: the manifest, the rounds the archive mentions, the write lease
+
+The head row is each document's commit point: a document is the version its head names, and a passage is shown
+only while its doc_hash is that version's (`MilvusArchive.passages`). A writer killed before the head moves
+leaves the previous version whole; rows of unfinished versions are invisible and the next write removes them.
 
 Milvus requires a vector field in every collection: the documents and meta collections carry a constant 2-d one.
 """
@@ -15,6 +22,7 @@ Milvus requires a vector field in every collection: the documents and meta colle
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -32,14 +40,23 @@ from isnad.indexer.stores.milvus_store import (
     _connect,
 )
 from isnad.indexer.text.arabic import tokenize
-from isnad.indexer.types import Chunk, Document, Hit, SearchFilters, passage_text
+from isnad.indexer.types import (
+    Chunk,
+    Document,
+    Hit,
+    SearchFilters,
+    chunk_key,
+    document_from_record,
+    document_record,
+    passage_text,
+)
 
 FRESH_S = 0.5  # a document read is reused this long (see `MilvusDocuments.get_many`)
 RECENT_DOCUMENTS = 512
 PART_CHARS = 16_000  # a VARCHAR holds 65,535 bytes: 16k characters fit even at 4 bytes each
 TEXT_MAX = 65_535
 _PLACEHOLDER = [1.0, 0.0]  # the constant vector of the documents and meta collections
-_PASSAGE_FIELDS = ["key", "doc_id", "chunk_id", "start", "end", "title", "published", "rounds", "text"]
+_PASSAGE_FIELDS = ["key", "doc_id", "chunk_id", "start", "end", "title", "published", "rounds", "text", "doc_hash"]
 
 
 class MilvusPassages(MilvusStore):
@@ -58,6 +75,7 @@ class MilvusPassages(MilvusStore):
 
         milvus_schema_fields(schema, DataType)
         schema.add_field("chunk_id", DataType.VARCHAR, max_length=1024)
+        schema.add_field("doc_hash", DataType.VARCHAR, max_length=64)
         schema.add_field("start", DataType.INT64)
         schema.add_field("end", DataType.INT64)
         schema.add_field("title", DataType.VARCHAR, max_length=TEXT_MAX)
@@ -74,11 +92,20 @@ class MilvusPassages(MilvusStore):
         c.create_collection(self.collection, schema=schema, index_params=params, consistency_level="Strong")
 
     @staticmethod
-    def _row(chunk: Chunk, vector: Any) -> dict[str, Any]:
+    def _row(chunk: Chunk, vector: Any, doc_hash: str = "") -> dict[str, Any]:
         row = MilvusStore._row(chunk, vector)
         row.update(chunk_id=chunk.chunk_id, start=chunk.start, end=chunk.end, title=chunk.title or "",
-                   text=chunk.text, terms=milvus_words(tokenize(passage_text(chunk))))
+                   text=chunk.text, doc_hash=doc_hash, terms=milvus_words(tokenize(passage_text(chunk))))
+        if doc_hash:
+            row["key"] = passage_key(chunk.chunk_id, doc_hash)
         return row
+
+    def add_versions(self, chunks: Sequence[Chunk], vectors: Any, doc_hashes: Mapping[str, str]) -> None:
+        """Upsert chunks as rows of their document's version `doc_hashes[doc_id]` (keys `passage_key`)."""
+        for i in range(0, len(chunks), WRITE_BATCH):
+            rows = [self._row(c, v, doc_hashes[c.doc_id])
+                    for c, v in zip(chunks[i : i + WRITE_BATCH], vectors[i : i + WRITE_BATCH], strict=True)]
+            self._client.upsert(self.collection, rows)
 
     def lexical(self, terms: Sequence[str] | Mapping[str, float], k: int,
                 filters: SearchFilters | None = None) -> list[Hit]:
@@ -86,32 +113,34 @@ class MilvusPassages(MilvusStore):
         search per weight, summed (`milvus_lexical.MilvusLexical.search_terms`)."""
         if k <= 0:
             return []
-        groups = _weight_groups(terms)
+        groups = [(weight, words) for weight, words in _weight_groups(terms) if words]
+        if not groups:
+            return []
         expression = milvus_expression(filters)
         if len(groups) == 1 and groups[0][0] == 1.0:
-            return self._bm25(groups[0][1], k, expression)
+            return self._bm25([groups[0][1]], k, expression)[0]
         total: dict[int, float] = {}
-        for weight, words in groups:
-            for hit in self._bm25(words, k * WEIGHTED_DEPTH, expression):
+        # every weight group in one call (one round trip), each its top k x WEIGHTED_DEPTH
+        lists = self._bm25([words for _, words in groups], k * WEIGHTED_DEPTH, expression)
+        for (weight, _), hits in zip(groups, lists, strict=True):
+            for hit in hits:
                 total[hit.key] = total.get(hit.key, 0.0) + weight * hit.score
         ranked = sorted(((key, s) for key, s in total.items() if s > 0), key=lambda x: (-x[1], x[0]))
         return [Hit(key, s) for key, s in ranked[:k]]
 
-    def _bm25(self, words: str, k: int, expression: str) -> list[Hit]:
-        if not words:
-            return []
-        result = self._client.search(self.collection, data=[words], anns_field="sparse", limit=min(k, MAX_TOPK),
+    def _bm25(self, queries: list[str], k: int, expression: str) -> list[list[Hit]]:
+        result = self._client.search(self.collection, data=queries, anns_field="sparse", limit=min(k, MAX_TOPK),
                                      filter=expression, search_params={"metric_type": "BM25"}, output_fields=["key"])
-        return [Hit(int(h["key"]), float(h["distance"]) / MILVUS_SCALE) for h in result[0]]
+        return [[Hit(int(h["key"]), float(h["distance"]) / MILVUS_SCALE) for h in row] for row in result]
 
-    def passages(self, keys: Sequence[int]) -> dict[int, Chunk]:
-        """The passages of `keys` that exist (one query per IN_BATCH keys)."""
-        out: dict[int, Chunk] = {}
+    def passages(self, keys: Sequence[int]) -> dict[int, tuple[Chunk, str]]:
+        """(passage, its document version's hash) of the `keys` that exist (one query per IN_BATCH keys)."""
+        out: dict[int, tuple[Chunk, str]] = {}
         for batch in _batches(list(dict.fromkeys(int(k) for k in keys)), IN_BATCH):
             for r in self._client.query(self.collection, filter=f"key in {batch}", output_fields=_PASSAGE_FIELDS):
-                out[int(r["key"])] = Chunk(r["doc_id"], r["chunk_id"], int(r["start"]), int(r["end"]), r["text"],
-                                           r["title"] or None, r["published"] or None,
-                                           tuple(int(x) for x in r["rounds"]))
+                out[int(r["key"])] = (Chunk(r["doc_id"], r["chunk_id"], int(r["start"]), int(r["end"]), r["text"],
+                                            r["title"] or None, r["published"] or None,
+                                            tuple(int(x) for x in r["rounds"])), r["doc_hash"])
         return out
 
     def rounds_of(self, keys: Sequence[int]) -> dict[int, tuple[int, ...]]:
@@ -121,13 +150,13 @@ class MilvusPassages(MilvusStore):
                 out[int(r["key"])] = tuple(int(x) for x in r["rounds"])
         return out
 
-    def keys_of_documents(self, doc_ids: Sequence[str]) -> dict[str, list[int]]:
-        """doc_id -> the keys of its passages stored now."""
-        out: dict[str, list[int]] = {d: [] for d in doc_ids}
+    def keys_of_documents(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[int, str]]]:
+        """doc_id -> (key, version hash) of every passage stored for it now, of any version."""
+        out: dict[str, list[tuple[int, str]]] = {d: [] for d in doc_ids}
         for i in range(0, len(doc_ids), IN_BATCH):
             ids = ", ".join(quote(d) for d in doc_ids[i : i + IN_BATCH])
-            for r in _query_all(self._client, self.collection, f"doc_id in [{ids}]", ["key", "doc_id"]):
-                out[r["doc_id"]].append(int(r["key"]))
+            for r in _query_all(self._client, self.collection, f"doc_id in [{ids}]", ["key", "doc_id", "doc_hash"]):
+                out[r["doc_id"]].append((int(r["key"]), r["doc_hash"]))
         return out
 
 
@@ -155,29 +184,43 @@ class MilvusDocuments(Mapping[str, Document]):
 
     # -- writes ---------------------------------------------------------------------------------------------
     def put(self, documents: Sequence[tuple[Document, str]]) -> None:
-        """Upsert (document, content hash) pairs; parts a shorter new version no longer has are deleted."""
-        rows: list[dict[str, Any]] = []
-        shrunk: list[tuple[str, int]] = []
+        """Upsert (document, content hash) pairs: a version's later parts first, then its head (the commit point),
+        then the parts of versions the heads no longer name."""
+        heads: list[dict[str, Any]] = []
+        tails: list[dict[str, Any]] = []
         for document, content_hash in documents:
-            from isnad.indexer.tables import document_record
-
             record = document_record(document, content_hash).decode("utf-8")
             parts = [record[i : i + PART_CHARS] for i in range(0, len(record), PART_CHARS)]
-            shrunk.append((document.doc_id, len(parts)))
-            rows += [{"pk": f"{document.doc_id}#{i}", "doc_id": document.doc_id, "part": i, "parts": len(parts),
-                      "hash": content_hash, "origin": document.origin, "data": p, "v": _PLACEHOLDER}
-                     for i, p in enumerate(parts)]
-        for i in range(0, len(rows), WRITE_BATCH):
-            self._client.upsert(self.collection, rows[i : i + WRITE_BATCH])
-        for doc_id, n in shrunk:
-            self._recent.pop(doc_id, None)
-            self._client.delete(self.collection, filter=f"doc_id == {quote(doc_id)} and part >= {n}")
+            rows = [{"pk": _part_pk(document.doc_id, content_hash, i), "doc_id": document.doc_id, "part": i,
+                     "parts": len(parts), "hash": content_hash, "origin": document.origin, "data": p,
+                     "v": _PLACEHOLDER} for i, p in enumerate(parts)]
+            heads.append(rows[0])
+            tails += rows[1:]
+        for batch in (tails, heads):
+            for i in range(0, len(batch), WRITE_BATCH):
+                self._client.upsert(self.collection, batch[i : i + WRITE_BATCH])
+        for head in heads:
+            self._recent.pop(head["doc_id"], None)
+        self._drop_other_versions({h["doc_id"]: h["hash"] for h in heads})
+
+    def _drop_other_versions(self, current: Mapping[str, str]) -> None:
+        """Delete later parts of versions other than `current` (doc_id -> hash)."""
+        ids = list(current)
+        for i in range(0, len(ids), IN_BATCH):
+            quoted = ", ".join(quote(d) for d in ids[i : i + IN_BATCH])
+            stale = [r["pk"] for r in _query_all(self._client, self.collection, f"part >= 1 and doc_id in [{quoted}]",
+                                                 ["pk", "doc_id", "hash"]) if r["hash"] != current[r["doc_id"]]]
+            for j in range(0, len(stale), IN_BATCH):
+                self._client.delete(self.collection, ids=stale[j : j + IN_BATCH])
 
     def remove(self, doc_ids: Sequence[str]) -> None:
+        """Delete documents: heads first (from then on they are gone), then their parts."""
         for doc_id in doc_ids:
             self._recent.pop(doc_id, None)
         for i in range(0, len(doc_ids), IN_BATCH):
-            ids = ", ".join(quote(d) for d in doc_ids[i : i + IN_BATCH])
+            batch = list(doc_ids[i : i + IN_BATCH])
+            self._client.delete(self.collection, ids=[_part_pk(d, "", 0) for d in batch])
+            ids = ", ".join(quote(d) for d in batch)
             self._client.delete(self.collection, filter=f"doc_id in [{ids}]")
 
     # -- reads ----------------------------------------------------------------------------------------------
@@ -224,19 +267,27 @@ class MilvusDocuments(Mapping[str, Document]):
         return out
 
     def _read(self, doc_ids: Sequence[str]) -> dict[str, Document]:
-        parts: dict[str, dict[int, str]] = {}
-        counts: dict[str, int] = {}
+        heads: dict[str, dict[str, Any]] = {}
         for i in range(0, len(doc_ids), IN_BATCH):
             ids = ", ".join(quote(d) for d in doc_ids[i : i + IN_BATCH])
-            for r in _query_all(self._client, self.collection, f"doc_id in [{ids}]",
-                                ["doc_id", "part", "parts", "data"]):
-                parts.setdefault(r["doc_id"], {})[int(r["part"])] = r["data"]
-                counts[r["doc_id"]] = int(r["parts"])
+            for r in _query_all(self._client, self.collection, f"part == 0 and doc_id in [{ids}]",
+                                ["doc_id", "parts", "hash", "data"]):
+                heads[r["doc_id"]] = r
+        long = [d for d, head in heads.items() if int(head["parts"]) > 1]
+        tails: dict[str, dict[int, str]] = {}
+        for i in range(0, len(long), IN_BATCH):
+            ids = ", ".join(quote(d) for d in long[i : i + IN_BATCH])
+            for r in _query_all(self._client, self.collection, f"part >= 1 and doc_id in [{ids}]",
+                                ["doc_id", "part", "hash", "data"]):
+                if r["hash"] == heads[r["doc_id"]]["hash"]:  # the version its head names, no other
+                    tails.setdefault(r["doc_id"], {})[int(r["part"])] = r["data"]
         out: dict[str, Document] = {}
-        for doc_id, got in parts.items():
-            if sorted(got) != list(range(counts[doc_id])):
-                continue  # a write of this document is between its parts: absent until it finishes
-            out[doc_id] = _document("".join(got[i] for i in range(counts[doc_id])))
+        for doc_id, head in heads.items():
+            rest = tails.get(doc_id, {})
+            if sorted(rest) != list(range(1, int(head["parts"]))):
+                raise StoreError(f"document {doc_id!r} in Milvus collection {self.collection} lacks parts of its "
+                                 f"current version; write it again")
+            out[doc_id] = document_from_record(head["data"] + "".join(rest[i] for i in sorted(rest)))
         return out
 
     def __getitem__(self, doc_id: str) -> Document:
@@ -260,7 +311,7 @@ class MilvusDocuments(Mapping[str, Document]):
         long: list[str] = []
         for r in _query_all(self._client, self.collection, "part == 0", ["doc_id", "parts", "data"]):
             if int(r["parts"]) == 1:
-                yield _document(r["data"]).text
+                yield document_from_record(r["data"]).text
             else:
                 long.append(r["doc_id"])
         for i in range(0, len(long), 64):
@@ -295,15 +346,18 @@ class MilvusMeta:
         self._client.delete(self.collection, filter=f"name == {quote(name)}")
 
 
+def passage_key(chunk_id: str, doc_hash: str) -> int:
+    """An archive passage's primary key: its chunk id within one version of its document (63 bits)."""
+    return chunk_key(f"{chunk_id}@{doc_hash}")
+
+
+def _part_pk(doc_id: str, content_hash: str, part: int) -> str:
+    return f"h:{doc_id}" if part == 0 else f"p:{doc_id}#{content_hash[:16]}#{part}"
+
+
 def connect(uri: str) -> Any:
     """A guarded client (every failure a `StoreUnavailable` naming the uri): see `milvus_store.GuardedClient`."""
     return _connect(uri)
-
-
-def _document(record: str) -> Document:
-    rec = json.loads(record)
-    rec.pop("hash", None)
-    return Document(**rec)
 
 
 def _fresh(client: Any, collection: str, primary: str, dtype: Any, **kwargs: Any) -> Any:
@@ -324,7 +378,13 @@ def _create_with_placeholder(client: Any, collection: str, schema: Any) -> None:
 
 
 def _query_all(client: Any, collection: str, expression: str, fields: list[str]) -> Iterator[dict[str, Any]]:
-    """Every row matching `expression`, paged (a query returns at most SCAN_BATCH rows at once)."""
+    """Every row matching `expression`: one query when they fit a page (requests' lookups), else paged (scans)."""
+    rows = client.query(collection, filter=expression, output_fields=fields, limit=SCAN_BATCH)
+    if len(rows) < SCAN_BATCH:
+        yield from rows
+        return
+    # milvus-lite has no server-side timestamp for iterators and says so on every one: not worth a warning
+    logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     it = client.query_iterator(collection, batch_size=SCAN_BATCH, filter=expression, output_fields=fields)
     try:
         while page := it.next():

@@ -19,8 +19,8 @@ class StoreFactory(Protocol):
     """Makes the new, empty store of a from-scratch build; its `name` goes into the manifest."""
 
     name: str
-    # "folder": `IndexBuilder.run` writes data folders; "milvus": it writes every table into Milvus
-    # (indexer/milvus_archive.py) and the folder gets a pointer
+    # "folder": a build writes data folders; "milvus": `make_builder`'s builder writes every table into Milvus
+    # (indexer/milvus_archive.py) and the folder gets a pointer (a bare `IndexBuilder` writes vectors only there)
     layout: str
 
     def __call__(self, dim: int) -> VectorStore: ...
@@ -57,14 +57,14 @@ def store_class(name: str) -> type[VectorStore]:
 
 
 def store_factory(name: str, index_folder: Path, milvus_uri: str | None = None,
-                  collection: str = DEFAULT_COLLECTION) -> StoreFactory:
+                  collection: str = DEFAULT_COLLECTION, lease_s: float = 60.0) -> StoreFactory:
     """The factory for `IndexBuilder`: FAISS files, or Milvus at `milvus_uri` (default INDEX/milvus.db)."""
     if name == "faiss":
         return FaissStoreFactory()
     if name == "milvus":
         from isnad.indexer.stores.milvus_store import MilvusStoreFactory
 
-        return MilvusStoreFactory(milvus_uri or str(index_folder / "milvus.db"), collection)
+        return MilvusStoreFactory(milvus_uri or str(index_folder / "milvus.db"), collection, lease_s)
     raise _unknown(name)
 
 

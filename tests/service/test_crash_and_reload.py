@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -83,7 +84,8 @@ def test_sigkill_during_the_write_leaves_a_loadable_index(tmp_path: Path, sample
     _rerun_completes(corpus, index)
 
 
-def _index_until_paused(phase: str, corpus: Path, index: Path, marker: Path) -> dict[str, object]:
+def _index_until_paused(phase: str, corpus: Path, index: Path, marker: Path,
+                        extra: Sequence[str] = ()) -> dict[str, object]:
     """Start `isnad index` and return once it has stopped itself at `phase` (indexer/phases.py), not before.
 
     Blocks in waitpid(WUNTRACED) until the child stops or ends: no sleep and no clock decide where it is. A
@@ -91,7 +93,7 @@ def _index_until_paused(phase: str, corpus: Path, index: Path, marker: Path) -> 
     """
     env = {**os.environ, phases.PAUSE_AT_ENV: phase, phases.MARKER_ENV: str(marker)}
     child = subprocess.Popen([sys.executable, "-m", "isnad.cli.main", "index", str(corpus), "--index", str(index),
-                              "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              "--no-progress", *extra], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     guard = threading.Timer(600, child.kill)
     guard.start()
     try:

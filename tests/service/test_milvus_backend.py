@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from isnad.cli.main import cli
 from isnad.indexer.changes import UnknownDocumentError
 from isnad.indexer.embed import Embedder
-from isnad.indexer.index import Index, IndexLoadError, open_index
-from isnad.indexer.milvus_archive import MilvusArchive
+from isnad.indexer.index import Index, IndexLoadError
+from isnad.indexer.milvus_archive import MilvusArchive, open_index
 from isnad.indexer.stores.milvus_tables import PART_CHARS
 from isnad.indexer.types import RawDocument, SearchFilters
 from isnad.service.live import LiveIndex
@@ -99,9 +99,10 @@ def test_same_results_as_faiss_for_every_dev_question(milvus_index: Path, sample
 
 def test_reindex_in_place_and_serve_checks_the_store(milvus_index: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    again = runner.invoke(cli, ["index", str(CORPUS), "--index", str(milvus_index), "--store", "milvus",
-                                "--no-progress"])
+    # without --store: the folder's own archive is written again (not turned into FAISS files), nothing embedded
+    again = runner.invoke(cli, ["index", str(CORPUS), "--index", str(milvus_index), "--no-progress"])
     assert again.exit_code == 0 and "embedded 0 chunks" in again.output, again.output
+    assert isinstance(open_index(milvus_index), MilvusArchive) and not list(milvus_index.glob("data-*"))
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     removed = sorted(corpus.glob("*.txt"))[-1]
@@ -139,7 +140,10 @@ def test_api_writes_land_in_milvus_and_another_replica_sees_them(milvus_index: P
     shorter = "مدد الضامنون وقف إطلاق النار."
     live.write(add=[RawDocument(doc_id="api-milvus-note", text=shorter, path="api")])
     assert other.index.documents["api-milvus-note"].text == shorter
-    assert len(other.index.store.keys_of_documents(["api-milvus-note"])["api-milvus-note"]) == 1
+    # one passage, of the new version: the longer version's rows are gone, not merely hidden
+    rows = other.index.store.keys_of_documents(["api-milvus-note"])["api-milvus-note"]
+    assert [version for _, version in rows] == [other.index.documents.hashes_of(["api-milvus-note"])[
+        "api-milvus-note"][0]]
 
     long_text = " ".join(["أعلنت اللجنة المشتركة عن خطوات جديدة في ملف المعتقلين والمفقودين."] * 600)
     assert len(long_text) > 2 * PART_CHARS

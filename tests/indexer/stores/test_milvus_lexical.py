@@ -54,7 +54,8 @@ def test_upsert_is_idempotent_and_delete_removes(tmp_path: Path, service_state: 
     try:
         chunks = list(service_state.index.chunks)[:10]
         store.add(chunks[:4], service_state.index.store.vectors_for([c.key for c in chunks[:4]]))  # a retry
-        assert store.passages([c.key for c in chunks]) == {c.key: c for c in chunks}
+        assert {key: chunk for key, (chunk, _) in store.passages([c.key for c in chunks]).items()} == \
+            {c.key: c for c in chunks}
         assert store.count() == 10
         store.delete([chunks[0].key, chunks[0].key, 12345])
         assert store.count() == 9
