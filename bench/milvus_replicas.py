@@ -51,7 +51,7 @@ def write_archive(corpus: ScaleCorpus, folder: Path, uri: str, builder: IndexBui
     `bridge_cache`: the FAISS scale index's induced-vocabulary cache; the same documents give the same words, so
     copying it lets the archive's cache be written without embedding them again (that is not part of the write).
     """
-    from isnad.indexer.milvus_archive import MilvusArchive
+    from isnad.indexer.milvus_archive import RENEW_EVERY, MilvusArchive
 
     chunks, vectors = corpus.chunks, corpus.vectors
     t: dict[str, float] = {}
@@ -60,12 +60,15 @@ def write_archive(corpus: ScaleCorpus, folder: Path, uri: str, builder: IndexBui
                                    builder.params, runtime_of(builder.embedder))
     try:
         t["create_s"] = time.perf_counter() - started
+        versions = {d.doc_id: d.content_hash for d in corpus.documents}
         started = time.perf_counter()
-        for lo in range(0, len(chunks), ADD_BATCH):
-            archive.store.add(chunks[lo : lo + ADD_BATCH], vectors[lo : lo + ADD_BATCH])
+        for lo in range(0, len(chunks), ADD_BATCH):  # rows of each document's version, as `MilvusArchive.write`
+            archive.store.add_versions(chunks[lo : lo + ADD_BATCH], vectors[lo : lo + ADD_BATCH], versions)
         t["passages_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        archive.documents.put([(d, d.content_hash) for d in corpus.documents])
+        documents = [(d, d.content_hash) for d in corpus.documents]
+        for lo in range(0, len(documents), RENEW_EVERY):  # the heads, in the batches `MilvusArchive.write` uses
+            archive.documents.put(documents[lo : lo + RENEW_EVERY])
         archive.meta.put("rounds", sorted({r for c in chunks for r in c.rounds}))
         t["documents_s"] = time.perf_counter() - started
         started = time.perf_counter()
