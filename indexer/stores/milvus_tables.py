@@ -61,7 +61,10 @@ _PASSAGE_FIELDS = ["key", "doc_id", "chunk_id", "start", "end", "title", "publis
 
 class MilvusPassages(MilvusStore):
     """The passages collection: a `VectorStore` (the same contract as FAISS) whose rows also carry the passage's
-    text and citation fields and its BM25 terms, so search needs nothing but Milvus."""
+    text and citation fields and its BM25 terms, so search needs nothing but Milvus.
+
+    An archive writes with `add_versions` (rows of a document version); plain `add` (the protocol's) writes rows of
+    no version, which `MilvusArchive.passages` never shows."""
 
     name = "milvus"
 
