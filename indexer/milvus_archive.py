@@ -209,7 +209,6 @@ class MilvusArchive:
         return BuildReport(documents, self.passage_count(), len(fresh), len(add) - len(changed), len(changed),
                            len(removed), tuple(skipped), time.perf_counter() - started, embed_seconds)
 
-
     def _drop_other_versions(self, doc_ids: Sequence[str]) -> None:
         """Delete passages of versions other than the one each document's head names now (a replaced version, or
         one a killed writer left)."""
