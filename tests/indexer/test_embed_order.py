@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from isnad.indexer.embed import Embedder, runtime_of
-from isnad.indexer.index import DEFAULT_SORT_WINDOW, Index
+from isnad.indexer.index import DEFAULT_SORT_WINDOW
+from isnad.indexer.milvus_archive import open_index
 from isnad.indexer.pipeline import make_builder
 from isnad.indexer.stores import store_factory
 from isnad.indexer.types import passage_text
@@ -34,12 +35,15 @@ def test_default_index_stores_each_passage_s_own_vector(tmp_path: Path, corpus: 
     assert runtime_of(embedder).startswith("onnxruntime") and DEFAULT_SORT_WINDOW == 1
     folder = tmp_path / "index"
     make_builder(embedder, progress=False, store_factory=store_factory(store, folder)).run(corpus, folder)
-    index = Index.load(folder)
+    index = open_index(folder)  # FAISS files, or the archive in Milvus
     try:
-        texts = [passage_text(c) for c in index.chunks]
+        keys = index.store.all_keys().tolist()
+        passages = index.passages(keys)
+        assert sorted(passages) == keys  # every stored vector is a shown passage
+        texts = [passage_text(passages[k]) for k in keys]
         lengths = [embedder.token_count(t) for t in texts]  # type: ignore[attr-defined]
         assert len(texts) > 32 and max(lengths) > 3 * min(lengths)  # calls of mixed lengths, several of them
-        stored = index.store.vectors_for([c.key for c in index.chunks])
+        stored = index.store.vectors_for(keys)
         alone = np.vstack([embedder.embed_batch([t], "passage") for t in texts])
         np.testing.assert_allclose(stored, alone, atol=1e-6, rtol=0)
     finally:
