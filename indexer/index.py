@@ -390,12 +390,7 @@ class IndexBuilder:
         """
         started = time.perf_counter()
         folder = Path(index_folder)
-        if isinstance(source, str | Path):
-            read = FolderReader(source).run()
-            raws, skipped, duplicates = read.documents, read.skipped, read.duplicates
-        else:
-            raws, skipped, duplicates = tuple(source), (), 0
-        documents = [self.cleaner.run(raw) for raw in raws]
+        documents, skipped, duplicates = self.read_cleaned(source)
         with writer_lock(folder, lock_timeout, purpose="isnad index"):
             loaded = _load_quietly(folder)
             kept: list[Document] = []
@@ -406,6 +401,16 @@ class IndexBuilder:
                 [*documents, *kept], folder, skipped, started, None if rebuild else loaded,
                 loaded.manifest if loaded is not None else None)
         return replace(report, kept_api_documents=len(kept), duplicates=duplicates)
+
+    def read_cleaned(self, source: str | Path | Iterable[RawDocument]) -> tuple[list[Document], tuple[Skipped, ...],
+                                                                                  int]:
+        """A folder's (or these raw) documents, cleaned; with the files skipped and the duplicates read once."""
+        if isinstance(source, str | Path):
+            read = FolderReader(source).run()
+            raws, skipped, duplicates = read.documents, tuple(read.skipped), read.duplicates
+        else:
+            raws, skipped, duplicates = tuple(source), (), 0
+        return [self.cleaner.run(raw) for raw in raws], skipped, duplicates
 
     def build(self, documents: Sequence[Document], index_folder: str | Path, skipped: Sequence[Skipped] = (),
               started: float | None = None, previous: Index | None = None) -> BuildReport:

@@ -42,7 +42,7 @@ from isnad.indexer.index import (
     UnknownDocumentError,
 )
 from isnad.indexer.lock import IndexBusy
-from isnad.indexer.read import FolderReader, Skipped
+from isnad.indexer.read import Skipped
 from isnad.indexer.stores.base import StoreError, StoreUnavailable
 from isnad.indexer.stores.milvus_lease import DEFAULT_TTL_S, LeaseBusy, WriteLease
 from isnad.indexer.stores.milvus_store import is_local
@@ -236,12 +236,7 @@ def index_into_milvus(builder: IndexBuilder, source: str | Path | Iterable[RawDo
     """`isnad index DIR --store milvus`: make the archive hold exactly the folder's documents (plus those added
     through the API, unless `keep_api_documents` is False), embedding only new and changed ones."""
     started = time.perf_counter()
-    if isinstance(source, str | Path):
-        read = FolderReader(source).run()
-        raws, skipped, duplicates = read.documents, read.skipped, read.duplicates
-    else:
-        raws, skipped, duplicates = tuple(source), (), 0
-    documents = [builder.cleaner.run(raw) for raw in raws]
+    documents, skipped, duplicates = builder.read_cleaned(source)
     archive = None if rebuild else _reusable(folder, builder, uri, collection)
     if archive is None:
         archive = MilvusArchive.create(folder, uri, collection, builder.embedder.model_id, builder.embedder.dim,

@@ -180,10 +180,7 @@ class MilvusDocuments(Mapping[str, Document]):
             schema.add_field("origin", DataType.VARCHAR, max_length=16)
             schema.add_field("data", DataType.VARCHAR, max_length=TEXT_MAX)
             _create_with_placeholder(client, collection, schema)
-        elif not client.has_collection(collection):
-            raise StoreError(f"Milvus collection {collection!r} (the archive's documents) is missing; rebuild with "
-                             f"isnad index --store milvus")
-        client.load_collection(collection)
+        _load(client, collection, "the archive's documents")
 
     # -- writes ---------------------------------------------------------------------------------------------
     def put(self, documents: Sequence[tuple[Document, str]]) -> None:
@@ -332,10 +329,7 @@ class MilvusMeta:
             schema = _fresh(client, collection, "name", DataType.VARCHAR, max_length=256)
             schema.add_field("value", DataType.VARCHAR, max_length=TEXT_MAX)
             _create_with_placeholder(client, collection, schema)
-        elif not client.has_collection(collection):
-            raise StoreError(f"Milvus collection {collection!r} (the archive's manifest) is missing; rebuild with "
-                             f"isnad index --store milvus")
-        client.load_collection(collection)
+        _load(client, collection, "the archive's manifest")
 
     def get(self, name: str) -> Any:
         rows = self._client.query(self.collection, filter=f"name == {quote(name)}", output_fields=["value"])
@@ -369,6 +363,13 @@ def _fresh(client: Any, collection: str, primary: str, dtype: Any, **kwargs: Any
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field(primary, dtype, is_primary=True, **kwargs)
     return schema
+
+
+def _load(client: Any, collection: str, what: str) -> None:
+    if not client.has_collection(collection):
+        raise StoreError(f"Milvus collection {collection!r} ({what}) is missing; rebuild with isnad index "
+                         f"--store milvus")
+    client.load_collection(collection)
 
 
 def _create_with_placeholder(client: Any, collection: str, schema: Any) -> None:
