@@ -180,6 +180,10 @@ class SearchIndex(Protocol):
         """Every round some passage mentions (a question about another round is not answered)."""
         ...
 
+    def tie_order(self, key: int) -> int:
+        """Where `key` stands among passages of exactly equal score (copies of one passage): the earlier wins."""
+        ...
+
     def passage_count(self) -> int: ...
 
     def document_texts(self) -> Iterable[str]:
@@ -234,6 +238,9 @@ class Index:
 
     def known_rounds(self) -> set[int]:
         return self._known_rounds
+
+    def tie_order(self, key: int) -> int:
+        return self.chunks.by_key.get(key, len(self.chunks))  # the index's row order: documents as indexed
 
     @cached_property
     def _known_rounds(self) -> set[int]:

@@ -155,6 +155,9 @@ class MilvusArchive:
     def passage_count(self) -> int:
         return self.store.count()
 
+    def tie_order(self, key: int) -> int:
+        return key  # Milvus keeps no order of its rows: copies tie by key (the folder index: by row)
+
     def document_texts(self) -> Iterable[str]:
         return self.documents.texts()
 

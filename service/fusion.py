@@ -34,7 +34,8 @@ class Fused:
 
 
 def fuse(dense: Mapping[int, float], lexical: Sequence[tuple[int, float]], weight: float,
-         round_rows: Collection[int] = (), round_bonus: float = 0.0) -> Fused:
+         round_rows: Collection[int] = (), round_bonus: float = 0.0,
+         tie_order: Callable[[int], int] | None = None) -> Fused:
     """Add BM25 (normalized by its best hit, times `weight`) to the cosine; rows in `round_rows` get the bonus.
 
     A chunk only BM25 found starts from the weakest dense score seen: below every dense candidate.
@@ -47,7 +48,8 @@ def fuse(dense: Mapping[int, float], lexical: Sequence[tuple[int, float]], weigh
     for row in scores:
         if row in round_rows:
             scores[row] += round_bonus
-    rows = sorted(scores, key=lambda r: (-scores[r], -dense.get(r, -1.0), r))
+    order = tie_order or (lambda r: r)  # exact ties (a passage and its copies) go by the index's own order
+    rows = sorted(scores, key=lambda r: (-scores[r], -dense.get(r, -1.0), order(r)))
     return Fused(rows, scores)
 
 

@@ -148,7 +148,7 @@ class Searcher:
         if cfg.rounds and analyzed.round is not None:
             rounds = self.index.rounds_of(list(dense.keys() | {key for key, _ in lexical}))
             round_keys = {key for key, found in rounds.items() if analyzed.round in found}
-        fused = fuse(dense, lexical, weight, round_keys, cfg.round_bonus)
+        fused = fuse(dense, lexical, weight, round_keys, cfg.round_bonus, self.index.tie_order)
         chunks = _PassageLoader(self.index, fused.rows, window=2 * k)
         present = (key for key in fused.rows if key in chunks)  # a passage deleted since its hit was found drops
         copies: dict[int, list[int]] = {}
