@@ -35,6 +35,14 @@ def test_ties_break_on_the_dense_score_then_the_row() -> None:
     assert fuse({9: 0.6, 3: 0.6}, [], weight=0.05).rows == [3, 9]
 
 
+def test_exact_ties_follow_the_index_order_not_the_key() -> None:
+    # two copies of one passage (same cosine, same BM25): the index's order decides, whatever their keys
+    dense, lexical = {901: 0.8, 17: 0.8, 5: 0.7}, [(901, 2.0), (17, 2.0)]
+    row_of = {901: 0, 17: 1, 5: 2}
+    assert fuse(dense, lexical, 0.05).rows[:2] == [17, 901]  # no order given: by key
+    assert fuse(dense, lexical, 0.05, tie_order=row_of.__getitem__).rows == [901, 17, 5]
+
+
 def test_the_round_bonus_lifts_only_the_named_rounds_rows() -> None:
     fused = fuse({0: 0.80, 1: 0.79}, [], weight=0.05, round_rows={1}, round_bonus=0.02)
     assert fused.scores == pytest.approx({0: 0.80, 1: 0.81})
