@@ -239,12 +239,6 @@ class MilvusDocuments(Mapping[str, Document]):
         return {r["doc_id"]: (r["hash"], r["origin"])
                 for r in _query_all(self._client, self.collection, "part == 0", ["doc_id", "hash", "origin"])}
 
-    def hashes(self) -> dict[str, str]:
-        return {d: h for d, (h, _) in self.all_hashes().items()}
-
-    def api_ids(self) -> list[str]:
-        return sorted(d for d, (_, origin) in self.all_hashes().items() if origin == "api")
-
     def get_many(self, doc_ids: Sequence[str]) -> dict[str, Document]:
         """The stored documents among `doc_ids`; one read serves the same id again for FRESH_S (a response reads
         a cited document's title, source and text in turn), so another replica's write shows within that."""
